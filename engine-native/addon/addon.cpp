@@ -1,0 +1,162 @@
+// The N-API module: thin wrappers only; all behaviour lives in engine-native/src.
+#include "convert.h"
+#include "engine_wrap.h"
+#include "errors.h"
+#include "model.h"
+#include "reference.h"
+#include "text.h"
+
+#include <napi.h>
+
+// Tokenizer(path): vocabulary-only model, used by the training pipeline and tests so that they
+// tokenize exactly as the engine does.
+class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
+  public:
+    static Napi::Function define(Napi::Env env) {
+        return DefineClass(env, "Tokenizer",
+                           {
+                               InstanceMethod("tokenize", &TokenizerWrap::tokenize),
+                               InstanceMethod("detokenize", &TokenizerWrap::detokenize),
+                               InstanceMethod("vocabSize", &TokenizerWrap::vocab_size),
+                               InstanceMethod("close", &TokenizerWrap::close),
+                           });
+    }
+
+    explicit TokenizerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TokenizerWrap>(info) {
+        if (info.Length() < 1 || !info[0].IsString()) {
+            throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "Tokenizer(path): path must be a string");
+        }
+        try {
+            model = sx_model_load(info[0].As<Napi::String>().Utf8Value(), 0, true);
+        } catch (const sx_error & e) {
+            throw error_to_js(info.Env(), e.code, e.what());
+        }
+    }
+    ~TokenizerWrap() override { sx_model_free(model); }
+
+  private:
+    const llama_vocab * vocab(Napi::Env env) {
+        if (!model) {
+            throw error_to_js(env, SX_ERR_INVALID_ARGUMENT, "the tokenizer is closed");
+        }
+        return llama_model_get_vocab(model);
+    }
+    Napi::Value tokenize(const Napi::CallbackInfo & info) {
+        if (info.Length() < 1 || !info[0].IsString()) {
+            throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "tokenize(text, parseSpecial): text must be a string");
+        }
+        const bool parse_special = info.Length() > 1 && info[1].ToBoolean();
+        std::vector<llama_token> t = sx_tokenize(vocab(info.Env()), info[0].As<Napi::String>().Utf8Value(), false, parse_special);
+        Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
+        for (size_t i = 0; i < t.size(); ++i) {
+            out[i] = (uint32_t) t[i];
+        }
+        return out;
+    }
+    Napi::Value detokenize(const Napi::CallbackInfo & info) {
+        try {
+            return Napi::String::New(info.Env(), sx_detokenize(vocab(info.Env()), tokens_from_js(info[0])));
+        } catch (const sx_error & e) {
+            throw error_to_js(info.Env(), e.code, e.what());
+        }
+    }
+    Napi::Value vocab_size(const Napi::CallbackInfo & info) {
+        return Napi::Number::New(info.Env(), llama_vocab_n_tokens(vocab(info.Env())));
+    }
+    Napi::Value close(const Napi::CallbackInfo & info) {
+        sx_model_free(model);
+        model = nullptr;
+        return info.Env().Undefined();
+    }
+
+    llama_model * model = nullptr;
+};
+
+class InspectWorker : public Napi::AsyncWorker {
+  public:
+    InspectWorker(Napi::Env env, std::string path)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), path(std::move(path)) {}
+    void Execute() override {
+        try {
+            llama_model * m = sx_model_load(path, 0, false);
+            info            = sx_model_describe(m, path);
+            sx_model_free(m);
+        } catch (const sx_error & e) {
+            code = e.code;
+            SetError(e.what());
+        }
+    }
+    void OnOK() override { deferred.Resolve(model_info_to_js(Env(), info)); }
+    void OnError(const Napi::Error & e) override { deferred.Reject(error_to_js(Env(), code, e.Message()).Value()); }
+
+    Napi::Promise::Deferred deferred;
+
+  private:
+    std::string   path;
+    sx_model_info info;
+    int           code = 0;
+};
+
+// inspectModel(path) -> Promise<ModelInfo>
+static Napi::Value inspect_model(const Napi::CallbackInfo & info) {
+    if (info.Length() < 1 || !info[0].IsString()) {
+        throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "inspectModel(path): path must be a string");
+    }
+    InspectWorker * w = new InspectWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise   p = w->deferred.Promise();
+    w->Queue();
+    return p;
+}
+
+static int32_t threads_arg(const Napi::CallbackInfo & info, size_t i) {
+    return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : 2;
+}
+
+// evalLogits(path, tokens: Uint32Array, threads) -> Float32Array (n_tokens * n_vocab); synchronous
+static Napi::Value eval_logits(const Napi::CallbackInfo & info) {
+    try {
+        std::vector<float> l = sx_eval_logits(info[0].As<Napi::String>().Utf8Value(), tokens_from_js(info[1]),
+                                              threads_arg(info, 2));
+        Napi::Float32Array out = Napi::Float32Array::New(info.Env(), l.size());
+        std::copy(l.begin(), l.end(), out.Data());
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+// referenceGreedy(path, prompt: string | {prefix, suffix}, nTokens, threads) -> Uint32Array; synchronous
+static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
+    try {
+        std::vector<llama_token> t = sx_reference_greedy(info[0].As<Napi::String>().Utf8Value(), prompt_from_js(info[1]),
+                                                         info[2].As<Napi::Number>().Int32Value(), threads_arg(info, 3));
+        Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
+        for (size_t i = 0; i < t.size(); ++i) {
+            out[i] = (uint32_t) t[i];
+        }
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+static Napi::Value system_info(const Napi::CallbackInfo & info) {
+    sx_backend_init();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("llamaSystemInfo", llama_print_system_info());
+    o.Set("maxSequences", SPECEXEC_MAX_SEQ);
+    o.Set("defaultThreads", sx_default_threads());
+    return o;
+}
+
+static Napi::Object init(Napi::Env env, Napi::Object exports) {
+    exports.Set("Engine", EngineWrap::define(env));
+    exports.Set("Tokenizer", TokenizerWrap::define(env));
+    exports.Set("inspectModel", Napi::Function::New(env, inspect_model));
+    exports.Set("evalLogits", Napi::Function::New(env, eval_logits));
+    exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
+    exports.Set("systemInfo", Napi::Function::New(env, system_info));
+    return exports;
+}
+
+NODE_API_MODULE(specexec, init)

@@ -1,0 +1,151 @@
+#include "convert.h"
+
+#include "errors.h"
+
+static Napi::Value token_or_null(Napi::Env env, llama_token t) {
+    return t == LLAMA_TOKEN_NULL ? env.Null() : Napi::Number::New(env, t);
+}
+
+Napi::Object model_info_to_js(Napi::Env env, const sx_model_info & info) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("path", info.path);
+    o.Set("architecture", info.architecture);
+    o.Set("name", info.name);
+    o.Set("description", info.description);
+    o.Set("parameters", (double) info.n_params);
+    o.Set("sizeBytes", (double) info.size_bytes);
+    o.Set("layers", info.n_layer);
+    o.Set("embeddingSize", info.n_embd);
+    o.Set("trainedContext", info.n_ctx_train);
+    o.Set("vocabSize", info.n_vocab);
+    o.Set("vocabType", info.vocab_type);
+    o.Set("addBos", info.add_bos);
+    Napi::Object special = Napi::Object::New(env);
+    special.Set("bos", token_or_null(env, info.bos));
+    special.Set("eos", token_or_null(env, info.eos));
+    special.Set("eot", token_or_null(env, info.eot));
+    o.Set("specialTokens", special);
+    if (info.fim_pre != LLAMA_TOKEN_NULL && info.fim_suf != LLAMA_TOKEN_NULL && info.fim_mid != LLAMA_TOKEN_NULL) {
+        Napi::Object fim = Napi::Object::New(env);
+        fim.Set("prefix", info.fim_pre);
+        fim.Set("suffix", info.fim_suf);
+        fim.Set("middle", info.fim_mid);
+        o.Set("fim", fim);
+    } else {
+        o.Set("fim", env.Null());
+    }
+    o.Set("chatTemplate", info.chat_template.empty() ? env.Null() : Napi::String::New(env, info.chat_template));
+    return o;
+}
+
+Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("text", r.text);
+    Napi::Uint32Array tokens = Napi::Uint32Array::New(env, r.tokens.size());
+    for (size_t i = 0; i < r.tokens.size(); ++i) {
+        tokens[i] = (uint32_t) r.tokens[i];
+    }
+    o.Set("tokens", tokens);
+    o.Set("stopReason", r.stop_reason);
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("promptTokens", r.stats.n_prompt_tokens);
+    s.Set("tokens", r.stats.n_tokens);
+    s.Set("targetPasses", r.stats.target_passes);
+    s.Set("draftPasses", r.stats.draft_passes);
+    s.Set("budget", r.stats.budget);
+    s.Set("promptMs", r.stats.prompt_ms);
+    s.Set("firstTokenMs", r.stats.first_token_ms);
+    s.Set("elapsedMs", r.stats.elapsed_ms);
+    o.Set("stats", s);
+    return o;
+}
+
+static int32_t int_or(const Napi::Object & o, const char * key, int32_t fallback) {
+    Napi::Value v = o.Get(key);
+    return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
+}
+
+static std::string string_or(const Napi::Object & o, const char * key, const std::string & fallback) {
+    Napi::Value v = o.Get(key);
+    return v.IsString() ? v.As<Napi::String>().Utf8Value() : fallback;
+}
+
+sx_engine_params engine_params_from_js(const Napi::Object & o) {
+    sx_engine_params p;
+    p.draft_path          = string_or(o, "draftModelPath", "");
+    p.target_path         = string_or(o, "targetModelPath", "");
+    p.threads             = int_or(o, "threads", 0);
+    p.n_ctx               = int_or(o, "contextSize", p.n_ctx);
+    p.n_gpu_layers_draft  = int_or(o, "draftGpuLayers", p.n_gpu_layers_draft);
+    p.n_gpu_layers_target = int_or(o, "targetGpuLayers", p.n_gpu_layers_target);
+    return p;
+}
+
+sx_prompt prompt_from_js(const Napi::Value & v) {
+    sx_prompt p;
+    if (v.IsString()) {
+        p.text = v.As<Napi::String>().Utf8Value();
+        return p;
+    }
+    if (!v.IsObject()) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "prompt must be a string or {prefix, suffix}");
+    }
+    Napi::Object o = v.As<Napi::Object>();
+    p.fim          = true;
+    p.prefix       = string_or(o, "prefix", "");
+    p.suffix       = string_or(o, "suffix", "");
+    return p;
+}
+
+sx_request request_from_js(const Napi::Object & o) {
+    sx_request r;
+    r.prompt               = prompt_from_js(o.Get("prompt"));
+    r.max_tokens           = int_or(o, "maxTokens", r.max_tokens);
+    Napi::Value temp       = o.Get("temperature");
+    r.sampling.temperature = temp.IsNumber() ? temp.As<Napi::Number>().FloatValue() : 0.0f;
+    r.sampling.top_k       = int_or(o, "topK", 0);
+    Napi::Value top_p      = o.Get("topP");
+    r.sampling.top_p       = top_p.IsNumber() ? top_p.As<Napi::Number>().FloatValue() : 1.0f;
+    Napi::Value seed       = o.Get("seed");
+    r.sampling.seed        = seed.IsNumber() ? (uint64_t) seed.As<Napi::Number>().Int64Value() : 0;
+    Napi::Value stop       = o.Get("stop");
+    if (stop.IsArray()) {
+        Napi::Array a = stop.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); ++i) {
+            Napi::Value s = a.Get(i);
+            if (s.IsString() && !s.As<Napi::String>().Utf8Value().empty()) {
+                r.stop.push_back(s.As<Napi::String>().Utf8Value());
+            }
+        }
+    }
+    const std::string mode = string_or(o, "mode", "autoregressive");
+    if (mode != "autoregressive") {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "unknown mode '" + mode + "' (available: autoregressive)");
+    }
+    r.mode = SX_MODE_AUTOREGRESSIVE;
+    return r;
+}
+
+std::vector<llama_token> tokens_from_js(const Napi::Value & v) {
+    std::vector<llama_token> out;
+    if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
+        Napi::Uint32Array a = v.As<Napi::Uint32Array>();
+        for (size_t i = 0; i < a.ElementLength(); ++i) {
+            out.push_back((llama_token) a[i]);
+        }
+    } else if (v.IsArray()) {
+        Napi::Array a = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); ++i) {
+            out.push_back(a.Get(i).As<Napi::Number>().Int32Value());
+        }
+    } else {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "tokens must be a Uint32Array or an array of numbers");
+    }
+    return out;
+}
+
+Napi::Error error_to_js(Napi::Env env, int code, const std::string & message) {
+    Napi::Error e = Napi::Error::New(env, message);
+    e.Set("code", Napi::Number::New(env, code));
+    return e;
+}

@@ -1,0 +1,189 @@
+#include "engine_wrap.h"
+
+#include "convert.h"
+#include "errors.h"
+
+// Loads the models off the JS thread; replaces the previous engine only on success.
+class LoadWorker : public Napi::AsyncWorker {
+  public:
+    LoadWorker(Napi::Env env, EngineWrap * owner, sx_engine_params params)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), owner(owner), params(std::move(params)) {
+        owner->Ref();
+    }
+    ~LoadWorker() override { owner->Unref(); }
+
+    void Execute() override {
+        try {
+            loaded = sx_engine_init(params);
+            target = sx_model_describe(loaded->target.model, params.target_path);
+            if (loaded->draft.model) {
+                draft = sx_model_describe(loaded->draft.model, params.draft_path);
+            }
+        } catch (const sx_error & e) {
+            code = e.code;
+            SetError(e.what());
+        } catch (const std::exception & e) {
+            code = SX_ERR_MODEL_UNSUPPORTED;
+            SetError(e.what());
+        }
+    }
+    void OnOK() override {
+        owner->busy = false;
+        sx_engine_free(owner->engine);
+        owner->engine = loaded;
+        Napi::Object o = Napi::Object::New(Env());
+        o.Set("target", model_info_to_js(Env(), target));
+        o.Set("draft", loaded->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
+        o.Set("threads", loaded->params.threads);
+        o.Set("contextSize", loaded->params.n_ctx);
+        deferred.Resolve(o);
+    }
+    void OnError(const Napi::Error & e) override {
+        owner->busy = false;
+        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
+    }
+
+    Napi::Promise::Deferred deferred;
+
+  private:
+    EngineWrap *     owner;
+    sx_engine_params params;
+    sx_engine *      loaded = nullptr;
+    sx_model_info    target, draft;
+    int              code = 0;
+};
+
+struct Delta {
+    std::string text;
+    int32_t     n_tokens;
+};
+
+class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
+  public:
+    GenerateWorker(Napi::Env env, EngineWrap * owner, sx_request request, Napi::Function on_delta)
+        : Napi::AsyncProgressQueueWorker<Delta>(env),
+          deferred(Napi::Promise::Deferred::New(env)), owner(owner), request(std::move(request)) {
+        owner->Ref();
+        if (!on_delta.IsEmpty()) {
+            callback = Napi::Persistent(on_delta);
+        }
+    }
+    ~GenerateWorker() override { owner->Unref(); }
+
+    void Execute(const ExecutionProgress & progress) override {
+        try {
+            result = sx_engine_generate(owner->engine, request, [&](const std::string & text, int32_t n) {
+                Delta d{text, n};
+                progress.Send(&d, 1);
+            });
+        } catch (const sx_error & e) {
+            code = e.code;
+            SetError(e.what());
+        } catch (const std::exception & e) {
+            code = SX_ERR_DECODE_FAILED;
+            SetError(e.what());
+        }
+    }
+    void OnProgress(const Delta * data, size_t count) override {
+        if (callback.IsEmpty()) {
+            return;
+        }
+        for (size_t i = 0; i < count; ++i) {
+            callback.Call({Napi::String::New(Env(), data[i].text), Napi::Number::New(Env(), data[i].n_tokens)});
+        }
+    }
+    void OnOK() override {
+        owner->busy = false;
+        deferred.Resolve(result_to_js(Env(), result));
+    }
+    void OnError(const Napi::Error & e) override {
+        owner->busy = false;
+        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
+    }
+
+    Napi::Promise::Deferred deferred;
+
+  private:
+    EngineWrap *            owner;
+    sx_request              request;
+    Napi::FunctionReference callback;
+    sx_result               result;
+    int                     code = 0;
+};
+
+Napi::Function EngineWrap::define(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {
+                           InstanceMethod("load", &EngineWrap::load),
+                           InstanceMethod("generate", &EngineWrap::generate),
+                           InstanceMethod("cancel", &EngineWrap::cancel),
+                           InstanceMethod("close", &EngineWrap::close),
+                       });
+}
+
+EngineWrap::EngineWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<EngineWrap>(info) {}
+
+EngineWrap::~EngineWrap() {
+    sx_engine_free(engine);
+}
+
+static Napi::Value rejected(Napi::Env env, int code, const std::string & message) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(error_to_js(env, code, message).Value());
+    return d.Promise();
+}
+
+Napi::Value EngineWrap::load(const Napi::CallbackInfo & info) {
+    if (busy) {
+        return rejected(info.Env(), SX_ERR_BUSY, "the engine is busy; cancel the running request first");
+    }
+    if (info.Length() < 1 || !info[0].IsObject()) {
+        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "load(params): params must be an object");
+    }
+    busy             = true;
+    LoadWorker * w   = new LoadWorker(info.Env(), this, engine_params_from_js(info[0].As<Napi::Object>()));
+    Napi::Promise p  = w->deferred.Promise();
+    w->Queue();
+    return p;
+}
+
+Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
+    if (!engine) {
+        return rejected(info.Env(), SX_ERR_NOT_INITIALIZED, "no models loaded; call load() first");
+    }
+    if (busy) {
+        return rejected(info.Env(), SX_ERR_BUSY, "a generation is already running");
+    }
+    if (info.Length() < 1 || !info[0].IsObject()) {
+        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "generate(request, onDelta): request must be an object");
+    }
+    sx_request request;
+    try {
+        request = request_from_js(info[0].As<Napi::Object>());
+    } catch (const sx_error & e) {
+        return rejected(info.Env(), e.code, e.what());
+    }
+    Napi::Function on_delta = info.Length() > 1 && info[1].IsFunction() ? info[1].As<Napi::Function>() : Napi::Function();
+    busy                    = true;
+    engine->cancel.store(false);
+    GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
+    Napi::Promise    p = w->deferred.Promise();
+    w->Queue();
+    return p;
+}
+
+Napi::Value EngineWrap::cancel(const Napi::CallbackInfo & info) {
+    if (engine && busy) {
+        engine->cancel.store(true);
+    }
+    return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::close(const Napi::CallbackInfo & info) {
+    if (busy) {
+        throw error_to_js(info.Env(), SX_ERR_BUSY, "cannot close while a request is running");
+    }
+    sx_engine_free(engine);
+    engine = nullptr;
+    return info.Env().Undefined();
+}

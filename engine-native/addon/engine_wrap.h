@@ -1,0 +1,24 @@
+// JS class Engine: load(params) -> Promise<info>, generate(request, onDelta) -> Promise<result>,
+// cancel(), close(). Loading and generation run on libuv worker threads; deltas reach JS through
+// the worker's progress queue.
+#pragma once
+
+#include "engine.h"
+
+#include <napi.h>
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+  public:
+    static Napi::Function define(Napi::Env env);
+    explicit EngineWrap(const Napi::CallbackInfo & info);
+    ~EngineWrap() override;
+
+    sx_engine * engine = nullptr;
+    bool        busy   = false; // a load or generation is running on a worker thread
+
+  private:
+    Napi::Value load(const Napi::CallbackInfo & info);
+    Napi::Value generate(const Napi::CallbackInfo & info);
+    Napi::Value cancel(const Napi::CallbackInfo & info);
+    Napi::Value close(const Napi::CallbackInfo & info);
+};

@@ -1,0 +1,8 @@
+// Cheap checks on a model file before llama.cpp sees it, so that a wrong path, a directory, an
+// empty or truncated file or a non-GGUF file gets an error that names the file and the problem.
+#pragma once
+
+#include <string>
+
+// Throws sx_error (SX_ERR_MODEL_MISSING / SX_ERR_MODEL_INVALID) when the file cannot be a GGUF model.
+void gguf_check_file(const std::string & path);

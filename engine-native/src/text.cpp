@@ -1,0 +1,133 @@
+#include "text.h"
+
+#include "errors.h"
+
+std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::string & text, bool add_special,
+                                     bool parse_special) {
+    std::vector<llama_token> tokens(text.size() + 2);
+    int32_t n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), tokens.data(), (int32_t) tokens.size(),
+                               add_special, parse_special);
+    if (n < 0) {
+        tokens.resize(-n);
+        n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), tokens.data(), (int32_t) tokens.size(),
+                           add_special, parse_special);
+    }
+    if (n < 0) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": text too long to tokenize");
+    }
+    tokens.resize(n);
+    return tokens;
+}
+
+std::string sx_token_piece(const llama_vocab * vocab, llama_token token) {
+    char buf[128];
+    int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, false);
+    if (n >= 0) {
+        return std::string(buf, n);
+    }
+    std::string big(-n, '\0');
+    n = llama_token_to_piece(vocab, token, big.data(), (int32_t) big.size(), 0, false);
+    return n < 0 ? "" : big.substr(0, n);
+}
+
+std::string sx_detokenize(const llama_vocab * vocab, const std::vector<llama_token> & tokens) {
+    std::string out;
+    for (llama_token t : tokens) {
+        out += sx_token_piece(vocab, t);
+    }
+    return out;
+}
+
+std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_prompt & prompt) {
+    std::vector<llama_token> out;
+    if (llama_vocab_get_add_bos(vocab) && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL) {
+        out.push_back(llama_vocab_bos(vocab));
+    }
+    if (!prompt.fim) {
+        // parse_special: chat templates put control tokens into the text
+        std::vector<llama_token> t = sx_tokenize(vocab, prompt.text, false, true);
+        out.insert(out.end(), t.begin(), t.end());
+        return out;
+    }
+    const llama_token pre = llama_vocab_fim_pre(vocab);
+    const llama_token suf = llama_vocab_fim_suf(vocab);
+    const llama_token mid = llama_vocab_fim_mid(vocab);
+    if (pre == LLAMA_TOKEN_NULL || suf == LLAMA_TOKEN_NULL || mid == LLAMA_TOKEN_NULL) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "the model has no fill-in-the-middle tokens; send a plain prompt");
+    }
+    // editor text is data, never control tokens: parse_special off
+    std::vector<llama_token> p = sx_tokenize(vocab, prompt.prefix, false, false);
+    std::vector<llama_token> s = sx_tokenize(vocab, prompt.suffix, false, false);
+    out.push_back(pre);
+    out.insert(out.end(), p.begin(), p.end());
+    out.push_back(suf);
+    out.insert(out.end(), s.begin(), s.end());
+    out.push_back(mid);
+    return out;
+}
+
+size_t sx_utf8_complete_len(const std::string & s) {
+    // walk back over at most 3 continuation bytes to the lead byte of the last character
+    size_t n = s.size();
+    size_t i = n;
+    int    back = 0;
+    while (i > 0 && back < 4) {
+        const unsigned char c = (unsigned char) s[i - 1];
+        if ((c & 0xC0) != 0x80) {
+            const size_t need = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+            return (n - (i - 1)) >= need ? n : i - 1;
+        }
+        --i;
+        ++back;
+    }
+    return n;
+}
+
+// Bytes at the end of text that could begin one of the stop strings.
+static size_t stop_holdback(const std::string & text, const std::vector<std::string> & stops) {
+    size_t hold = 0;
+    for (const std::string & s : stops) {
+        const size_t max_k = std::min(s.size() - 1, text.size());
+        for (size_t k = max_k; k > hold; --k) {
+            if (text.compare(text.size() - k, k, s, 0, k) == 0) {
+                hold = k;
+                break;
+            }
+        }
+    }
+    return hold;
+}
+
+std::string sx_text_stream::push(const std::string & piece) {
+    if (stopped) {
+        return "";
+    }
+    // search only the region where a stop string could newly appear
+    const size_t old_size = text.size();
+    text += piece;
+    for (const std::string & s : stops) {
+        if (s.empty()) {
+            continue;
+        }
+        const size_t from = old_size >= s.size() ? old_size - s.size() + 1 : 0;
+        const size_t at   = text.find(s, from < emitted ? emitted : from);
+        if (at != std::string::npos) {
+            text.resize(at);
+            stopped = true;
+        }
+    }
+    size_t safe = stopped ? text.size() : text.size() - stop_holdback(text, stops);
+    safe        = sx_utf8_complete_len(text.substr(0, safe));
+    if (safe <= emitted) {
+        return "";
+    }
+    std::string delta = text.substr(emitted, safe - emitted);
+    emitted           = safe;
+    return delta;
+}
+
+std::string sx_text_stream::flush() {
+    std::string delta = text.substr(emitted);
+    emitted           = text.size();
+    return delta;
+}

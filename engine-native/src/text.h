@@ -1,0 +1,40 @@
+// Tokens <-> text: tokenizing, prompt assembly (plain and fill-in-the-middle) and streaming
+// detokenization that never splits a UTF-8 character or leaks part of a stop string.
+#pragma once
+
+#include "llama.h"
+
+#include <string>
+#include <vector>
+
+std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::string & text, bool add_special,
+                                     bool parse_special);
+std::string              sx_token_piece(const llama_vocab * vocab, llama_token token);
+std::string              sx_detokenize(const llama_vocab * vocab, const std::vector<llama_token> & tokens);
+
+struct sx_prompt {
+    bool        fim = false;  // true: prefix/suffix in PSM order with the model's FIM tokens
+    std::string text;         // plain prompt (fim = false)
+    std::string prefix;       // text before the cursor (fim = true)
+    std::string suffix;       // text after the cursor (fim = true)
+};
+
+// Builds the token sequence the models see. Throws sx_error when the model has no FIM tokens.
+std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_prompt & prompt);
+
+// Length of the longest prefix of s that ends on a UTF-8 character boundary.
+size_t sx_utf8_complete_len(const std::string & s);
+
+// Accumulates generated text and decides what may be shown: complete UTF-8 only, and nothing
+// that might turn out to be the start of a stop string.
+struct sx_text_stream {
+    std::vector<std::string> stops;
+    std::string text;           // everything generated so far (cut at a stop string once found)
+    size_t      emitted  = 0;   // bytes of text already handed out
+    bool        stopped  = false;
+
+    // Appends a piece; returns the delta that is now safe to emit (possibly empty).
+    std::string push(const std::string & piece);
+    // Returns whatever is still held back (at the end of generation).
+    std::string flush();
+};
