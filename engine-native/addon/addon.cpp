@@ -140,6 +140,21 @@ static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
     }
 }
 
+// formatChat(template | null, messages: {role, content}[]) -> string
+static Napi::Value format_chat(const Napi::CallbackInfo & info) {
+    const std::string tmpl = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    if (info.Length() < 2 || !info[1].IsArray()) {
+        throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "formatChat(template, messages): messages must be an array");
+    }
+    Napi::Array                  a = info[1].As<Napi::Array>();
+    std::vector<sx_chat_message> messages;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Object m = a.Get(i).As<Napi::Object>();
+        messages.push_back({m.Get("role").ToString().Utf8Value(), m.Get("content").ToString().Utf8Value()});
+    }
+    return Napi::String::New(info.Env(), sx_chat_format(tmpl, messages));
+}
+
 static Napi::Value system_info(const Napi::CallbackInfo & info) {
     sx_backend_init();
     Napi::Object o = Napi::Object::New(info.Env());
@@ -155,6 +170,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("inspectModel", Napi::Function::New(env, inspect_model));
     exports.Set("evalLogits", Napi::Function::New(env, eval_logits));
     exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
+    exports.Set("formatChat", Napi::Function::New(env, format_chat));
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
     return exports;
 }

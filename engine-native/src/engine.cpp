@@ -126,67 +126,73 @@ static void side_sync_prompt(sx_side & side, const std::vector<llama_token> & to
     side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
 }
 
-static bool is_end_of_generation(const llama_vocab * vocab, llama_token t) {
-    return llama_vocab_is_eog(vocab, t);
-}
-
-static sx_result generate_autoregressive(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
-                                         const sx_on_delta & on_delta, sx_clock::time_point t0) {
-    sx_side &           target = e->target;
-    const llama_vocab * vocab  = llama_model_get_vocab(target.model);
-    const int32_t       n_vocab = llama_vocab_n_tokens(vocab);
-    const int32_t       n_ctx   = (int32_t) llama_n_ctx(target.ctx);
-
-    sx_result result;
-    result.stats.n_prompt_tokens = (int32_t) prompt.size();
-    side_sync_prompt(target, prompt);
-    result.stats.prompt_ms = ms_since(t0);
-
-    sx_sampler sampler;
-    sx_sampler_init(sampler, req.sampling);
+// What one generation has produced so far; survives a cancellation mid-decode.
+struct sx_generation {
+    sx_result      result;
     sx_text_stream stream;
-    stream.stops = req.stop;
+    sx_on_delta    on_delta;
 
-    result.stop_reason = "length";
-    while ((int32_t) result.tokens.size() < req.max_tokens) {
-        if (e->cancel.load()) {
-            result.stop_reason = "cancelled";
-            break;
-        }
-        const llama_token t = sx_sampler_sample(sampler, llama_get_logits_ith(target.ctx, -1), n_vocab);
-        if (result.tokens.empty()) {
-            result.stats.first_token_ms = ms_since(t0);
-        }
-        if (is_end_of_generation(vocab, t)) {
-            result.stop_reason = "eos";
-            break;
-        }
+    // Returns false when a stop string ended the text.
+    bool emit(const llama_vocab * vocab, llama_token t) {
         result.tokens.push_back(t);
         const std::string delta = stream.push(sx_token_piece(vocab, t));
         if (!delta.empty()) {
             on_delta(delta, (int32_t) result.tokens.size());
         }
-        if (stream.stopped) {
+        return !stream.stopped;
+    }
+    void finish() {
+        const std::string rest = stream.flush();
+        if (!rest.empty()) {
+            on_delta(rest, (int32_t) result.tokens.size());
+        }
+        result.text           = stream.text;
+        result.stats.n_tokens = (int32_t) result.tokens.size();
+    }
+};
+
+static void generate_autoregressive(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
+                                    sx_generation & gen, sx_clock::time_point t0) {
+    sx_side &           target  = e->target;
+    const llama_vocab * vocab   = llama_model_get_vocab(target.model);
+    const int32_t       n_vocab = llama_vocab_n_tokens(vocab);
+    const int32_t       n_ctx   = (int32_t) llama_n_ctx(target.ctx);
+    sx_result &         result  = gen.result;
+
+    side_sync_prompt(target, prompt);
+    result.stats.prompt_ms     = ms_since(t0);
+    result.stats.target_passes = 1; // the prompt pass yields the first token
+
+    sx_sampler sampler;
+    sx_sampler_init(sampler, req.sampling);
+    result.stop_reason = "length";
+    while ((int32_t) result.tokens.size() < req.max_tokens) {
+        if (e->cancel.load()) {
+            result.stop_reason = "cancelled";
+            return;
+        }
+        const llama_token t = sx_sampler_sample(sampler, llama_get_logits_ith(target.ctx, -1), n_vocab);
+        if (result.tokens.empty()) {
+            result.stats.first_token_ms = ms_since(t0);
+        }
+        if (llama_vocab_is_eog(vocab, t)) {
+            result.stop_reason = "eos";
+            return;
+        }
+        if (!gen.emit(vocab, t)) {
             result.stop_reason = "stop";
-            break;
+            return;
         }
         if ((int32_t) result.tokens.size() >= req.max_tokens) {
-            break;
+            return;
         }
         if ((int32_t) target.cached.size() >= n_ctx) {
             result.stop_reason = "context";
-            break;
+            return;
         }
         side_decode(target, &t, 1);
         result.stats.target_passes++;
     }
-    const std::string rest = stream.flush();
-    if (!rest.empty()) {
-        on_delta(rest, (int32_t) result.tokens.size());
-    }
-    result.text         = stream.text;
-    result.stats.n_tokens = (int32_t) result.tokens.size();
-    return result;
 }
 
 sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
@@ -210,15 +216,19 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
                                                 " tokens but the context holds " + std::to_string(n_ctx) +
                                                 "; shorten it or raise contextSize");
     }
-    sx_result r;
+    sx_generation gen;
+    gen.stream.stops              = req.stop;
+    gen.on_delta                  = on_delta;
+    gen.result.stats.n_prompt_tokens = (int32_t) prompt.size();
     try {
-        r = generate_autoregressive(e, req, prompt, on_delta, t0);
-    } catch (const sx_error & err) {
+        generate_autoregressive(e, req, prompt, gen, t0);
+    } catch (const sx_error &) {
         if (!e->cancel.load()) {
             throw;
         }
-        r.stop_reason = "cancelled"; // llama_decode was aborted by the cancel flag
+        gen.result.stop_reason = "cancelled"; // llama_decode was aborted by the cancel flag
     }
-    r.stats.elapsed_ms = ms_since(t0);
-    return r;
+    gen.finish();
+    gen.result.stats.elapsed_ms = ms_since(t0);
+    return gen.result;
 }

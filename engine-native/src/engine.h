@@ -36,7 +36,7 @@ struct sx_request {
 struct sx_stats {
     int32_t n_prompt_tokens = 0;
     int32_t n_tokens        = 0;  // generated tokens
-    int32_t target_passes   = 0;  // target forward passes while generating (the prompt pass excluded)
+    int32_t target_passes   = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
     int32_t draft_passes    = 0;
     int32_t budget          = 0;  // draft tree size used (0 for autoregressive)
     double  prompt_ms       = 0;  // time to process the prompt

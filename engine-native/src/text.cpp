@@ -131,3 +131,39 @@ std::string sx_text_stream::flush() {
     emitted           = text.size();
     return delta;
 }
+
+static std::string chat_format_plain(const std::vector<sx_chat_message> & messages) {
+    std::string out;
+    for (const sx_chat_message & m : messages) {
+        if (m.role == "system") {
+            out += m.content + "\n\n";
+        } else if (m.role == "user") {
+            out += "### Instruction:\n" + m.content + "\n";
+        } else {
+            out += "### Response:\n" + m.content + "\n";
+        }
+    }
+    return out + "### Response:\n";
+}
+
+std::string sx_chat_format(const std::string & tmpl, const std::vector<sx_chat_message> & messages) {
+    if (tmpl.empty()) {
+        return chat_format_plain(messages);
+    }
+    std::vector<llama_chat_message> msgs;
+    size_t                          total = 0;
+    for (const sx_chat_message & m : messages) {
+        msgs.push_back({m.role.c_str(), m.content.c_str()});
+        total += m.role.size() + m.content.size();
+    }
+    std::vector<char> buf(total * 2 + 1024);
+    int32_t n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
+    if (n > (int32_t) buf.size()) {
+        buf.resize(n);
+        n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
+    }
+    if (n < 0) {
+        return chat_format_plain(messages); // a Jinja template llama.cpp's built-ins do not recognise
+    }
+    return std::string(buf.data(), n);
+}

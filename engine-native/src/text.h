@@ -38,3 +38,13 @@ struct sx_text_stream {
     // Returns whatever is still held back (at the end of generation).
     std::string flush();
 };
+
+struct sx_chat_message {
+    std::string role;
+    std::string content;
+};
+
+// Formats a conversation with the model's chat template (llama.cpp's built-in templates), ending
+// with the assistant's turn. A model without a known template gets a plain "### Instruction /
+// ### Response" layout, which small code models follow well enough.
+std::string sx_chat_format(const std::string & tmpl, const std::vector<sx_chat_message> & messages);

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// specexec: the command line over the engine host process (the same one VS Code uses).
+//   specexec complete [--draft FILE] [--target FILE] (--prompt TEXT | --prompt-file FILE) [--suffix TEXT]
+//                     [--mode autoregressive] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+//                     [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
+//   specexec info [--model FILE]
+//   specexec demo
+//   specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runBench } from './bench';
+import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
+import type { CompleteParams, DecodingMode } from '../host/protocol';
+
+const USAGE = `usage:
+  specexec complete [--draft FILE] [--target FILE] (--prompt TEXT | --prompt-file FILE) [--suffix TEXT]
+                    [--mode autoregressive] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+                    [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
+  specexec info [--model FILE]
+  specexec demo
+  specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
+Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf).`;
+
+const OPTIONS = {
+  draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
+  prompt: { type: 'string' }, 'prompt-file': { type: 'string' }, suffix: { type: 'string' },
+  mode: { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
+  'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
+  stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
+  json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = Record<string, string | string[] | boolean | undefined>;
+
+function numberFlag(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${name} expects a number, got '${v}'`);
+  return n;
+}
+
+function modelFlags(flags: Flags): ModelFlags {
+  return {
+    draft: flags.draft as string | undefined,
+    target: flags.target as string | undefined,
+    threads: numberFlag(flags, 'threads'),
+    contextSize: numberFlag(flags, 'context'),
+  };
+}
+
+function promptFrom(flags: Flags): CompleteParams['prompt'] {
+  if (flags.prompt !== undefined && flags['prompt-file'] !== undefined) throw new CliError('give --prompt or --prompt-file, not both');
+  let text: string;
+  if (typeof flags.prompt === 'string') text = flags.prompt;
+  else if (typeof flags['prompt-file'] === 'string') {
+    try {
+      text = readFileSync(flags['prompt-file'], 'utf8');
+    } catch (e) {
+      throw new CliError(`cannot read --prompt-file: ${(e as Error).message}`);
+    }
+  } else throw new CliError('complete needs --prompt TEXT or --prompt-file FILE');
+  return typeof flags.suffix === 'string' ? { prefix: text, suffix: flags.suffix } : text;
+}
+
+async function complete(flags: Flags): Promise<void> {
+  const params: CompleteParams = {
+    prompt: promptFrom(flags),
+    mode: flags.mode as DecodingMode | undefined,
+    maxTokens: numberFlag(flags, 'max-tokens'),
+    temperature: numberFlag(flags, 'temperature'),
+    topK: numberFlag(flags, 'top-k'),
+    topP: numberFlag(flags, 'top-p'),
+    seed: numberFlag(flags, 'seed'),
+    stop: flags.stop as string[] | undefined,
+  };
+  const session = await openEngine(modelFlags(flags));
+  const interrupt = () => session.cancel.cancel();
+  process.once('SIGINT', interrupt);
+  try {
+    const onDelta = flags.json ? undefined : (delta: string) => process.stdout.write(delta);
+    const result = await session.client.complete(params, onDelta, session.cancel.token);
+    if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else process.stdout.write('\n');
+  } finally {
+    process.off('SIGINT', interrupt);
+    await session.close();
+  }
+}
+
+async function info(flags: Flags): Promise<void> {
+  const session = await openEngine({ ...modelFlags(flags), load: false });
+  try {
+    const models = typeof flags.model === 'string' ? [flags.model] : Object.values(resolveModels(modelFlags(flags))).filter(Boolean) as string[];
+    const out = [];
+    for (const m of models) out.push(await session.client.inspectModel(m));
+    process.stdout.write(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
+  } finally {
+    await session.close();
+  }
+}
+
+const DEMO_PROMPT = 'import os\n\n\ndef read_lines(path):\n    """Return the lines of a text file without trailing newlines."""\n';
+
+async function demo(): Promise<void> {
+  const session = await openEngine({});
+  try {
+    const init = session.initialized!;
+    process.stdout.write(`target: ${init.target.path} (${init.target.description}, ${(init.target.parameters / 1e6).toFixed(1)}M params)\n`);
+    if (init.draft) process.stdout.write(`draft:  ${init.draft.path} (${init.draft.description}, ${(init.draft.parameters / 1e6).toFixed(1)}M params)\n`);
+    process.stdout.write(`threads: ${init.threads}, modes: ${init.modes.join(', ')}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`);
+    const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64 }, (d) => process.stdout.write(d));
+    process.stdout.write(`\n--- stats ---\n${summary(result)}\n`);
+  } finally {
+    await session.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  let flags: Flags;
+  try {
+    flags = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values as Flags;
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (flags.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  switch (command) {
+    case 'complete': return complete(flags);
+    case 'info': return info(flags);
+    case 'demo': return demo();
+    case 'bench': return runBench({ ...modelFlags(flags), quick: Boolean(flags.quick) });
+    default: throw new CliError(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`specexec: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

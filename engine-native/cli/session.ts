@@ -1,0 +1,63 @@
+// One CLI run's engine: spawn the host, load the models, close it again.
+import { existsSync } from 'node:fs';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, EngineClient } from '../host/engine-client';
+import { defaultDraftModel, defaultTargetModel } from '../host/defaults';
+import type { CompleteResult, InitializeResult } from '../host/protocol';
+
+export class CliError extends Error {}
+
+export interface ModelFlags {
+  draft?: string;
+  target?: string;
+  threads?: number;
+  contextSize?: number;
+  /** false: spawn the host without loading models (specexec info). */
+  load?: boolean;
+}
+
+export interface EngineSession {
+  client: EngineClient;
+  initialized?: InitializeResult;
+  cancel: CancellationTokenSource;
+  close(): Promise<void>;
+}
+
+export function resolveModels(flags: ModelFlags): { draft: string | null; target: string } {
+  const target = flags.target ?? defaultTargetModel();
+  const draft = flags.draft ?? (flags.target === undefined ? defaultDraftModel() : null);
+  for (const [role, file, flag] of [['target', target, flags.target], ['draft', draft, flags.draft]] as const) {
+    if (file !== null && flag === undefined && !existsSync(file)) {
+      throw new CliError(`the bundled ${role} model is missing: ${file}. It ships with the repository ` +
+        `(git lfs is not needed); pass --${role} FILE to use your own GGUF model.`);
+    }
+  }
+  return { draft, target };
+}
+
+export async function openEngine(flags: ModelFlags): Promise<EngineSession> {
+  const verbose = process.env.SPECEXEC_VERBOSE === '1';
+  const client = new EngineClient({ onStderr: (line) => { if (verbose) process.stderr.write(line + '\n'); } });
+  const session: EngineSession = { client, cancel: new CancellationTokenSource(), close: () => client.shutdown() };
+  if (flags.load === false) return session;
+  const models = resolveModels(flags);
+  try {
+    session.initialized = await client.initialize({
+      targetModelPath: models.target,
+      draftModelPath: models.draft,
+      threads: flags.threads,
+      contextSize: flags.contextSize,
+    });
+  } catch (e) {
+    await client.shutdown();
+    throw e instanceof ResponseError ? new CliError(`${e.message} (error ${e.code})`) : e;
+  }
+  return session;
+}
+
+export function summary(r: CompleteResult): string {
+  const s = r.stats;
+  return `${s.tokens} tokens in ${s.elapsedMs.toFixed(0)} ms (prompt ${s.promptTokens} tokens, ${s.promptMs.toFixed(0)} ms) | ` +
+    `${s.tokensPerSecond.toFixed(1)} tokens/s | ${s.tokensPerTargetPass.toFixed(2)} tokens per target pass ` +
+    `(${s.targetPasses} target, ${s.draftPasses} draft passes) | budget ${s.budget} | stop: ${r.stopReason}`;
+}

@@ -1,0 +1,112 @@
+// The engine host process: serves the protocol in ./protocol.ts over stdin/stdout with
+// vscode-jsonrpc. Spawned by the VS Code extension and by the CLI. Logs go to stderr.
+import {
+  createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter,
+  type CancellationToken, type MessageConnection, type ContentTypeDecoder, type Message, type ResponseMessage,
+} from 'vscode-jsonrpc/node';
+import { EngineService } from './engine-service';
+import { loadAddon } from './native';
+import { parseChatMessages, parseCompleteParams, parseInitializeParams, parseSampling, progressToken } from './params';
+import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type SamplingParams } from './protocol';
+
+const INVALID_MESSAGE = '$/specexec/invalidMessage';
+
+function log(message: string): void {
+  process.stderr.write(`[engine-host] ${message}\n`);
+}
+
+/** A JSON decoder that answers malformed messages itself (vscode-jsonrpc would only log them). */
+function tolerantJsonDecoder(reply: (response: ResponseMessage) => void): ContentTypeDecoder {
+  const invalid = { jsonrpc: '2.0', method: INVALID_MESSAGE } as Message;
+  return {
+    name: 'application/json',
+    decode: async (buffer: Uint8Array, options: { charset: string }): Promise<Message> => {
+      let message: unknown;
+      try {
+        message = JSON.parse(new TextDecoder(options.charset).decode(buffer));
+      } catch (e) {
+        reply({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `invalid JSON: ${(e as Error).message}` } });
+        return invalid;
+      }
+      const m = message as Record<string, unknown> | null;
+      const wellFormed = typeof m === 'object' && m !== null && !Array.isArray(m) &&
+        (typeof m.method === 'string' || 'result' in m || 'error' in m) &&
+        (m.id === undefined || typeof m.id === 'string' || typeof m.id === 'number');
+      if (!wellFormed) {
+        const id = typeof m === 'object' && m !== null && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;
+        reply({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: 'not a JSON-RPC 2.0 request or notification' } });
+        return invalid;
+      }
+      return message as Message;
+    },
+  };
+}
+
+function serve(connection: MessageConnection, service: EngineService): void {
+  const requireInitialized = () => {
+    if (!service.initialized) {
+      throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
+    }
+  };
+  const progressSink = (params: SamplingParams) => {
+    const token = progressToken(params);
+    return (delta: string, tokens: number) => {
+      if (token !== undefined) {
+        void connection.sendNotification(Methods.progress, { token, delta, tokens } satisfies ProgressParams);
+      }
+    };
+  };
+
+  connection.onRequest(Methods.initialize, (params: unknown) => service.initialize(parseInitializeParams(params)));
+
+  connection.onRequest(Methods.complete, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
+    requireInitialized();
+    return service.complete(parseCompleteParams(params), token, progressSink(params as SamplingParams));
+  });
+
+  connection.onRequest(Methods.chat, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
+    requireInitialized();
+    const messages = parseChatMessages(params);
+    const request = { prompt: service.chatPrompt(messages), ...parseSampling(params as Record<string, unknown>) };
+    return service.complete(request, token, progressSink(params as SamplingParams));
+  });
+
+  connection.onRequest(Methods.inspectModel, async (params: unknown) => {
+    const path = (params as { path?: unknown } | null)?.path;
+    if (typeof path !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'inspectModel expects {path: string}');
+    try {
+      return await loadAddon().inspectModel(path);
+    } catch (e) {
+      const err = e as { code?: number; message: string };
+      throw new ResponseError(err.code ?? ErrorCodes.InternalError, err.message);
+    }
+  });
+
+  connection.onRequest(Methods.shutdown, async () => {
+    await service.shutdown();
+    return null;
+  });
+  connection.onNotification('exit', () => process.exit(0));
+  connection.onNotification(INVALID_MESSAGE, () => undefined);
+}
+
+function main(): void {
+  let writer: StreamMessageWriter | undefined;
+  const reader = new StreamMessageReader(process.stdin, {
+    charset: 'utf-8',
+    contentTypeDecoder: tolerantJsonDecoder((response) => void writer?.write(response)),
+  });
+  writer = new StreamMessageWriter(process.stdout);
+  const connection = createMessageConnection(reader, writer, {
+    error: log, warn: log, info: () => undefined, log: () => undefined,
+  });
+  const service = new EngineService();
+  serve(connection, service);
+  connection.onError(([error]) => log(`protocol error: ${error.message}`));
+  // the client went away: nothing left to serve
+  connection.onClose(() => process.exit(0));
+  connection.listen();
+  log(`ready (pid ${process.pid})`);
+}
+
+main();

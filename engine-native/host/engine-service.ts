@@ -1,0 +1,126 @@
+// The engine host's state: the loaded models and a serial queue of generation requests.
+// One generation runs at a time (the models' KV caches are shared state); others wait in a
+// bounded queue, and a cancelled request leaves the queue or stops the running generation.
+import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
+import { loadAddon, type NativeEngine, type NativeError, type NativeRequest, type NativeResult } from './native';
+import {
+  DECODING_MODES, ErrorCodes, PROTOCOL_VERSION,
+  type CompleteResult, type InitializeParams, type InitializeResult, type ModelInfo,
+} from './protocol';
+
+export const ENGINE_VERSION = '0.1.0';
+const MAX_QUEUED = 8;
+
+type Job = () => Promise<void>;
+
+export type DeltaSink = (delta: string, tokens: number) => void;
+
+export class EngineService {
+  private readonly engine: NativeEngine = new (loadAddon().Engine)();
+  private info: InitializeResult | undefined;
+  private queue: Job[] = [];
+  private running = false;
+  private shuttingDown = false;
+
+  get initialized(): InitializeResult | undefined {
+    return this.info;
+  }
+
+  async initialize(params: InitializeParams): Promise<InitializeResult> {
+    this.checkNotShuttingDown();
+    // loading replaces the models: wait for queued generations so none runs on a half-loaded engine
+    return this.enqueue(async () => {
+      try {
+        const loaded = await this.engine.load(params);
+        this.info = {
+          protocolVersion: PROTOCOL_VERSION,
+          engineVersion: ENGINE_VERSION,
+          target: loaded.target,
+          draft: loaded.draft,
+          threads: loaded.threads,
+          contextSize: loaded.contextSize,
+          modes: [...DECODING_MODES],
+        };
+        return this.info;
+      } catch (e) {
+        throw toResponseError(e);
+      }
+    });
+  }
+
+  complete(request: NativeRequest, token: CancellationToken, onDelta: DeltaSink): Promise<CompleteResult> {
+    this.checkNotShuttingDown();
+    if (!this.info) {
+      throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
+    }
+    if (this.queue.length >= MAX_QUEUED) {
+      throw new ResponseError(ErrorCodes.Busy, `too many requests waiting (${MAX_QUEUED}); cancel some first`);
+    }
+    return this.enqueue(async () => {
+      if (token.isCancellationRequested) {
+        throw new ResponseError(ErrorCodes.RequestCancelled, 'cancelled before it started');
+      }
+      const subscription = token.onCancellationRequested(() => this.engine.cancel());
+      try {
+        return toCompleteResult(await this.engine.generate(request, onDelta));
+      } catch (e) {
+        throw toResponseError(e);
+      } finally {
+        subscription.dispose();
+      }
+    });
+  }
+
+  chatPrompt(messages: { role: string; content: string }[]): string {
+    const target: ModelInfo | undefined = this.info?.target;
+    if (!target) throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
+    return loadAddon().formatChat(target.chatTemplate, messages);
+  }
+
+  /** Cancels the running generation, drops the queue and frees the models. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.engine.cancel();
+    await this.enqueue(async () => this.engine.close());
+  }
+
+  private checkNotShuttingDown(): void {
+    if (this.shuttingDown) throw new ResponseError(ErrorCodes.ShuttingDown, 'the engine is shutting down');
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(() => work().then(resolve, reject));
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    while (this.queue.length > 0) {
+      await this.queue.shift()!();
+    }
+    this.running = false;
+  }
+}
+
+function toCompleteResult(r: NativeResult): CompleteResult {
+  const decodeMs = Math.max(r.stats.elapsedMs - r.stats.promptMs, 1e-3);
+  return {
+    text: r.text,
+    tokens: Array.from(r.tokens),
+    stopReason: r.stopReason,
+    stats: {
+      ...r.stats,
+      tokensPerTargetPass: r.stats.targetPasses > 0 ? r.stats.tokens / r.stats.targetPasses : 0,
+      tokensPerSecond: (r.stats.tokens * 1000) / decodeMs,
+    },
+  };
+}
+
+function toResponseError(e: unknown): ResponseError<void> {
+  if (e instanceof ResponseError) return e;
+  const err = e as NativeError;
+  return new ResponseError(typeof err.code === 'number' ? err.code : ErrorCodes.InternalError, err.message ?? String(e));
+}

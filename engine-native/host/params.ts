@@ -1,0 +1,99 @@
+// Validation of request parameters: every bad value becomes an InvalidParams error that names
+// the field, before anything reaches the native engine.
+import { ResponseError } from 'vscode-jsonrpc/node';
+import type { NativeRequest } from './native';
+import { DECODING_MODES, ErrorCodes, type ChatMessage, type InitializeParams, type SamplingParams } from './protocol';
+
+const MAX_TOKENS_LIMIT = 1 << 16;
+const MAX_STOP_STRINGS = 16;
+const MAX_CONTEXT = 1 << 20;
+
+function invalid(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function optionalNumber(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number,
+  integer = true): number {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    throw invalid(`${key} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function optionalString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalid(`${key} must be a string`);
+  return v;
+}
+
+export function parseInitializeParams(p: unknown): InitializeParams {
+  if (!isObject(p)) throw invalid('initialize expects an object of parameters');
+  const targetModelPath = optionalString(p, 'targetModelPath');
+  if (!targetModelPath) throw invalid('targetModelPath is required');
+  return {
+    targetModelPath,
+    draftModelPath: optionalString(p, 'draftModelPath') || null,
+    threads: optionalNumber(p, 'threads', 0, 0, 256),
+    contextSize: optionalNumber(p, 'contextSize', 4096, 64, MAX_CONTEXT),
+    draftGpuLayers: optionalNumber(p, 'draftGpuLayers', -1, -1, 1000),
+    targetGpuLayers: optionalNumber(p, 'targetGpuLayers', -1, -1, 1000),
+  };
+}
+
+export function parseSampling(p: Record<string, unknown>): Omit<NativeRequest, 'prompt'> {
+  const stop = p.stop ?? [];
+  if (!Array.isArray(stop) || stop.length > MAX_STOP_STRINGS || !stop.every((s) => typeof s === 'string')) {
+    throw invalid(`stop must be an array of at most ${MAX_STOP_STRINGS} strings`);
+  }
+  const mode = p.mode ?? 'autoregressive';
+  if (typeof mode !== 'string' || !(DECODING_MODES as readonly string[]).includes(mode)) {
+    throw invalid(`mode must be one of ${DECODING_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+  return {
+    maxTokens: optionalNumber(p, 'maxTokens', 128, 0, MAX_TOKENS_LIMIT),
+    temperature: optionalNumber(p, 'temperature', 0, 0, 100, false),
+    topK: optionalNumber(p, 'topK', 0, 0, 1 << 20),
+    topP: optionalNumber(p, 'topP', 1, 0, 1, false),
+    seed: optionalNumber(p, 'seed', 0, 0, Number.MAX_SAFE_INTEGER),
+    stop: stop as string[],
+    mode,
+  };
+}
+
+export function parseCompleteParams(p: unknown): NativeRequest {
+  if (!isObject(p)) throw invalid('complete expects an object of parameters');
+  const prompt = p.prompt;
+  let parsed: NativeRequest['prompt'];
+  if (typeof prompt === 'string') {
+    parsed = prompt;
+  } else if (isObject(prompt) && typeof prompt.prefix === 'string' && typeof (prompt.suffix ?? '') === 'string') {
+    parsed = { prefix: prompt.prefix, suffix: (prompt.suffix as string | undefined) ?? '' };
+  } else {
+    throw invalid('prompt must be a string or an object {prefix: string, suffix: string}');
+  }
+  return { prompt: parsed, ...parseSampling(p) };
+}
+
+export function parseChatMessages(p: unknown): ChatMessage[] {
+  if (!isObject(p) || !Array.isArray(p.messages) || p.messages.length === 0) {
+    throw invalid('chat expects {messages: [{role, content}, ...]} with at least one message');
+  }
+  return p.messages.map((m, i) => {
+    if (!isObject(m) || !['system', 'user', 'assistant'].includes(m.role as string) || typeof m.content !== 'string') {
+      throw invalid(`messages[${i}] must be {role: "system"|"user"|"assistant", content: string}`);
+    }
+    return { role: m.role as ChatMessage['role'], content: m.content };
+  });
+}
+
+export function progressToken(p: SamplingParams): string | number | undefined {
+  const t = (p as Record<string, unknown>).progressToken;
+  return typeof t === 'string' || typeof t === 'number' ? t : undefined;
+}

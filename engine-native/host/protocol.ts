@@ -1,0 +1,163 @@
+// The JSON-RPC 2.0 protocol between the engine host process and its clients (the VS Code
+// extension and the CLI). One file, imported by all three, so they cannot drift apart.
+// Framing: vscode-jsonrpc's Content-Length headers over the host's stdin/stdout.
+
+export const PROTOCOL_VERSION = 1;
+
+export type DecodingMode = 'autoregressive';
+export const DECODING_MODES: readonly DecodingMode[] = ['autoregressive'];
+
+export interface InitializeParams {
+  /** Small draft model (GGUF). Omitted or null: no draft, autoregressive decoding only. */
+  draftModelPath?: string | null;
+  /** The large code model whose output the user gets (GGUF). */
+  targetModelPath: string;
+  /** CPU threads for llama.cpp; 0 or omitted: all hardware threads. */
+  threads?: number;
+  /** Context size in tokens for each model (default 4096). */
+  contextSize?: number;
+  /** Layers of each model on the GPU (GPU builds only); -1: all. */
+  draftGpuLayers?: number;
+  targetGpuLayers?: number;
+}
+
+export interface FimTokens {
+  prefix: number;
+  suffix: number;
+  middle: number;
+}
+
+export interface ModelInfo {
+  path: string;
+  architecture: string;
+  name: string;
+  description: string;
+  parameters: number;
+  sizeBytes: number;
+  layers: number;
+  embeddingSize: number;
+  trainedContext: number;
+  vocabSize: number;
+  vocabType: string;
+  addBos: boolean;
+  specialTokens: { bos: number | null; eos: number | null; eot: number | null };
+  /** Fill-in-the-middle tokens, null when the model has none. */
+  fim: FimTokens | null;
+  /** The model's chat template (Jinja source or a built-in name), null when it has none. */
+  chatTemplate: string | null;
+}
+
+export interface InitializeResult {
+  protocolVersion: number;
+  engineVersion: string;
+  target: ModelInfo;
+  draft: ModelInfo | null;
+  threads: number;
+  contextSize: number;
+  modes: DecodingMode[];
+}
+
+/** A fill-in-the-middle prompt: the text before and after the cursor. */
+export interface FimPrompt {
+  prefix: string;
+  suffix: string;
+}
+
+export interface SamplingParams {
+  /** Maximum tokens to generate (default 128). */
+  maxTokens?: number;
+  /** 0 (default): greedy. */
+  temperature?: number;
+  /** 0 (default): no top-k cut. */
+  topK?: number;
+  /** 1 (default): no nucleus cut. */
+  topP?: number;
+  /** Seed of the sampler's random numbers (sampled decoding only). */
+  seed?: number;
+  /** Generation ends before the first occurrence of any of these strings. */
+  stop?: string[];
+  mode?: DecodingMode;
+  /** When set, the host sends `specexec/progress` notifications with this token. */
+  progressToken?: string | number;
+}
+
+export interface CompleteParams extends SamplingParams {
+  /** Plain text, or a fill-in-the-middle prompt (built with the model's own FIM tokens). */
+  prompt: string | FimPrompt;
+}
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface ChatParams extends SamplingParams {
+  messages: ChatMessage[];
+}
+
+export type StopReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'context';
+
+export interface CompletionStats {
+  promptTokens: number;
+  tokens: number;
+  targetPasses: number;
+  draftPasses: number;
+  /** Generated tokens per target forward pass (1 for autoregressive decoding). */
+  tokensPerTargetPass: number;
+  /** Generated tokens per second of decoding (prompt processing excluded). */
+  tokensPerSecond: number;
+  promptMs: number;
+  firstTokenMs: number;
+  elapsedMs: number;
+  /** Draft tree size used (0 without speculation). */
+  budget: number;
+}
+
+export interface CompleteResult {
+  text: string;
+  tokens: number[];
+  stopReason: StopReason;
+  stats: CompletionStats;
+}
+
+export interface ProgressParams {
+  token: string | number;
+  /** New text since the previous notification. */
+  delta: string;
+  /** Tokens generated so far. */
+  tokens: number;
+}
+
+export interface InspectModelParams {
+  path: string;
+}
+
+export const Methods = {
+  initialize: 'initialize',
+  complete: 'complete',
+  chat: 'chat',
+  inspectModel: 'inspectModel',
+  shutdown: 'shutdown',
+  progress: 'specexec/progress',
+} as const;
+
+/** Stable error codes of JSON-RPC error replies. The engine's own codes match errors.h. */
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  RequestCancelled: -32800,
+  ModelMissing: -32010,
+  ModelInvalid: -32011,
+  ModelUnsupported: -32012,
+  VocabMismatch: -32013,
+  ContextOverflow: -32014,
+  NotInitialized: -32015,
+  Busy: -32016,
+  DecodeFailed: -32017,
+  ShuttingDown: -32018,
+} as const;

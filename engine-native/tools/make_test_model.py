@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Write a small random-weight GGUF of architecture `llama` with the deepseek-coder tokenizer copied
+from the pinned llama.cpp source. Deterministic for a given seed and shape. Used by the tests as a
+draft/target pair that loads and runs like any downloaded model.
+
+usage: make_test_model.py OUT.gguf [--layers 2 --embd 64 --heads 4 --kv-heads 2 --ff 128 --seed 0]
+       (gguf-py and the vocab are taken from build/llama.cpp unless --llama-src says otherwise)
+"""
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+ap = argparse.ArgumentParser()
+ap.add_argument("out")
+ap.add_argument("--llama-src", default=os.environ.get("LLAMA_CPP_SRC", os.path.join(ROOT, "build", "llama.cpp")))
+ap.add_argument("--layers", type=int, default=2)
+ap.add_argument("--embd", type=int, default=64)
+ap.add_argument("--heads", type=int, default=4)
+ap.add_argument("--kv-heads", type=int, default=2)
+ap.add_argument("--ff", type=int, default=128)
+ap.add_argument("--ctx", type=int, default=4096)
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--logit-scale", type=float, default=4.0,
+                help="scales the output layer: peaked distributions keep greedy decoding robust to batching noise")
+args = ap.parse_args()
+
+sys.path.insert(0, os.path.join(args.llama_src, "gguf-py"))
+try:
+    import numpy as np
+    import gguf
+except ImportError as e:
+    sys.exit(f"make_test_model.py: {e}. Install numpy (apt-get install python3-numpy) and run `npm run build` "
+             "so that build/llama.cpp/gguf-py exists.")
+
+vocab_path = os.path.join(args.llama_src, "models", "ggml-vocab-deepseek-coder.gguf")
+rd = gguf.GGUFReader(vocab_path)
+n_vocab = len(rd.fields["tokenizer.ggml.tokens"].data)
+
+tmp = args.out + ".tmp"
+w = gguf.GGUFWriter(tmp, "llama")
+w.add_name(f"specexec-test-{args.layers}L-{args.embd}d-seed{args.seed}")
+w.add_context_length(args.ctx)
+w.add_embedding_length(args.embd)
+w.add_block_count(args.layers)
+w.add_feed_forward_length(args.ff)
+w.add_head_count(args.heads)
+w.add_head_count_kv(args.kv_heads)
+w.add_rope_dimension_count(args.embd // args.heads)
+w.add_rope_freq_base(10000.0)
+w.add_layer_norm_rms_eps(1e-5)
+w.add_vocab_size(n_vocab)
+w.add_file_type(gguf.LlamaFileType.ALL_F32)
+for key, f in rd.fields.items():  # the tokenizer, verbatim
+    if not key.startswith("tokenizer."):
+        continue
+    vtype = f.types[0]
+    if vtype == gguf.GGUFValueType.ARRAY:
+        w.add_key_value(key, f.contents(), vtype, sub_type=f.types[-1])
+    else:
+        w.add_key_value(key, f.contents(), vtype)
+
+rng = np.random.default_rng(args.seed)
+E, hd = args.embd, args.embd // args.heads
+
+
+def mat(rows, cols, scale=None):
+    # numpy shape (rows, cols) is ggml ne = [cols, rows]
+    s = scale if scale is not None else 1.0 / np.sqrt(cols)
+    return (rng.standard_normal((rows, cols), dtype=np.float32) * s).astype(np.float32)
+
+
+def norm(n):
+    return (1.0 + 0.1 * rng.standard_normal(n, dtype=np.float32)).astype(np.float32)
+
+
+w.add_tensor("token_embd.weight", mat(n_vocab, E, scale=1.0))
+for i in range(args.layers):
+    p = f"blk.{i}."
+    w.add_tensor(p + "attn_norm.weight", norm(E))
+    w.add_tensor(p + "attn_q.weight", mat(args.heads * hd, E))
+    w.add_tensor(p + "attn_k.weight", mat(args.kv_heads * hd, E))
+    w.add_tensor(p + "attn_v.weight", mat(args.kv_heads * hd, E))
+    w.add_tensor(p + "attn_output.weight", mat(E, args.heads * hd))
+    w.add_tensor(p + "ffn_norm.weight", norm(E))
+    w.add_tensor(p + "ffn_gate.weight", mat(args.ff, E))
+    w.add_tensor(p + "ffn_up.weight", mat(args.ff, E))
+    w.add_tensor(p + "ffn_down.weight", mat(E, args.ff))
+w.add_tensor("output_norm.weight", norm(E))
+w.add_tensor("output.weight", mat(n_vocab, E, scale=args.logit_scale / np.sqrt(E)))
+w.write_header_to_file()
+w.write_kv_data_to_file()
+w.write_tensors_to_file(progress=False)
+w.close()
+os.replace(tmp, args.out)
+print(f"wrote {args.out}")

@@ -1,0 +1,71 @@
+// Starting real engine host processes (dist/engine-host.js) for tests.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as path from 'node:path';
+import { EngineClient } from '../../engine-native/host/engine-client';
+import { ROOT } from './models';
+
+export const HOST_SCRIPT = path.join(ROOT, 'dist', 'engine-host.js');
+
+export function startEngine(): EngineClient {
+  return new EngineClient({ hostScript: HOST_SCRIPT, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); } });
+}
+
+/** A host process spoken to with raw bytes, for malformed-protocol tests. */
+export class RawHost {
+  readonly proc: ChildProcessWithoutNullStreams;
+  private buffer = Buffer.alloc(0);
+  private waiters: ((m: Record<string, unknown>) => void)[] = [];
+  private messages: Record<string, unknown>[] = [];
+
+  constructor() {
+    this.proc = spawn(process.execPath, [HOST_SCRIPT], { stdio: 'pipe' });
+    this.proc.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  sendRaw(body: string | Buffer): void {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+    this.proc.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${bytes.length}\r\n\r\n`, 'ascii'), bytes]));
+  }
+
+  send(message: unknown): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /** The next message from the host (responses and notifications, in order). */
+  next(timeoutMs = 20000): Promise<Record<string, unknown>> {
+    const m = this.messages.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no message from the engine host')), timeoutMs);
+      this.waiters.push((msg) => { clearTimeout(timer); resolve(msg); });
+    });
+  }
+
+  /** The next response (skipping notifications). */
+  async response(timeoutMs = 20000): Promise<Record<string, unknown>> {
+    for (;;) {
+      const m = await this.next(timeoutMs);
+      if ('id' in m) return m;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.proc.kill();
+    await new Promise((r) => this.proc.once('exit', r));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      const headerEnd = this.buffer.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const length = Number(/Content-Length: (\d+)/i.exec(this.buffer.subarray(0, headerEnd).toString('ascii'))?.[1]);
+      if (this.buffer.length < headerEnd + 4 + length) return;
+      const body = JSON.parse(this.buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8'));
+      this.buffer = this.buffer.subarray(headerEnd + 4 + length);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(body);
+      else this.messages.push(body);
+    }
+  }
+}
