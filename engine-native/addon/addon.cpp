@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "model.h"
 #include "reference.h"
+#include "testing.h"
 #include "text.h"
 
 #include <napi.h>
@@ -172,6 +173,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
     exports.Set("formatChat", Napi::Function::New(env, format_chat));
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
+    exports.Set("testing", testing_exports(env));
     return exports;
 }
 

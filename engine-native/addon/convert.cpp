@@ -38,6 +38,14 @@ Napi::Object model_info_to_js(Napi::Env env, const sx_model_info & info) {
     return o;
 }
 
+static Napi::Array int_array(Napi::Env env, const std::vector<int32_t> & v) {
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        a.Set((uint32_t) i, v[i]);
+    }
+    return a;
+}
+
 Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("text", r.text);
@@ -56,6 +64,13 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     s.Set("promptMs", r.stats.prompt_ms);
     s.Set("firstTokenMs", r.stats.first_token_ms);
     s.Set("elapsedMs", r.stats.elapsed_ms);
+    s.Set("draftMs", r.stats.draft_ms);
+    s.Set("targetMs", r.stats.target_ms);
+    s.Set("tokensPerPassHistogram", int_array(env, r.stats.tokens_per_pass_histogram));
+    s.Set("treeSizes", int_array(env, r.stats.tree_sizes));
+    s.Set("treeDepths", int_array(env, r.stats.tree_depths));
+    s.Set("treeLeaves", int_array(env, r.stats.tree_leaves));
+    s.Set("budgets", int_array(env, r.stats.budgets));
     o.Set("stats", s);
     return o;
 }
@@ -78,6 +93,8 @@ sx_engine_params engine_params_from_js(const Napi::Object & o) {
     p.n_ctx               = int_or(o, "contextSize", p.n_ctx);
     p.n_gpu_layers_draft  = int_or(o, "draftGpuLayers", p.n_gpu_layers_draft);
     p.n_gpu_layers_target = int_or(o, "targetGpuLayers", p.n_gpu_layers_target);
+    p.max_budget          = int_or(o, "maxBudget", p.max_budget);
+    p.calibration_cache   = string_or(o, "calibrationCache", "");
     return p;
 }
 
@@ -119,10 +136,23 @@ sx_request request_from_js(const Napi::Object & o) {
         }
     }
     const std::string mode = string_or(o, "mode", "autoregressive");
-    if (mode != "autoregressive") {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "unknown mode '" + mode + "' (available: autoregressive)");
+    if (mode == "autoregressive") {
+        r.mode = SX_MODE_AUTOREGRESSIVE;
+    } else if (mode == "specexec") {
+        r.mode = SX_MODE_SPECEXEC;
+    } else if (mode == "specinfer") {
+        r.mode = SX_MODE_SPECINFER;
+    } else if (mode == "chain") {
+        r.mode = SX_MODE_CHAIN;
+    } else {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
     }
-    r.mode = SX_MODE_AUTOREGRESSIVE;
+    r.budget      = int_or(o, "budget", 0); // 0 or absent: automatic
+    r.max_depth   = int_or(o, "maxDepth", r.max_depth);
+    r.draft_max   = int_or(o, "draftMax", r.draft_max);
+    Napi::Value p_min = o.Get("draftPMin");
+    r.draft_p_min = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
+    r.unsafe_accept_draft = o.Get("_unsafeAcceptDraft").ToBoolean();
     return r;
 }
 

@@ -3,6 +3,17 @@
 #include "convert.h"
 #include "errors.h"
 
+static Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
+    Napi::Array a = Napi::Array::New(env, c.batch.size());
+    for (size_t i = 0; i < c.batch.size(); ++i) {
+        Napi::Object p = Napi::Object::New(env);
+        p.Set("batch", c.batch[i]);
+        p.Set("ms", c.ms[i]);
+        a.Set((uint32_t) i, p);
+    }
+    return a;
+}
+
 // Loads the models off the JS thread; replaces the previous engine only on success.
 class LoadWorker : public Napi::AsyncWorker {
   public:
@@ -15,6 +26,7 @@ class LoadWorker : public Napi::AsyncWorker {
     void Execute() override {
         try {
             loaded = sx_engine_init(params);
+            sx_engine_calibrate(loaded);
             target = sx_model_describe(loaded->target.model, params.target_path);
             if (loaded->draft.model) {
                 draft = sx_model_describe(loaded->draft.model, params.draft_path);
@@ -36,6 +48,11 @@ class LoadWorker : public Napi::AsyncWorker {
         o.Set("draft", loaded->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
         o.Set("threads", loaded->params.threads);
         o.Set("contextSize", loaded->params.n_ctx);
+        o.Set("maxBudget", loaded->params.max_budget);
+        Napi::Object cal = Napi::Object::New(Env());
+        cal.Set("target", curve_to_js(Env(), loaded->budget.target));
+        cal.Set("draft", curve_to_js(Env(), loaded->budget.draft));
+        o.Set("calibration", cal);
         deferred.Resolve(o);
     }
     void OnError(const Napi::Error & e) override {
@@ -118,6 +135,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("generate", &EngineWrap::generate),
                            InstanceMethod("cancel", &EngineWrap::cancel),
                            InstanceMethod("close", &EngineWrap::close),
+                           InstanceMethod("nextLogits", &EngineWrap::next_logits),
                        });
 }
 
@@ -186,4 +204,19 @@ Napi::Value EngineWrap::close(const Napi::CallbackInfo & info) {
     sx_engine_free(engine);
     engine = nullptr;
     return info.Env().Undefined();
+}
+
+// nextLogits(tokens) -> Float32Array: synchronous, for tests (the models here are small)
+Napi::Value EngineWrap::next_logits(const Napi::CallbackInfo & info) {
+    if (!engine || busy) {
+        throw error_to_js(info.Env(), busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED, "nextLogits needs a loaded, idle engine");
+    }
+    try {
+        const std::vector<float> l   = sx_engine_next_logits(engine, tokens_from_js(info[0]));
+        Napi::Float32Array       out = Napi::Float32Array::New(info.Env(), l.size());
+        std::copy(l.begin(), l.end(), out.Data());
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
 }

@@ -21,4 +21,5 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Value generate(const Napi::CallbackInfo & info);
     Napi::Value cancel(const Napi::CallbackInfo & info);
     Napi::Value close(const Napi::CallbackInfo & info);
+    Napi::Value next_logits(const Napi::CallbackInfo & info);
 };

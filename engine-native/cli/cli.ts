@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // specexec: the command line over the engine host process (the same one VS Code uses).
 //   specexec complete [--draft FILE] [--target FILE] (--prompt TEXT | --prompt-file FILE) [--suffix TEXT]
-//                     [--mode autoregressive] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-//                     [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
+//                     [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
+//                     [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
+//                     [--top-p P] [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
 //   specexec info [--model FILE]
 //   specexec demo
 //   specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
@@ -14,17 +15,20 @@ import type { CompleteParams, DecodingMode } from '../host/protocol';
 
 const USAGE = `usage:
   specexec complete [--draft FILE] [--target FILE] (--prompt TEXT | --prompt-file FILE) [--suffix TEXT]
-                    [--mode autoregressive] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                    [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
+                    [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
+                    [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
+                    [--top-p P] [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
   specexec info [--model FILE]
   specexec demo
   specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
-Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf).`;
+Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
+is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).`;
 
 const OPTIONS = {
   draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
   prompt: { type: 'string' }, 'prompt-file': { type: 'string' }, suffix: { type: 'string' },
-  mode: { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
+  mode: { type: 'string' }, budget: { type: 'string' }, 'max-depth': { type: 'string' },
+  'draft-max': { type: 'string' }, 'draft-p-min': { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
   'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
   stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
   json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -67,6 +71,10 @@ async function complete(flags: Flags): Promise<void> {
   const params: CompleteParams = {
     prompt: promptFrom(flags),
     mode: flags.mode as DecodingMode | undefined,
+    budget: flags.budget === undefined || flags.budget === 'auto' ? undefined : numberFlag(flags, 'budget'),
+    maxDepth: numberFlag(flags, 'max-depth'),
+    draftMax: numberFlag(flags, 'draft-max'),
+    draftPMin: numberFlag(flags, 'draft-p-min'),
     maxTokens: numberFlag(flags, 'max-tokens'),
     temperature: numberFlag(flags, 'temperature'),
     topK: numberFlag(flags, 'top-k'),

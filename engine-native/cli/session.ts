@@ -25,6 +25,7 @@ export interface EngineSession {
 
 export function resolveModels(flags: ModelFlags): { draft: string | null; target: string } {
   const target = flags.target ?? defaultTargetModel();
+  // a custom target gets no default draft: the bundled draft's tokenizer may not match it
   const draft = flags.draft ?? (flags.target === undefined ? defaultDraftModel() : null);
   for (const [role, file, flag] of [['target', target, flags.target], ['draft', draft, flags.draft]] as const) {
     if (file !== null && flag === undefined && !existsSync(file)) {

@@ -61,13 +61,13 @@ function serve(connection: MessageConnection, service: EngineService): void {
 
   connection.onRequest(Methods.complete, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
     requireInitialized();
-    return service.complete(parseCompleteParams(params), token, progressSink(params as SamplingParams));
+    return service.complete(parseCompleteParams(params, service.defaultMode), token, progressSink(params as SamplingParams));
   });
 
   connection.onRequest(Methods.chat, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
     requireInitialized();
     const messages = parseChatMessages(params);
-    const request = { prompt: service.chatPrompt(messages), ...parseSampling(params as Record<string, unknown>) };
+    const request = { prompt: service.chatPrompt(messages), ...parseSampling(params as Record<string, unknown>, service.defaultMode) };
     return service.complete(request, token, progressSink(params as SamplingParams));
   });
 

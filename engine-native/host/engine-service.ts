@@ -1,14 +1,28 @@
 // The engine host's state: the loaded models and a serial queue of generation requests.
 // One generation runs at a time (the models' KV caches are shared state); others wait in a
 // bounded queue, and a cancelled request leaves the queue or stops the running generation.
+import { mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
 import { loadAddon, type NativeEngine, type NativeError, type NativeRequest, type NativeResult } from './native';
 import {
   DECODING_MODES, ErrorCodes, PROTOCOL_VERSION,
-  type CompleteResult, type InitializeParams, type InitializeResult, type ModelInfo,
+  type CompleteResult, type DecodingMode, type InitializeParams, type InitializeResult, type ModelInfo,
 } from './protocol';
 
 export const ENGINE_VERSION = '0.1.0';
+
+/** Calibration timings survive restarts: $SPECEXEC_CACHE_DIR, else ~/.cache/specexec. */
+function calibrationCacheFile(): string {
+  const dir = process.env.SPECEXEC_CACHE_DIR || path.join(os.homedir(), '.cache', 'specexec');
+  try {
+    mkdirSync(dir, { recursive: true });
+    return path.join(dir, 'calibration.tsv');
+  } catch {
+    return ''; // no writable cache: calibrate at every start
+  }
+}
 const MAX_QUEUED = 8;
 
 type Job = () => Promise<void>;
@@ -26,12 +40,17 @@ export class EngineService {
     return this.info;
   }
 
+  /** specexec when a draft is loaded, else autoregressive. */
+  get defaultMode(): DecodingMode {
+    return this.info?.draft ? 'specexec' : 'autoregressive';
+  }
+
   async initialize(params: InitializeParams): Promise<InitializeResult> {
     this.checkNotShuttingDown();
     // loading replaces the models: wait for queued generations so none runs on a half-loaded engine
     return this.enqueue(async () => {
       try {
-        const loaded = await this.engine.load(params);
+        const loaded = await this.engine.load({ ...params, calibrationCache: calibrationCacheFile() });
         this.info = {
           protocolVersion: PROTOCOL_VERSION,
           engineVersion: ENGINE_VERSION,
@@ -39,7 +58,9 @@ export class EngineService {
           draft: loaded.draft,
           threads: loaded.threads,
           contextSize: loaded.contextSize,
-          modes: [...DECODING_MODES],
+          maxBudget: loaded.maxBudget,
+          modes: loaded.draft ? [...DECODING_MODES] : ['autoregressive'],
+          calibration: loaded.calibration,
         };
         return this.info;
       } catch (e) {

@@ -1,13 +1,15 @@
 // Loads the N-API addon (build/Release/specexec.node) and types its surface.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { InitializeParams, ModelInfo, StopReason } from './protocol';
+import type { CompletionStats, CostPoint, InitializeParams, ModelInfo, StopReason } from './protocol';
 
 export interface NativeLoadResult {
   target: ModelInfo;
   draft: ModelInfo | null;
   threads: number;
   contextSize: number;
+  maxBudget: number;
+  calibration: { target: CostPoint[]; draft: CostPoint[] };
 }
 
 export interface NativeRequest {
@@ -19,29 +21,59 @@ export interface NativeRequest {
   seed: number;
   stop: string[];
   mode: string;
+  budget: number;
+  maxDepth: number;
+  draftMax: number;
+  draftPMin: number;
 }
 
 export interface NativeResult {
   text: string;
   tokens: Uint32Array;
   stopReason: StopReason;
-  stats: {
-    promptTokens: number;
-    tokens: number;
-    targetPasses: number;
-    draftPasses: number;
-    budget: number;
-    promptMs: number;
-    firstTokenMs: number;
-    elapsedMs: number;
-  };
+  stats: Omit<CompletionStats, 'tokensPerTargetPass' | 'tokensPerSecond'>;
 }
 
 export interface NativeEngine {
-  load(params: InitializeParams): Promise<NativeLoadResult>;
+  load(params: InitializeParams & { calibrationCache?: string }): Promise<NativeLoadResult>;
   generate(request: NativeRequest, onDelta: (delta: string, tokens: number) => void): Promise<NativeResult>;
   cancel(): void;
   close(): void;
+  /** The target's next-token logits after `tokens`, from the engine's own KV cache (tests). */
+  nextLogits(tokens: Uint32Array): Float32Array;
+}
+
+export interface TestTree {
+  tokens: number[];
+  parents: number[];
+}
+
+export interface GrownTree extends TestTree {
+  depths: number[];
+  scores: number[];
+  leaves: number;
+  passes: number;
+  /** Per draft pass, the token paths of the nodes it expanded. */
+  expanded: string[][];
+}
+
+export interface TreeGrowParams {
+  shape: 'specexec' | 'specinfer' | 'chain';
+  budget: number;
+  maxDepth?: number;
+  maxBeams?: number;
+  maxBranch?: number;
+  maxLeaves?: number;
+  specinferK?: number;
+  chainPMin?: number;
+}
+
+/** The engine's tree code, exposed for tests. */
+export interface NativeTesting {
+  growTree(params: TreeGrowParams, table: Record<string, [number, number][]>): GrownTree;
+  walk(tree: TestTree, draws: Record<number, number>): { accepted: number[]; bonus: number };
+  verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
+    { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
 }
 
 export interface NativeTokenizer {
@@ -59,6 +91,7 @@ export interface NativeAddon {
   referenceGreedy(path: string, prompt: string | { prefix: string; suffix: string }, nTokens: number, threads: number): Uint32Array;
   formatChat(template: string | null, messages: { role: string; content: string }[]): string;
   systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number };
+  testing: NativeTesting;
 }
 
 /** An error thrown by the addon carries the engine's stable error code. */

@@ -2,11 +2,12 @@
 // the field, before anything reaches the native engine.
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { NativeRequest } from './native';
-import { DECODING_MODES, ErrorCodes, type ChatMessage, type InitializeParams, type SamplingParams } from './protocol';
+import { DECODING_MODES, ErrorCodes, type ChatMessage, type DecodingMode, type InitializeParams, type SamplingParams } from './protocol';
 
 const MAX_TOKENS_LIMIT = 1 << 16;
 const MAX_STOP_STRINGS = 16;
 const MAX_CONTEXT = 1 << 20;
+const MAX_BUDGET = 4096;
 
 function invalid(message: string): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, message);
@@ -44,15 +45,20 @@ export function parseInitializeParams(p: unknown): InitializeParams {
     contextSize: optionalNumber(p, 'contextSize', 4096, 64, MAX_CONTEXT),
     draftGpuLayers: optionalNumber(p, 'draftGpuLayers', -1, -1, 1000),
     targetGpuLayers: optionalNumber(p, 'targetGpuLayers', -1, -1, 1000),
+    maxBudget: optionalNumber(p, 'maxBudget', 1024, 1, 4096),
   };
 }
 
-export function parseSampling(p: Record<string, unknown>): Omit<NativeRequest, 'prompt'> {
+export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingMode): Omit<NativeRequest, 'prompt'> {
   const stop = p.stop ?? [];
   if (!Array.isArray(stop) || stop.length > MAX_STOP_STRINGS || !stop.every((s) => typeof s === 'string')) {
     throw invalid(`stop must be an array of at most ${MAX_STOP_STRINGS} strings`);
   }
-  const mode = p.mode ?? 'autoregressive';
+  const mode = p.mode ?? defaultMode;
+  const budget = p.budget === undefined || p.budget === null || p.budget === 'auto' ? 0 : p.budget;
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 0 || budget > MAX_BUDGET) {
+    throw invalid(`budget must be 'auto' or an integer between 1 and ${MAX_BUDGET}, got ${JSON.stringify(p.budget)}`);
+  }
   if (typeof mode !== 'string' || !(DECODING_MODES as readonly string[]).includes(mode)) {
     throw invalid(`mode must be one of ${DECODING_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   }
@@ -64,10 +70,14 @@ export function parseSampling(p: Record<string, unknown>): Omit<NativeRequest, '
     seed: optionalNumber(p, 'seed', 0, 0, Number.MAX_SAFE_INTEGER),
     stop: stop as string[],
     mode,
+    budget,
+    maxDepth: optionalNumber(p, 'maxDepth', 32, 1, 1024),
+    draftMax: optionalNumber(p, 'draftMax', 16, 1, MAX_BUDGET),
+    draftPMin: optionalNumber(p, 'draftPMin', 0.75, 0, 1, false),
   };
 }
 
-export function parseCompleteParams(p: unknown): NativeRequest {
+export function parseCompleteParams(p: unknown, defaultMode: DecodingMode): NativeRequest {
   if (!isObject(p)) throw invalid('complete expects an object of parameters');
   const prompt = p.prompt;
   let parsed: NativeRequest['prompt'];
@@ -78,7 +88,7 @@ export function parseCompleteParams(p: unknown): NativeRequest {
   } else {
     throw invalid('prompt must be a string or an object {prefix: string, suffix: string}');
   }
-  return { prompt: parsed, ...parseSampling(p) };
+  return { prompt: parsed, ...parseSampling(p, defaultMode) };
 }
 
 export function parseChatMessages(p: unknown): ChatMessage[] {

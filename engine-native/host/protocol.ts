@@ -4,8 +4,16 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export type DecodingMode = 'autoregressive';
-export const DECODING_MODES: readonly DecodingMode[] = ['autoregressive'];
+/**
+ * autoregressive: the target alone, one token per pass.
+ * specexec: SpecExec, a best-first draft tree verified in one target pass (needs a draft).
+ * specinfer: a SpecInfer-shaped tree (top-k children level by level), verified the same way.
+ * chain: a greedy draft chain, as llama.cpp's speculative-simple.
+ * Every mode gives exactly the target's output: greedy output is identical, sampled output has the
+ * target's distribution (and, for a fixed seed, is identical too up to floating-point ties).
+ */
+export type DecodingMode = 'autoregressive' | 'specexec' | 'specinfer' | 'chain';
+export const DECODING_MODES: readonly DecodingMode[] = ['autoregressive', 'specexec', 'specinfer', 'chain'];
 
 export interface InitializeParams {
   /** Small draft model (GGUF). Omitted or null: no draft, autoregressive decoding only. */
@@ -19,6 +27,8 @@ export interface InitializeParams {
   /** Layers of each model on the GPU (GPU builds only); -1: all. */
   draftGpuLayers?: number;
   targetGpuLayers?: number;
+  /** Largest draft tree the contexts are sized for (default 1024). */
+  maxBudget?: number;
 }
 
 export interface FimTokens {
@@ -54,7 +64,15 @@ export interface InitializeResult {
   draft: ModelInfo | null;
   threads: number;
   contextSize: number;
+  maxBudget: number;
   modes: DecodingMode[];
+  /** Forward-pass cost against batch size, measured at start-up (cached per model and machine). */
+  calibration: { target: CostPoint[]; draft: CostPoint[] };
+}
+
+export interface CostPoint {
+  batch: number;
+  ms: number;
 }
 
 /** A fill-in-the-middle prompt: the text before and after the cursor. */
@@ -76,7 +94,16 @@ export interface SamplingParams {
   seed?: number;
   /** Generation ends before the first occurrence of any of these strings. */
   stop?: string[];
+  /** Default: specexec when a draft model is loaded, else autoregressive. */
   mode?: DecodingMode;
+  /** Draft tree size (nodes besides the root), or 'auto' (default): chosen from measured costs. */
+  budget?: number | 'auto';
+  /** Deepest draft tree (default 32). */
+  maxDepth?: number;
+  /** chain: longest draft (default 16). */
+  draftMax?: number;
+  /** chain: stop drafting when the draft's probability falls below this (default 0.75). */
+  draftPMin?: number;
   /** When set, the host sends `specexec/progress` notifications with this token. */
   progressToken?: string | number;
 }
@@ -111,8 +138,17 @@ export interface CompletionStats {
   promptMs: number;
   firstTokenMs: number;
   elapsedMs: number;
-  /** Draft tree size used (0 without speculation). */
+  /** Draft tree size used in the last pass (0 without speculation). */
   budget: number;
+  draftMs: number;
+  targetMs: number;
+  /** [k]: target passes that yielded k tokens. */
+  tokensPerPassHistogram: number[];
+  /** Per target pass: draft nodes in the tree, its depth, its leaves, the budget chosen. */
+  treeSizes: number[];
+  treeDepths: number[];
+  treeLeaves: number[];
+  budgets: number[];
 }
 
 export interface CompleteResult {

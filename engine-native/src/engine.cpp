@@ -1,6 +1,11 @@
 #include "engine.h"
 
+#include "draft_model.h"
 #include "errors.h"
+#include "verify.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,43 +22,8 @@ int32_t sx_default_threads(void) {
     return n == 0 ? 2 : (int32_t) std::min(n, 16u);
 }
 
-// llama.cpp polls this during a decode: a cancelled request stops inside a long prompt pass.
-static bool abort_if_cancelled(void * data) {
-    return ((std::atomic<bool> *) data)->load();
-}
-
-static llama_context * context_init(llama_model * model, const sx_engine_params & p, std::atomic<bool> * cancel) {
-    llama_context_params cp = llama_context_default_params();
-    cp.n_ctx               = p.n_ctx;
-    cp.n_batch             = 512;
-    cp.n_ubatch            = 512;
-    cp.n_seq_max           = 1;
-    cp.n_threads           = p.threads;
-    cp.n_threads_batch     = p.threads;
-    cp.no_perf             = true;
-    cp.abort_callback      = abort_if_cancelled;
-    cp.abort_callback_data = cancel;
-    return llama_init_from_model(model, cp);
-}
-
-static void side_load(sx_side & side, const std::string & path, int32_t n_gpu_layers, const sx_engine_params & p,
-                      std::atomic<bool> * cancel) {
-    side.path  = path;
-    side.model = sx_model_load(path, n_gpu_layers, false);
-    side.ctx   = context_init(side.model, p, cancel);
-    if (!side.ctx) {
-        throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
-                                                 " tokens for " + path + " (out of memory? try a smaller contextSize)");
-    }
-}
-
-static void side_free(sx_side & side) {
-    if (side.ctx) {
-        llama_free(side.ctx);
-    }
-    sx_model_free(side.model);
-    side = sx_side();
-}
+static const int32_t PROMPT_BATCH = 512;
+static const int32_t MAX_BEAMS    = 128;
 
 sx_engine * sx_engine_init(const sx_engine_params & params) {
     sx_engine * e = new sx_engine();
@@ -61,16 +31,28 @@ sx_engine * sx_engine_init(const sx_engine_params & params) {
     if (e->params.threads <= 0) {
         e->params.threads = sx_default_threads();
     }
+    e->params.max_budget = std::max(1, std::min(e->params.max_budget, 4 * SPECEXEC_MAX_SEQ));
+    const bool speculative = !params.draft_path.empty();
     try {
-        side_load(e->target, params.target_path, params.n_gpu_layers_target, e->params, &e->cancel);
-        if (!params.draft_path.empty()) {
-            side_load(e->draft, params.draft_path, params.n_gpu_layers_draft, e->params, &e->cancel);
+        sx_side_params tp;
+        tp.n_ctx        = e->params.n_ctx;
+        tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
+        tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
+        tp.threads      = e->params.threads;
+        tp.n_gpu_layers = params.n_gpu_layers_target;
+        sx_side_init(e->target, params.target_path, tp, &e->cancel);
+        if (speculative) {
+            sx_side_params dp = tp;
+            dp.n_batch        = std::max(PROMPT_BATCH, MAX_BEAMS);
+            dp.n_gpu_layers   = params.n_gpu_layers_draft;
+            sx_side_init(e->draft, params.draft_path, dp, &e->cancel);
             sx_check_vocab_compatible(e->draft.model, params.draft_path, e->target.model, params.target_path);
         }
     } catch (...) {
         sx_engine_free(e);
         throw;
     }
+    sx_budget_init(e->budget, e->params.max_budget);
     return e;
 }
 
@@ -78,68 +60,127 @@ void sx_engine_free(sx_engine * engine) {
     if (!engine) {
         return;
     }
-    side_free(engine->draft);
-    side_free(engine->target);
+    sx_side_free(engine->draft);
+    sx_side_free(engine->target);
     delete engine;
 }
 
-// Decodes tokens at the end of seq 0, in n_batch chunks; logits for the last one only.
-static void side_decode(sx_side & side, const llama_token * tokens, int32_t n) {
-    const int32_t n_batch = (int32_t) llama_n_batch(side.ctx);
-    for (int32_t i = 0; i < n; i += n_batch) {
-        const int32_t m = std::min(n_batch, n - i);
-        llama_batch   b = llama_batch_init(m, 0, 1);
-        for (int32_t j = 0; j < m; ++j) {
-            b.token[j]     = tokens[i + j];
-            b.pos[j]       = (llama_pos) side.cached.size();
-            b.n_seq_id[j]  = 1;
-            b.seq_id[j][0] = 0;
-            b.logits[j]    = i + j == n - 1;
-            side.cached.push_back(tokens[i + j]);
-        }
-        b.n_tokens   = m;
-        const int rc = llama_decode(side.ctx, b);
-        llama_batch_free(b);
-        if (rc != 0) {
-            // the cache may hold part of the batch: forget it all rather than guess
-            llama_memory_clear(llama_get_memory(side.ctx), true);
-            side.cached.clear();
-            if (rc == 2) {
-                throw sx_error(SX_ERR_DECODE_FAILED, "cancelled");
-            }
-            throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": llama_decode failed with code " +
-                                                 std::to_string(rc));
-        }
-    }
+// ---------------------------------------------------------------------------------------------
+// calibration: one forward pass against batch size, on a throw-away sequence
+
+static std::string calibration_key(const sx_side & side, int32_t threads) {
+    struct stat st;
+    stat(side.path.c_str(), &st);
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
+           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|" + host;
 }
 
-// Brings seq 0 to exactly `tokens`, reusing the longest cached prefix (editing near the cursor
-// keeps most of the file's KV). At least the last token is decoded so its logits are fresh.
-static void side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens) {
-    size_t common = 0;
-    while (common < side.cached.size() && common < tokens.size() && side.cached[common] == tokens[common]) {
-        ++common;
+static double time_pass(sx_side & side, int32_t n) {
+    std::vector<llama_token> tokens(n);
+    const int32_t            n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(side.model));
+    for (int32_t i = 0; i < n; ++i) {
+        tokens[i] = (i * 7919 + 13) % n_vocab;
     }
-    common = std::min(common, tokens.size() - 1);
-    llama_memory_seq_rm(llama_get_memory(side.ctx), 0, (llama_pos) common, -1);
-    side.cached.resize(common);
-    side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
+    double best = 1e30;
+    for (int rep = 0; rep < 2; ++rep) {
+        sx_side_reset(side);
+        llama_batch b = llama_batch_init(n, 0, 1);
+        for (int32_t i = 0; i < n; ++i) {
+            b.token[i]     = tokens[i];
+            b.pos[i]       = i;
+            b.n_seq_id[i]  = 1;
+            b.seq_id[i][0] = 0;
+            b.logits[i]    = true; // verification needs logits for every node
+        }
+        b.n_tokens = n;
+        const sx_clock::time_point t0 = sx_clock::now();
+        const int                  rc = llama_decode(side.ctx, b);
+        best                          = std::min(best, ms_since(t0));
+        llama_batch_free(b);
+        if (rc != 0) {
+            break;
+        }
+    }
+    sx_side_reset(side);
+    return best;
 }
+
+static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std::string & cache, int32_t threads) {
+    sx_cost_curve curve;
+    const std::string key = calibration_key(side, threads);
+    if (!cache.empty() && sx_budget_cache_read(cache, key, curve)) {
+        return curve;
+    }
+    time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
+    for (int32_t n = 1; n <= max_batch; n *= 2) {
+        const double ms = time_pass(side, n);
+        curve.batch.push_back(n);
+        curve.ms.push_back(ms);
+        if (ms > 250.0) {
+            break; // the rest is extrapolated: a calibration must stay short
+        }
+    }
+    if (!cache.empty()) {
+        sx_budget_cache_write(cache, key, curve);
+    }
+    return curve;
+}
+
+void sx_engine_calibrate(sx_engine * e) {
+    if (!e->draft.model) {
+        return;
+    }
+    e->budget.target = calibrate_side(e->target, std::min(e->target.n_batch, e->params.max_budget + 1),
+                                      e->params.calibration_cache, e->params.threads);
+    e->budget.draft  = calibrate_side(e->draft, std::min(e->draft.n_batch, MAX_BEAMS), e->params.calibration_cache,
+                                      e->params.threads);
+}
+
+// ---------------------------------------------------------------------------------------------
+// generation
 
 // What one generation has produced so far; survives a cancellation mid-decode.
 struct sx_generation {
-    sx_result      result;
-    sx_text_stream stream;
-    sx_on_delta    on_delta;
+    const sx_request *   req = nullptr;
+    sx_result            result;
+    sx_text_stream       stream;
+    sx_on_delta          on_delta;
+    sx_sampler           sampler;
+    sx_clock::time_point t0;
+    bool                 ended = false;
 
-    // Returns false when a stop string ended the text.
-    bool emit(const llama_vocab * vocab, llama_token t) {
+    // Draws the target's token from a row of logits and emits it.
+    llama_token draw(const llama_vocab * vocab, const float * logits) {
+        return emit(vocab, sx_sampler_sample(sampler, logits, llama_vocab_n_tokens(vocab)));
+    }
+    // Appends a token and streams its text. Returns it, or LLAMA_TOKEN_NULL when the generation
+    // has ended (end of text, stop string, max tokens).
+    llama_token emit(const llama_vocab * vocab, llama_token t) {
+        if (result.tokens.empty()) {
+            result.stats.first_token_ms = ms_since(t0);
+        }
+        if (llama_vocab_is_eog(vocab, t)) {
+            return end("eos");
+        }
         result.tokens.push_back(t);
         const std::string delta = stream.push(sx_token_piece(vocab, t));
         if (!delta.empty()) {
             on_delta(delta, (int32_t) result.tokens.size());
         }
-        return !stream.stopped;
+        if (stream.stopped) {
+            return end("stop");
+        }
+        if ((int32_t) result.tokens.size() >= req->max_tokens) {
+            return end("length");
+        }
+        return t;
+    }
+    llama_token end(const char * reason) {
+        result.stop_reason = reason;
+        ended              = true;
+        return LLAMA_TOKEN_NULL;
     }
     void finish() {
         const std::string rest = stream.flush();
@@ -151,84 +192,209 @@ struct sx_generation {
     }
 };
 
-static void generate_autoregressive(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
-                                    sx_generation & gen, sx_clock::time_point t0) {
-    sx_side &           target  = e->target;
-    const llama_vocab * vocab   = llama_model_get_vocab(target.model);
-    const int32_t       n_vocab = llama_vocab_n_tokens(vocab);
-    const int32_t       n_ctx   = (int32_t) llama_n_ctx(target.ctx);
-    sx_result &         result  = gen.result;
+static void generate_autoregressive(sx_engine * e, const std::vector<llama_token> & prompt, sx_generation & gen) {
+    sx_side &           target = e->target;
+    const llama_vocab * vocab  = llama_model_get_vocab(target.model);
+    const int32_t       n_ctx  = (int32_t) llama_n_ctx(target.ctx);
 
-    side_sync_prompt(target, prompt);
-    result.stats.prompt_ms     = ms_since(t0);
-    result.stats.target_passes = 1; // the prompt pass yields the first token
-
-    sx_sampler sampler;
-    sx_sampler_init(sampler, req.sampling);
-    result.stop_reason = "length";
-    while ((int32_t) result.tokens.size() < req.max_tokens) {
+    sx_side_sync_prompt(target, prompt);
+    gen.result.stats.prompt_ms     = ms_since(gen.t0);
+    gen.result.stats.target_passes = 1; // the prompt pass yields the first token
+    for (;;) {
         if (e->cancel.load()) {
-            result.stop_reason = "cancelled";
+            gen.end("cancelled");
             return;
         }
-        const llama_token t = sx_sampler_sample(sampler, llama_get_logits_ith(target.ctx, -1), n_vocab);
-        if (result.tokens.empty()) {
-            result.stats.first_token_ms = ms_since(t0);
-        }
-        if (llama_vocab_is_eog(vocab, t)) {
-            result.stop_reason = "eos";
-            return;
-        }
-        if (!gen.emit(vocab, t)) {
-            result.stop_reason = "stop";
-            return;
-        }
-        if ((int32_t) result.tokens.size() >= req.max_tokens) {
+        const llama_token t = gen.draw(vocab, llama_get_logits_ith(target.ctx, -1));
+        if (t == LLAMA_TOKEN_NULL) {
             return;
         }
         if ((int32_t) target.cached.size() >= n_ctx) {
-            result.stop_reason = "context";
+            gen.end("context");
             return;
         }
-        side_decode(target, &t, 1);
-        result.stats.target_passes++;
+        const sx_clock::time_point t1 = sx_clock::now();
+        sx_side_decode(target, &t, 1);
+        gen.result.stats.target_ms += ms_since(t1);
+        gen.result.stats.target_passes++;
+    }
+}
+
+static sx_tree_params tree_params(const sx_engine * e, const sx_request & req, int32_t remaining, int32_t room) {
+    sx_tree_params p;
+    p.max_beams  = MAX_BEAMS;
+    p.max_leaves = e->target.n_seq_max;
+    p.max_depth  = std::min(req.max_depth, remaining - 1); // the bonus token comes on top
+    switch (req.mode) {
+        case SX_MODE_SPECINFER: p.shape = SX_SHAPE_SPECINFER; break;
+        case SX_MODE_CHAIN:     p.shape = SX_SHAPE_CHAIN; p.chain_p_min = req.draft_p_min; break;
+        default:                p.shape = SX_SHAPE_SPECEXEC; break;
+    }
+    p.budget = req.mode == SX_MODE_CHAIN ? req.draft_max : req.budget;
+    p.budget = std::min({p.budget, room, e->target.n_batch - 1, e->params.max_budget});
+    p.max_depth = std::min(p.max_depth, room);
+    return p;
+}
+
+static void record_round(sx_stats & s, const sx_tree & tree, int32_t budget, int32_t yielded) {
+    if ((int32_t) s.tokens_per_pass_histogram.size() <= yielded) {
+        s.tokens_per_pass_histogram.resize(yielded + 1, 0);
+    }
+    s.tokens_per_pass_histogram[yielded]++;
+    s.tree_sizes.push_back(tree.size() - 1);
+    s.tree_depths.push_back(sx_tree_max_depth(tree));
+    s.tree_leaves.push_back(sx_tree_leaf_count(tree));
+    s.budgets.push_back(budget);
+    s.budget = budget;
+}
+
+static void generate_speculative(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
+                                 sx_generation & gen) {
+    sx_side &           target = e->target;
+    sx_side &           draft  = e->draft;
+    const llama_vocab * vocab  = llama_model_get_vocab(target.model);
+    const bool          adapt  = req.budget <= 0 && req.mode == SX_MODE_SPECEXEC;
+    sx_stats &          stats  = gen.result.stats;
+
+    // the target's history ends before the root (the last token); the draft's includes it
+    std::vector<llama_token> tokens = prompt;
+    sx_side_sync_history(target, std::vector<llama_token>(prompt.begin(), prompt.end() - 1));
+    const int32_t draft_passes0 = draft.passes;
+    sx_side_sync_prompt(draft, prompt);
+    stats.prompt_ms = ms_since(gen.t0);
+
+    sx_draft_round round;
+    for (;;) {
+        if (e->cancel.load()) {
+            gen.end("cancelled");
+            break;
+        }
+        const int32_t remaining = gen.req->max_tokens - (int32_t) gen.result.tokens.size();
+        const int32_t room      = std::min(sx_side_free_cells(target), sx_side_free_cells(draft)) - 2;
+        if (room < 0) {
+            gen.end("context");
+            break;
+        }
+        sx_request r = req;
+        if (adapt) {
+            r.budget = sx_budget_choose(e->budget, room);
+        }
+        const sx_tree_params p = tree_params(e, r, remaining, room);
+
+        const sx_clock::time_point t1 = sx_clock::now();
+        sx_tree                    tree;
+        sx_tree_init(tree, tokens.back());
+        sx_draft_round_begin(round, draft);
+        sx_tree_grow(tree, p, [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
+                                  std::vector<sx_candidates> & out) {
+            return sx_draft_expand(round, t, nodes, top_n, out);
+        });
+        const double draft_ms = ms_since(t1);
+
+        const sx_clock::time_point        t2 = sx_clock::now();
+        std::vector<std::vector<int32_t>> leaf_seqs;
+        sx_verify_tree(target, tree, leaf_seqs);
+        const double target_ms = ms_since(t2);
+        stats.draft_ms += draft_ms;
+        stats.target_ms += target_ms;
+        stats.target_passes++;
+
+        const int32_t n_before = (int32_t) gen.result.tokens.size();
+        llama_token   bonus    = LLAMA_TOKEN_NULL;
+        const auto    children = sx_tree_children(tree);
+        const std::vector<int32_t> accepted = sx_tree_walk(tree, children, [&](int32_t node) {
+            if (req.unsafe_accept_draft && !children[node].empty()) {
+                return gen.emit(vocab, tree.token[children[node][0]]);
+            }
+            return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
+        }, &bonus);
+        sx_verify_accept(target, tree, leaf_seqs, accepted);
+        sx_draft_round_end(round, tree, accepted);
+
+        const int32_t yielded = (int32_t) gen.result.tokens.size() - n_before;
+        record_round(stats, tree, p.budget, yielded);
+        if (adapt) {
+            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, draft_ms, target_ms, tree.size() - 1);
+        }
+        if (gen.ended) {
+            break;
+        }
+        for (int32_t node : accepted) {
+            tokens.push_back(tree.token[node]);
+        }
+        tokens.push_back(bonus);
+        const sx_clock::time_point t3 = sx_clock::now();
+        sx_side_sync_prompt(draft, tokens);
+        stats.draft_ms += ms_since(t3);
+    }
+    stats.draft_passes = draft.passes - draft_passes0;
+}
+
+static void check_request(const sx_engine * e, const sx_request & req, size_t n_prompt) {
+    if (req.max_tokens < 0) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "maxTokens must be >= 0");
+    }
+    if (req.mode != SX_MODE_AUTOREGRESSIVE && !e->draft.model) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "speculative modes need a draft model: initialize with draftModelPath");
+    }
+    if (n_prompt == 0) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, "the prompt is empty");
+    }
+    const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
+    if ((int32_t) n_prompt + 1 > n_ctx) {
+        throw sx_error(SX_ERR_CONTEXT_OVERFLOW, "the prompt has " + std::to_string(n_prompt) +
+                                                " tokens but the context holds " + std::to_string(n_ctx) +
+                                                "; shorten it or raise contextSize");
     }
 }
 
 sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
-    const sx_clock::time_point t0 = sx_clock::now();
     struct reset_cancel {
         std::atomic<bool> & flag;
         ~reset_cancel() { flag.store(false); }
     } reset{e->cancel};
 
-    if (req.max_tokens < 0) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "maxTokens must be >= 0");
-    }
-    const llama_vocab *      vocab  = llama_model_get_vocab(e->target.model);
-    std::vector<llama_token> prompt = sx_prompt_tokens(vocab, req.prompt);
-    if (prompt.empty()) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "the prompt is empty");
-    }
-    const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
-    if ((int32_t) prompt.size() + 1 > n_ctx) {
-        throw sx_error(SX_ERR_CONTEXT_OVERFLOW, "the prompt has " + std::to_string(prompt.size()) +
-                                                " tokens but the context holds " + std::to_string(n_ctx) +
-                                                "; shorten it or raise contextSize");
-    }
     sx_generation gen;
-    gen.stream.stops              = req.stop;
-    gen.on_delta                  = on_delta;
+    gen.t0       = sx_clock::now();
+    gen.req      = &req;
+    gen.on_delta = on_delta;
+    gen.stream.stops       = req.stop;
+    gen.result.stop_reason = "length";
+    sx_sampler_init(gen.sampler, req.sampling);
+
+    const std::vector<llama_token> prompt = sx_prompt_tokens(llama_model_get_vocab(e->target.model), req.prompt);
+    check_request(e, req, prompt.size());
     gen.result.stats.n_prompt_tokens = (int32_t) prompt.size();
-    try {
-        generate_autoregressive(e, req, prompt, gen, t0);
-    } catch (const sx_error &) {
-        if (!e->cancel.load()) {
-            throw;
+    if (req.max_tokens > 0) {
+        try {
+            if (req.mode == SX_MODE_AUTOREGRESSIVE) {
+                generate_autoregressive(e, prompt, gen);
+            } else {
+                generate_speculative(e, req, prompt, gen);
+            }
+        } catch (const sx_error &) {
+            // a pass failed or was aborted part-way: both caches may hold stray cells
+            sx_side_reset(e->target);
+            if (e->draft.model) {
+                sx_side_reset(e->draft);
+            }
+            if (!e->cancel.load()) {
+                throw;
+            }
+            gen.end("cancelled"); // llama_decode was aborted by the cancel flag
         }
-        gen.result.stop_reason = "cancelled"; // llama_decode was aborted by the cancel flag
     }
     gen.finish();
-    gen.result.stats.elapsed_ms = ms_since(t0);
+    gen.result.stats.elapsed_ms = ms_since(gen.t0);
     return gen.result;
+}
+
+std::vector<float> sx_engine_next_logits(sx_engine * e, const std::vector<llama_token> & tokens) {
+    if (tokens.empty() || (int32_t) tokens.size() >= (int32_t) llama_n_ctx(e->target.ctx)) {
+        throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": need 1 to n_ctx - 1 tokens");
+    }
+    sx_side_sync_prompt(e->target, tokens);
+    const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(e->target.model));
+    const float * l       = llama_get_logits_ith(e->target.ctx, -1);
+    return std::vector<float>(l, l + n_vocab);
 }

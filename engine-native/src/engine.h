@@ -1,11 +1,15 @@
 // The engine: a draft and a target model, each with its own llama.cpp context, and the decoding
-// loops over them. Plain C++: no Node here. One generation at a time; call from one thread.
+// loops over them (autoregressive, and speculative with a SpecExec / SpecInfer / chain tree).
+// Plain C++: no Node here. One generation at a time; call from one thread.
 #pragma once
 
+#include "budget.h"
 #include "llama.h"
 #include "model.h"
 #include "sampler.h"
+#include "side.h"
 #include "text.h"
+#include "tree_grow.h"
 
 #include <atomic>
 #include <functional>
@@ -13,16 +17,21 @@
 #include <vector>
 
 struct sx_engine_params {
-    std::string draft_path;            // may be empty: autoregressive only
+    std::string draft_path;                // may be empty: autoregressive only
     std::string target_path;
-    int32_t     threads        = 0;    // 0: all hardware threads
-    int32_t     n_ctx          = 4096; // tokens of context per model
-    int32_t     n_gpu_layers_draft  = -1; // -1: all (only matters for GPU builds)
+    int32_t     threads             = 0;    // 0: all hardware threads
+    int32_t     n_ctx               = 4096; // tokens of context per model
+    int32_t     n_gpu_layers_draft  = -1;   // -1: all (only matters for GPU builds)
     int32_t     n_gpu_layers_target = -1;
+    int32_t     max_budget          = 1024; // largest tree the contexts are sized for
+    std::string calibration_cache;          // file for the budget calibration ("" = none)
 };
 
 enum sx_mode {
     SX_MODE_AUTOREGRESSIVE,
+    SX_MODE_SPECEXEC,
+    SX_MODE_SPECINFER,
+    SX_MODE_CHAIN,
 };
 
 struct sx_request {
@@ -30,7 +39,14 @@ struct sx_request {
     int32_t                  max_tokens = 128;
     sx_sampling_params       sampling;
     std::vector<std::string> stop;
-    sx_mode                  mode = SX_MODE_AUTOREGRESSIVE;
+    sx_mode                  mode      = SX_MODE_AUTOREGRESSIVE;
+    int32_t                  budget    = 0;  // draft tree size; 0: automatic
+    int32_t                  max_depth = 32;
+    int32_t                  draft_max = 16;    // chain: longest draft
+    float                    draft_p_min = 0.75f; // chain: stop drafting below this probability
+    // Tests only: accept every node's best child without asking the target, a deliberately broken
+    // acceptance rule that the sampling test must catch. Not reachable through the protocol.
+    bool                     unsafe_accept_draft = false;
 };
 
 struct sx_stats {
@@ -38,10 +54,17 @@ struct sx_stats {
     int32_t n_tokens        = 0;  // generated tokens
     int32_t target_passes   = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
     int32_t draft_passes    = 0;
-    int32_t budget          = 0;  // draft tree size used (0 for autoregressive)
+    int32_t budget          = 0;  // draft tree size used last (0 for autoregressive)
     double  prompt_ms       = 0;  // time to process the prompt
     double  first_token_ms  = 0;  // request start to the first generated token
     double  elapsed_ms      = 0;  // request start to the end
+    double  draft_ms        = 0;  // time in draft passes and tree building
+    double  target_ms       = 0;  // time in target passes (prompt excluded)
+    std::vector<int32_t> tokens_per_pass_histogram; // [k] = passes that yielded k tokens
+    std::vector<int32_t> tree_sizes;  // nodes per verified tree (root excluded)
+    std::vector<int32_t> tree_depths;
+    std::vector<int32_t> tree_leaves;
+    std::vector<int32_t> budgets;     // budget chosen per pass
 };
 
 struct sx_result {
@@ -54,17 +77,11 @@ struct sx_result {
 // Called with each new piece of visible text and the number of tokens generated so far.
 using sx_on_delta = std::function<void(const std::string & delta, int32_t n_tokens)>;
 
-struct sx_side {
-    std::string     path;
-    llama_model *   model = nullptr;
-    llama_context * ctx   = nullptr;
-    std::vector<llama_token> cached; // tokens whose KV is in seq 0 of ctx, in order
-};
-
 struct sx_engine {
     sx_engine_params  params;
     sx_side           draft;
     sx_side           target;
+    sx_budget         budget;
     std::atomic<bool> cancel{false};
 };
 
@@ -72,8 +89,16 @@ struct sx_engine {
 sx_engine * sx_engine_init(const sx_engine_params & params);
 void        sx_engine_free(sx_engine * engine);
 
-// Runs one request to completion, cancellation or error (throws sx_error). Resets engine->cancel
-// only when it finishes; set it from any thread to stop the generation early.
+// Times the draft and target forwards against batch size for the automatic budget (cached in
+// params.calibration_cache when set).
+void sx_engine_calibrate(sx_engine * engine);
+
+// Runs one request to completion, cancellation or error (throws sx_error). Set engine->cancel from
+// any thread to stop the generation early; it is cleared when the generation ends.
 sx_result sx_engine_generate(sx_engine * engine, const sx_request & request, const sx_on_delta & on_delta);
+
+// The target's next-token logits after `tokens`, computed from the engine's own KV cache (reusing
+// whatever prefix it holds): lets tests compare the cache left by many rounds with a fresh pass.
+std::vector<float> sx_engine_next_logits(sx_engine * engine, const std::vector<llama_token> & tokens);
 
 int32_t sx_default_threads(void);

@@ -22,6 +22,9 @@ ap.add_argument("--kv-heads", type=int, default=2)
 ap.add_argument("--ff", type=int, default=128)
 ap.add_argument("--ctx", type=int, default=4096)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--noise", type=float, default=0.0,
+                help="relative gaussian noise added to every weight (a draft that partly agrees with the "
+                     "model of the same seed and shape)")
 ap.add_argument("--logit-scale", type=float, default=4.0,
                 help="scales the output layer: peaked distributions keep greedy decoding robust to batching noise")
 args = ap.parse_args()
@@ -62,13 +65,17 @@ for key, f in rd.fields.items():  # the tokenizer, verbatim
         w.add_key_value(key, f.contents(), vtype)
 
 rng = np.random.default_rng(args.seed)
+noise_rng = np.random.default_rng(args.seed + 1_000_003)
 E, hd = args.embd, args.embd // args.heads
 
 
 def mat(rows, cols, scale=None):
     # numpy shape (rows, cols) is ggml ne = [cols, rows]
     s = scale if scale is not None else 1.0 / np.sqrt(cols)
-    return (rng.standard_normal((rows, cols), dtype=np.float32) * s).astype(np.float32)
+    m = rng.standard_normal((rows, cols), dtype=np.float32)
+    if args.noise > 0:
+        m += args.noise * noise_rng.standard_normal((rows, cols), dtype=np.float32)
+    return (m * s).astype(np.float32)
 
 
 def norm(n):

@@ -15,6 +15,7 @@ interface Shape {
   kvHeads: number;
   ff: number;
   seed: number;
+  noise?: number;
 }
 
 function python(): string {
@@ -23,22 +24,32 @@ function python(): string {
 }
 
 export function makeTestModel(name: string, shape: Shape): string {
-  const file = path.join(CACHE, `${name}-${shape.layers}L${shape.embd}d-s${shape.seed}.gguf`);
+  const file = path.join(CACHE, `${name}-${shape.layers}L${shape.embd}d-s${shape.seed}-n${shape.noise ?? 0}.gguf`);
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
     execFileSync(python(), [path.join(ROOT, 'engine-native', 'tools', 'make_test_model.py'), file,
       '--layers', String(shape.layers), '--embd', String(shape.embd), '--heads', String(shape.heads),
-      '--kv-heads', String(shape.kvHeads), '--ff', String(shape.ff), '--seed', String(shape.seed)], { stdio: 'pipe' });
+      '--kv-heads', String(shape.kvHeads), '--ff', String(shape.ff), '--seed', String(shape.seed), '--noise', String(shape.noise ?? 0)], { stdio: 'pipe' });
   }
   return file;
 }
 
-/** A random draft/target pair (same tokenizer, different weights and shapes). */
+const TARGET_SHAPE = { layers: 2, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed: 1 };
+
+/**
+ * A random draft/target pair with one tokenizer. The draft is the target with noise on every
+ * weight, so the two agree often but not always, as a real same-family pair does.
+ */
 export function testModelPair(): { draft: string; target: string } {
   return {
-    target: makeTestModel('target', { layers: 2, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed: 1 }),
-    draft: makeTestModel('draft', { layers: 1, embd: 32, heads: 2, kvHeads: 2, ff: 64, seed: 2 }),
+    target: makeTestModel('target', TARGET_SHAPE),
+    draft: makeTestModel('draft', { ...TARGET_SHAPE, noise: 0.5 }),
   };
+}
+
+/** A draft that has nothing in common with the test target but the tokenizer. */
+export function unrelatedDraft(): string {
+  return makeTestModel('unrelated', { layers: 1, embd: 32, heads: 2, kvHeads: 2, ff: 64, seed: 2 });
 }
 
 export const VOCAB_GGUF = path.join(ROOT, 'build', 'llama.cpp', 'models', 'ggml-vocab-deepseek-coder.gguf');

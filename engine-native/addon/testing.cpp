@@ -1,0 +1,170 @@
+// addon.testing: the engine's tree code exposed for the golden and limit tests, on a fake draft
+// model (a table of fixed probabilities) or on a real model.
+#include "convert.h"
+#include "errors.h"
+#include "model.h"
+#include "reference.h"
+#include "side.h"
+#include "testing.h"
+#include "tree_grow.h"
+#include "verify.h"
+
+#include <cmath>
+#include <map>
+
+static sx_tree tree_from_js(const Napi::Object & o) {
+    std::vector<llama_token> tokens  = tokens_from_js(o.Get("tokens"));
+    Napi::Array              parents = o.Get("parents").As<Napi::Array>();
+    sx_tree                  tree;
+    sx_tree_init(tree, tokens.at(0));
+    for (size_t i = 1; i < tokens.size(); ++i) {
+        tree.add(tokens[i], parents.Get((uint32_t) i).As<Napi::Number>().Int32Value(), -(float) i);
+    }
+    return tree;
+}
+
+static Napi::Object tree_to_js(Napi::Env env, const sx_tree & t) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array  tokens = Napi::Array::New(env), parents = Napi::Array::New(env), depths = Napi::Array::New(env),
+                scores = Napi::Array::New(env);
+    for (int32_t i = 0; i < t.size(); ++i) {
+        tokens.Set((uint32_t) i, t.token[i]);
+        parents.Set((uint32_t) i, t.parent[i]);
+        depths.Set((uint32_t) i, t.depth[i]);
+        scores.Set((uint32_t) i, t.score[i]);
+    }
+    o.Set("tokens", tokens);
+    o.Set("parents", parents);
+    o.Set("depths", depths);
+    o.Set("scores", scores);
+    o.Set("leaves", sx_tree_leaf_count(t));
+    return o;
+}
+
+// growTree(params, table) with table["t1,t2,..."] = [[token, probability], ...] for the node
+// reached from the root by that token path ("" is the root).
+static Napi::Value grow_tree(const Napi::CallbackInfo & info) {
+    Napi::Object   po = info[0].As<Napi::Object>();
+    Napi::Object   table = info[1].As<Napi::Object>();
+    sx_tree_params p;
+    const std::string shape = po.Get("shape").ToString().Utf8Value();
+    p.shape       = shape == "chain" ? SX_SHAPE_CHAIN : shape == "specinfer" ? SX_SHAPE_SPECINFER : SX_SHAPE_SPECEXEC;
+    p.budget      = po.Get("budget").As<Napi::Number>().Int32Value();
+    p.max_depth   = po.Has("maxDepth") ? po.Get("maxDepth").As<Napi::Number>().Int32Value() : p.max_depth;
+    p.max_beams   = po.Has("maxBeams") ? po.Get("maxBeams").As<Napi::Number>().Int32Value() : p.max_beams;
+    p.max_branch  = po.Has("maxBranch") ? po.Get("maxBranch").As<Napi::Number>().Int32Value() : p.max_branch;
+    p.max_leaves  = po.Has("maxLeaves") ? po.Get("maxLeaves").As<Napi::Number>().Int32Value() : p.max_leaves;
+    p.specinfer_k = po.Has("specinferK") ? po.Get("specinferK").As<Napi::Number>().Int32Value() : p.specinfer_k;
+    p.chain_p_min = po.Has("chainPMin") ? po.Get("chainPMin").As<Napi::Number>().FloatValue() : p.chain_p_min;
+
+    std::map<std::string, sx_candidates> probs;
+    Napi::Array keys = table.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+        const std::string key  = keys.Get(i).ToString().Utf8Value();
+        Napi::Array       rows = table.Get(key).As<Napi::Array>();
+        sx_candidates     c;
+        for (uint32_t j = 0; j < rows.Length(); ++j) {
+            Napi::Array r = rows.Get(j).As<Napi::Array>();
+            c.push_back({r.Get(0u).As<Napi::Number>().Int32Value(), std::log(r.Get(1u).As<Napi::Number>().FloatValue())});
+        }
+        std::stable_sort(c.begin(), c.end(), [](const auto & a, const auto & b) { return a.second > b.second; });
+        probs[key] = c;
+    }
+    Napi::Array calls = Napi::Array::New(info.Env());
+    auto expand = [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n, std::vector<sx_candidates> & out) {
+        Napi::Array batch = Napi::Array::New(info.Env());
+        out.assign(nodes.size(), {});
+        for (size_t k = 0; k < nodes.size(); ++k) {
+            std::vector<llama_token> path;
+            for (int32_t n = nodes[k]; n > 0; n = t.parent[n]) {
+                path.insert(path.begin(), t.token[n]);
+            }
+            std::string key;
+            for (size_t i = 0; i < path.size(); ++i) {
+                key += (i ? "," : "") + std::to_string(path[i]);
+            }
+            batch.Set((uint32_t) k, key);
+            const sx_candidates & c = probs[key];
+            out[k].assign(c.begin(), c.begin() + std::min<size_t>(top_n, c.size()));
+        }
+        calls.Set(calls.Length(), batch);
+        return true;
+    };
+    sx_tree tree;
+    sx_tree_init(tree, 0);
+    const int32_t passes = sx_tree_grow(tree, p, expand);
+    Napi::Object  o      = tree_to_js(info.Env(), tree);
+    o.Set("passes", passes);
+    o.Set("expanded", calls);
+    return o;
+}
+
+// walk(tree {tokens, parents}, draws {node: token}) -> {accepted: node[], bonus}
+static Napi::Value walk(const Napi::CallbackInfo & info) {
+    const sx_tree tree  = tree_from_js(info[0].As<Napi::Object>());
+    Napi::Object  draws = info[1].As<Napi::Object>();
+    llama_token   bonus = LLAMA_TOKEN_NULL;
+    const auto    path  = sx_tree_walk(tree, sx_tree_children(tree), [&](int32_t node) {
+        return draws.Get(std::to_string(node)).As<Napi::Number>().Int32Value();
+    }, &bonus);
+    Napi::Object o        = Napi::Object::New(info.Env());
+    Napi::Array  accepted = Napi::Array::New(info.Env(), path.size());
+    for (size_t i = 0; i < path.size(); ++i) {
+        accepted.Set((uint32_t) i, path[i]);
+    }
+    o.Set("accepted", accepted);
+    o.Set("bonus", bonus);
+    return o;
+}
+
+// verifyTreeLogits(path, history, tree {tokens, parents}, threads) -> {maxAbsDiff, argmaxMismatches, nodes}:
+// the engine's one-pass tree verification against evaluating each root-to-node path on its own.
+static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
+    const std::string              path    = info[0].As<Napi::String>().Utf8Value();
+    const std::vector<llama_token> history = tokens_from_js(info[1]);
+    const sx_tree                  tree    = tree_from_js(info[2].As<Napi::Object>());
+    const int32_t                  threads = info[3].As<Napi::Number>().Int32Value();
+    std::atomic<bool>              never{false};
+    sx_side                        side;
+    double                         max_diff = 0;
+    int32_t                        mismatches = 0;
+    try {
+        sx_side_init(side, path, {2048, 1024, SPECEXEC_MAX_SEQ, threads, 0}, &never);
+        sx_side_sync_history(side, history);
+        std::vector<std::vector<int32_t>> seqs;
+        sx_verify_tree(side, tree, seqs);
+        const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(side.model));
+        for (int32_t i = 0; i < tree.size(); ++i) {
+            std::vector<llama_token> seq = history;
+            std::vector<llama_token> p;
+            for (int32_t n = i; n >= 0; n = tree.parent[n]) {
+                p.insert(p.begin(), tree.token[n]);
+            }
+            seq.insert(seq.end(), p.begin(), p.end());
+            const std::vector<float> ref = sx_eval_logits(path, seq, threads);
+            const float * got  = llama_get_logits_ith(side.ctx, i);
+            const float * want = ref.data() + (seq.size() - 1) * n_vocab;
+            for (int32_t v = 0; v < n_vocab; ++v) {
+                max_diff = std::max(max_diff, (double) std::fabs(got[v] - want[v]));
+            }
+            mismatches += sx_argmax(got, n_vocab) != sx_argmax(want, n_vocab);
+        }
+    } catch (const sx_error & e) {
+        sx_side_free(side);
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+    sx_side_free(side);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("maxAbsDiff", max_diff);
+    o.Set("argmaxMismatches", mismatches);
+    o.Set("nodes", tree.size());
+    return o;
+}
+
+Napi::Object testing_exports(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("growTree", Napi::Function::New(env, grow_tree));
+    o.Set("walk", Napi::Function::New(env, walk));
+    o.Set("verifyTreeLogits", Napi::Function::New(env, verify_tree_logits));
+    return o;
+}

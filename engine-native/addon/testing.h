@@ -1,0 +1,6 @@
+#pragma once
+
+#include <napi.h>
+
+// addon.testing: tree growth on a fake draft, the acceptance walk, tree-vs-sequential logits.
+Napi::Object testing_exports(Napi::Env env);

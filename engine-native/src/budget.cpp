@@ -1,0 +1,184 @@
+#include "budget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+double sx_cost_curve::at(int32_t n) const {
+    if (batch.empty()) {
+        return 1.0;
+    }
+    if (n <= batch.front()) {
+        return ms.front();
+    }
+    for (size_t i = 1; i < batch.size(); ++i) {
+        if (n <= batch[i]) {
+            const double f = double(n - batch[i - 1]) / double(batch[i] - batch[i - 1]);
+            return ms[i - 1] + f * (ms[i] - ms[i - 1]);
+        }
+    }
+    // beyond the last point: linear in the batch size from the last two points
+    const size_t k = batch.size() - 1;
+    if (k == 0) {
+        return ms[0] * n / std::max(batch[0], 1);
+    }
+    const double slope = std::max(0.0, (ms[k] - ms[k - 1]) / double(batch[k] - batch[k - 1]));
+    return ms[k] + slope * (n - batch[k]);
+}
+
+void sx_cost_curve::observe(int32_t n, double measured) {
+    // move the nearest calibration point (by batch ratio) a little towards the measurement
+    if (batch.empty()) {
+        return;
+    }
+    size_t best = 0;
+    for (size_t i = 1; i < batch.size(); ++i) {
+        if (std::fabs(std::log((double) batch[i] / n)) < std::fabs(std::log((double) batch[best] / n))) {
+            best = i;
+        }
+    }
+    const double predicted = at(n);
+    if (predicted > 0 && measured > 0) {
+        ms[best] *= std::pow(measured / predicted, 0.1);
+    }
+}
+
+void sx_budget_init(sx_budget & b, int32_t max_budget) {
+    b.candidates.clear();
+    for (int32_t k = 1; k <= max_budget; k *= 2) {
+        b.candidates.push_back(k);
+    }
+    b.tokens_per_pass.assign(b.candidates.size(), 0.0);
+    b.draft_ms.assign(b.candidates.size(), 0.0);
+    b.seen.assign(b.candidates.size(), 0);
+    b.rounds = 0;
+}
+
+static int32_t index_of(const sx_budget & b, int32_t k) {
+    for (size_t i = 0; i < b.candidates.size(); ++i) {
+        if (b.candidates[i] >= k) {
+            return (int32_t) i;
+        }
+    }
+    return (int32_t) b.candidates.size() - 1;
+}
+
+double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
+    const int32_t i = index_of(b, k);
+    if (b.candidates[i] == k && b.seen[i] >= 2) {
+        return b.tokens_per_pass[i];
+    }
+    // fit a in 1 + a*log2(1+k) to the observed means (weighted by observations); default 0.5
+    double num = 0, den = 0;
+    for (size_t j = 0; j < b.candidates.size(); ++j) {
+        if (b.seen[j] > 0) {
+            const double x = std::log2(1.0 + b.candidates[j]);
+            num += b.seen[j] * x * (b.tokens_per_pass[j] - 1.0);
+            den += b.seen[j] * x * x;
+        }
+    }
+    const double a = den > 0 ? std::max(0.0, num / den) : 0.5;
+    return 1.0 + a * std::log2(1.0 + k);
+}
+
+double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
+    const int32_t i = index_of(b, k);
+    double draft;
+    if (b.candidates[i] == k && b.seen[i] >= 2) {
+        draft = b.draft_ms[i];
+    } else {
+        // best-first growth: about log2(k) + 1 draft passes of k / passes nodes each
+        const int32_t passes = std::min<int32_t>(b.max_depth, 1 + (int32_t) std::ceil(std::log2(1.0 + k)));
+        draft                = passes * b.draft.at(std::max(1, k / passes));
+    }
+    return draft + b.target.at(k + 1);
+}
+
+int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
+    int32_t best = 0;
+    double  best_rate = -1;
+    for (size_t i = 0; i < b.candidates.size() && b.candidates[i] <= std::max(limit, 1); ++i) {
+        const double rate = sx_budget_expected_tokens(b, b.candidates[i]) / sx_budget_expected_ms(b, b.candidates[i]);
+        if (rate > best_rate) {
+            best_rate = rate;
+            best      = (int32_t) i;
+        }
+    }
+    // explore: every fourth round, a neighbour of the best that has been tried less than 3 times
+    if (b.rounds % 4 == 3) {
+        for (int32_t d : {1, -1}) {
+            const int32_t j = best + d;
+            if (j >= 0 && j < (int32_t) b.candidates.size() && b.candidates[j] <= std::max(limit, 1) && b.seen[j] < 3) {
+                return b.candidates[j];
+            }
+        }
+    }
+    return b.candidates[best];
+}
+
+void sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes) {
+    b.rounds++;
+    b.target.observe(tree_nodes + 1, target_ms);
+    const int32_t i = index_of(b, k);
+    if (b.candidates[i] != k) {
+        return;
+    }
+    // running mean that keeps adapting (window of about 32 rounds)
+    const double w = 1.0 / std::min(b.seen[i] + 1, 32);
+    b.tokens_per_pass[i] += w * (tokens - b.tokens_per_pass[i]);
+    b.draft_ms[i] += w * (draft_ms - b.draft_ms[i]);
+    b.seen[i]++;
+}
+
+bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve) {
+    std::ifstream in(file);
+    std::string   line;
+    while (std::getline(in, line)) {
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos || line.compare(0, tab, key) != 0) {
+            continue;
+        }
+        std::istringstream ss(line.substr(tab + 1));
+        sx_cost_curve      c;
+        int32_t            n;
+        double             ms;
+        char               colon;
+        while (ss >> n >> colon >> ms) {
+            c.batch.push_back(n);
+            c.ms.push_back(ms);
+        }
+        if (!c.batch.empty()) {
+            curve = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+void sx_budget_cache_write(const std::string & file, const std::string & key, const sx_cost_curve & curve) {
+    std::vector<std::string> lines;
+    {
+        std::ifstream in(file);
+        std::string   line;
+        while (std::getline(in, line)) {
+            if (line.compare(0, key.size() + 1, key + "\t") != 0) {
+                lines.push_back(line);
+            }
+        }
+    }
+    std::ostringstream entry;
+    entry << key << '\t';
+    for (size_t i = 0; i < curve.batch.size(); ++i) {
+        entry << curve.batch[i] << ':' << curve.ms[i] << ' ';
+    }
+    lines.push_back(entry.str());
+    const std::string tmp = file + ".tmp";
+    {
+        std::ofstream out(tmp);
+        for (const std::string & l : lines) {
+            out << l << '\n';
+        }
+    }
+    std::rename(tmp.c_str(), file.c_str());
+}

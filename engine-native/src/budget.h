@@ -1,0 +1,42 @@
+// The automatic draft budget: choose the tree size K that maximises expected tokens per second,
+//   E[tokens per pass](K) / (draft time(K) + target time(K + 1)),
+// from forward-pass timings against batch size (calibrated at start-up, refined while generating)
+// and the accepted-tokens-per-pass statistics observed for each budget. On a CPU one pass grows
+// with its batch almost from the first token, so K stays small; with an offloaded target on a GPU
+// a pass costs about the same for 1 and for hundreds of tokens, and K grows accordingly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// Milliseconds of one forward pass against batch size (piecewise linear, extrapolated linearly).
+struct sx_cost_curve {
+    std::vector<int32_t> batch;
+    std::vector<double>  ms;
+    double at(int32_t n) const;
+    void   observe(int32_t n, double ms); // nudges the curve towards a measurement
+};
+
+struct sx_budget {
+    sx_cost_curve        draft;
+    sx_cost_curve        target;
+    std::vector<int32_t> candidates;
+    std::vector<double>  tokens_per_pass; // running mean per candidate
+    std::vector<double>  draft_ms;        // running mean draft time per round per candidate
+    std::vector<int32_t> seen;            // observations per candidate
+    int32_t              rounds = 0;
+    int32_t              max_depth = 32;
+};
+
+void    sx_budget_init(sx_budget & b, int32_t max_budget);
+// Expected tokens per target pass at budget k: the observed mean, else a prior fitted to what
+// has been observed (1 + a * log2(1 + k), the shape of SpecExec's published curves).
+double  sx_budget_expected_tokens(const sx_budget & b, int32_t k);
+double  sx_budget_expected_ms(const sx_budget & b, int32_t k);
+int32_t sx_budget_choose(sx_budget & b, int32_t limit);
+void    sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes);
+
+// Calibration cache: one line per model file, machine and settings.
+bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve);
+void sx_budget_cache_write(const std::string & file, const std::string & key, const sx_cost_curve & curve);

@@ -1,0 +1,129 @@
+#include "side.h"
+
+#include "errors.h"
+#include "model.h"
+
+#include <algorithm>
+
+// llama.cpp polls this during a decode: a cancelled request stops inside a long pass.
+static bool abort_if_cancelled(void * data) {
+    return ((std::atomic<bool> *) data)->load();
+}
+
+void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & p, std::atomic<bool> * cancel) {
+    side.path  = path;
+    side.model = sx_model_load(path, p.n_gpu_layers, false);
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx               = p.n_ctx;
+    cp.n_batch             = p.n_batch;
+    cp.n_ubatch            = p.n_batch;
+    cp.n_seq_max           = p.n_seq_max;
+    cp.n_outputs_max       = std::max(p.n_batch, p.n_seq_max); // llama.cpp reserves outputs for every sequence
+    cp.kv_unified          = true;
+    cp.n_threads           = p.threads;
+    cp.n_threads_batch     = p.threads;
+    cp.no_perf             = true;
+    cp.abort_callback      = abort_if_cancelled;
+    cp.abort_callback_data = cancel;
+    side.ctx               = llama_init_from_model(side.model, cp);
+    if (!side.ctx) {
+        throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
+                                                 " tokens for " + path + " (out of memory? try a smaller contextSize)");
+    }
+    side.n_seq_max = p.n_seq_max;
+    side.n_batch   = p.n_batch;
+}
+
+void sx_side_free(sx_side & side) {
+    if (side.ctx) {
+        llama_free(side.ctx);
+    }
+    if (side.model) {
+        sx_model_free(side.model);
+    }
+    side = sx_side();
+}
+
+void sx_side_reset(sx_side & side) {
+    llama_memory_clear(llama_get_memory(side.ctx), true);
+    side.cached.clear();
+    side.n_hist_seqs = 1;
+}
+
+void sx_side_decode_batch(sx_side & side, const llama_batch & batch) {
+    const int rc = llama_decode(side.ctx, batch);
+    side.passes++;
+    if (rc != 0) {
+        sx_side_reset(side); // the cache may hold part of the batch: forget it all rather than guess
+        throw sx_error(SX_ERR_DECODE_FAILED,
+                       rc == 2 ? "cancelled" : std::string(__func__) + ": llama_decode failed with code " + std::to_string(rc));
+    }
+}
+
+void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n) {
+    if (n > 0 && side.n_hist_seqs > 1) {
+        // new history goes to sequence 0 only: the other copies would be stale
+        for (int32_t s = 1; s < side.n_hist_seqs; ++s) {
+            llama_memory_seq_rm(llama_get_memory(side.ctx), s, -1, -1);
+        }
+        side.n_hist_seqs = 1;
+    }
+    for (int32_t i = 0; i < n; i += side.n_batch) {
+        const int32_t m = std::min(side.n_batch, n - i);
+        llama_batch   b = llama_batch_init(m, 0, 1);
+        for (int32_t j = 0; j < m; ++j) {
+            b.token[j]     = tokens[i + j];
+            b.pos[j]       = (llama_pos) (side.cached.size() + j);
+            b.n_seq_id[j]  = 1;
+            b.seq_id[j][0] = 0;
+            b.logits[j]    = i + j == n - 1;
+        }
+        b.n_tokens = m;
+        try {
+            sx_side_decode_batch(side, b);
+        } catch (...) {
+            llama_batch_free(b);
+            throw;
+        }
+        llama_batch_free(b);
+        side.cached.insert(side.cached.end(), tokens + i, tokens + i + m);
+    }
+}
+
+static size_t common_prefix(const std::vector<llama_token> & a, const std::vector<llama_token> & b) {
+    size_t n = 0;
+    while (n < a.size() && n < b.size() && a[n] == b[n]) {
+        ++n;
+    }
+    return n;
+}
+
+static void truncate_history(sx_side & side, size_t n) {
+    if (n < side.cached.size()) {
+        llama_memory_seq_rm(llama_get_memory(side.ctx), -1, (llama_pos) n, -1);
+        side.cached.resize(n);
+    }
+}
+
+void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & tokens) {
+    const size_t common = common_prefix(side.cached, tokens);
+    truncate_history(side, common);
+    sx_side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
+}
+
+void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens) {
+    const size_t common = std::min(common_prefix(side.cached, tokens), tokens.size() - 1);
+    truncate_history(side, common);
+    sx_side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
+}
+
+void sx_side_extend_history_seqs(sx_side & side, int32_t n) {
+    for (int32_t s = side.n_hist_seqs; s < n; ++s) {
+        llama_memory_seq_cp(llama_get_memory(side.ctx), 0, s, -1, -1);
+    }
+    side.n_hist_seqs = std::max(side.n_hist_seqs, n);
+}
+
+int32_t sx_side_free_cells(const sx_side & side) {
+    return (int32_t) llama_n_ctx(side.ctx) - (int32_t) side.cached.size();
+}

@@ -1,0 +1,54 @@
+// One model with its context and a record of what its KV cache holds. Sequence 0 (and, on the
+// target, sequences 1..n_hist_seqs-1) always hold the same history: the accepted tokens.
+#pragma once
+
+#include "llama.h"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+struct sx_side {
+    std::string              path;
+    llama_model *            model = nullptr;
+    llama_context *          ctx   = nullptr;
+    std::vector<llama_token> cached;          // tokens whose KV is in the history sequences, in order
+    int32_t                  n_hist_seqs = 1; // sequences 0..n-1 all hold the history
+    int32_t                  n_seq_max   = 1;
+    int32_t                  n_batch     = 0;
+    int32_t                  passes      = 0; // forward passes, for stats
+};
+
+struct sx_side_params {
+    int32_t n_ctx;
+    int32_t n_batch;   // also n_ubatch: a whole tree in one physical pass
+    int32_t n_seq_max;
+    int32_t threads;
+    int32_t n_gpu_layers;
+};
+
+// Loads the model and creates its context (tree-capable: unified KV). Throws sx_error.
+void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & params, std::atomic<bool> * cancel);
+void sx_side_free(sx_side & side);
+
+// Forgets all KV state (after a failed or aborted decode, whose effects are unknown).
+void sx_side_reset(sx_side & side);
+
+// Makes the history exactly `tokens`, reusing the longest cached prefix. Extra history sequences
+// are dropped when new tokens are decoded (they only hold the old history).
+void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & tokens);
+
+// Like sync_history, but always decodes at least the last token so that its logits are current
+// (read them with llama_get_logits_ith(ctx, -1)).
+void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
+
+// Decodes tokens at the end of the history (sequence 0 only); logits for the last one.
+void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);
+
+// Copies the history into sequences n_hist_seqs..n-1.
+void sx_side_extend_history_seqs(sx_side & side, int32_t n);
+
+// Decodes `batch`; on failure resets the side and throws sx_error (cancelled or failed).
+void sx_side_decode_batch(sx_side & side, const llama_batch & batch);
+
+int32_t sx_side_free_cells(const sx_side & side);

@@ -1,0 +1,59 @@
+#include "verify.h"
+
+#include "errors.h"
+
+void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vector<int32_t>> & leaf_seqs) {
+    int32_t n_leaves = 0;
+    leaf_seqs        = sx_tree_leaf_seqs(tree, &n_leaves);
+    const int32_t n  = tree.size();
+    if (n > target.n_batch || n_leaves > target.n_seq_max || n > sx_side_free_cells(target)) {
+        // the tree builder sizes trees to fit; reaching this is a bug, never a llama.cpp abort
+        throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": tree of " + std::to_string(n) + " nodes and " +
+                                             std::to_string(n_leaves) + " leaves exceeds the target context");
+    }
+    sx_side_extend_history_seqs(target, n_leaves);
+    const llama_pos root_pos = (llama_pos) target.cached.size();
+    llama_batch     b        = llama_batch_init(n, 0, n_leaves);
+    for (int32_t i = 0; i < n; ++i) {
+        b.token[i]    = tree.token[i];
+        b.pos[i]      = root_pos + tree.depth[i];
+        b.n_seq_id[i] = (int32_t) leaf_seqs[i].size();
+        for (size_t s = 0; s < leaf_seqs[i].size(); ++s) {
+            b.seq_id[i][s] = leaf_seqs[i][s];
+        }
+        b.logits[i] = true;
+    }
+    b.n_tokens = n;
+    try {
+        sx_side_decode_batch(target, b);
+    } catch (...) {
+        llama_batch_free(b);
+        throw;
+    }
+    llama_batch_free(b);
+}
+
+void sx_verify_accept(sx_side & target, const sx_tree & tree, const std::vector<std::vector<int32_t>> & leaf_seqs,
+                      const std::vector<int32_t> & accepted) {
+    llama_memory_t  mem      = llama_get_memory(target.ctx);
+    const llama_pos root_pos = (llama_pos) target.cached.size();
+    const int32_t   last     = accepted.empty() ? 0 : accepted.back();
+    const llama_pos end      = root_pos + 1 + (llama_pos) accepted.size();
+    // one leaf below the last accepted node holds exactly root + path (+ deeper nodes)
+    const int32_t keep = leaf_seqs[last][0];
+    for (int32_t s = 0; s < target.n_hist_seqs; ++s) {
+        if (s != keep) {
+            llama_memory_seq_rm(mem, s, root_pos, -1);
+        }
+    }
+    llama_memory_seq_rm(mem, keep, end, -1);
+    for (int32_t s = 0; s < target.n_hist_seqs; ++s) {
+        if (s != keep) {
+            llama_memory_seq_cp(mem, keep, s, root_pos, end);
+        }
+    }
+    target.cached.push_back(tree.token[0]);
+    for (int32_t node : accepted) {
+        target.cached.push_back(tree.token[node]);
+    }
+}
