@@ -136,6 +136,7 @@ function toCompleteResult(r: NativeResult): CompleteResult {
       ...r.stats,
       tokensPerTargetPass: r.stats.targetPasses > 0 ? r.stats.tokens / r.stats.targetPasses : 0,
       tokensPerSecond: (r.stats.tokens * 1000) / decodeMs,
+      overheadMs: Math.max(0, decodeMs - r.stats.draftMs - r.stats.targetMs),
     },
   };
 }

@@ -31,7 +31,7 @@ export interface NativeResult {
   text: string;
   tokens: Uint32Array;
   stopReason: StopReason;
-  stats: Omit<CompletionStats, 'tokensPerTargetPass' | 'tokensPerSecond'>;
+  stats: Omit<CompletionStats, 'tokensPerTargetPass' | 'tokensPerSecond' | 'overheadMs'>;
 }
 
 export interface NativeEngine {

@@ -140,8 +140,10 @@ export interface CompletionStats {
   elapsedMs: number;
   /** Draft tree size used in the last pass (0 without speculation). */
   budget: number;
+  /** Time in draft passes and tree building, in target passes (prompt excluded), and the rest. */
   draftMs: number;
   targetMs: number;
+  overheadMs: number;
   /** [k]: target passes that yielded k tokens. */
   tokensPerPassHistogram: number[];
   /** Per target pass: draft nodes in the tree, its depth, its leaves, the budget chosen. */

@@ -52,6 +52,9 @@ sx_engine * sx_engine_init(const sx_engine_params & params) {
         sx_engine_free(e);
         throw;
     }
+    if (speculative) {
+        e->params.max_budget = std::min(e->params.max_budget, e->target.n_batch - 1);
+    }
     sx_budget_init(e->budget, e->params.max_budget);
     return e;
 }
@@ -114,7 +117,7 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
         return curve;
     }
     time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
-    for (int32_t n = 1; n <= max_batch; n *= 2) {
+    for (int32_t n = 1; n <= std::min(max_batch, side.n_batch); n *= 2) {
         const double ms = time_pass(side, n);
         curve.batch.push_back(n);
         curve.ms.push_back(ms);

@@ -17,6 +17,11 @@ static void sx_log_callback(enum ggml_log_level level, const char * text, void *
     if (level != GGML_LOG_LEVEL_ERROR && level != GGML_LOG_LEVEL_WARN) {
         return;
     }
+    // deepseek-coder's vocabulary marks its FIM tokens as user-defined: llama.cpp fixes the type
+    // itself and warns at every load, which says nothing the user can act on
+    if (strstr(text, "control-looking token") != nullptr) {
+        return;
+    }
     fputs(text, stderr);
     if (level == GGML_LOG_LEVEL_ERROR) {
         std::lock_guard<std::mutex> lock(g_log_mutex);

@@ -23,6 +23,9 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     cp.n_threads           = p.threads;
     cp.n_threads_batch     = p.threads;
     cp.no_perf             = true;
+    // flash attention reorders the attention sums: its noise (~4e-3 on logits) breaks near-ties
+    // between a tree pass and token-by-token decoding five times more often than without (~6e-4)
+    cp.flash_attn_type     = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.abort_callback      = abort_if_cancelled;
     cp.abort_callback_data = cancel;
     side.ctx               = llama_init_from_model(side.model, cp);
@@ -30,8 +33,10 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
                                                  " tokens for " + path + " (out of memory? try a smaller contextSize)");
     }
-    side.n_seq_max = p.n_seq_max;
-    side.n_batch   = p.n_batch;
+    // llama.cpp may lower what was asked for (n_batch is capped at n_ctx): keep what it granted,
+    // since a batch or sequence id beyond it aborts the process
+    side.n_seq_max = (int32_t) llama_n_seq_max(side.ctx);
+    side.n_batch   = (int32_t) std::min(llama_n_batch(side.ctx), llama_n_ubatch(side.ctx));
 }
 
 void sx_side_free(sx_side & side) {

@@ -45,11 +45,20 @@ describe('engine process', () => {
     assert.equal(init.target.vocabSize, 32256);
     assert.deepEqual(init.target.fim, { prefix: 32016, suffix: 32015, middle: 32017 });
     assert.equal(init.threads, 2);
-    assert.ok(init.modes.includes('autoregressive'));
+    assert.deepEqual(init.modes, ['autoregressive', 'specexec', 'specinfer', 'chain']);
+    assert.ok(init.calibration.target.length > 0 && init.calibration.draft.length > 0, 'start-up calibration ran');
+  });
+
+  test('with a draft loaded, completions use SpecExec and report their trees', async () => {
+    const r = await engine.complete({ prompt: PROMPTS[3], maxTokens: 32 });
+    assert.ok(r.stats.draftPasses > 0);
+    assert.equal(r.stats.treeSizes.length, r.stats.targetPasses);
+    assert.ok(r.stats.budget >= 1);
+    assert.equal(r.stats.tokensPerPassHistogram.reduce((a, b) => a + b, 0), r.stats.targetPasses);
   });
 
   test('completes a prompt and reports stats', async () => {
-    const r = await engine.complete({ prompt: PROMPTS[0], maxTokens: 16 });
+    const r = await engine.complete({ prompt: PROMPTS[0], maxTokens: 16, mode: 'autoregressive' });
     assert.equal(r.stopReason, 'length');
     assert.equal(r.tokens.length, 16);
     assert.equal(r.stats.tokens, 16);

@@ -43,7 +43,7 @@ const TARGET_SHAPE = { layers: 2, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed:
 export function testModelPair(): { draft: string; target: string } {
   return {
     target: makeTestModel('target', TARGET_SHAPE),
-    draft: makeTestModel('draft', { ...TARGET_SHAPE, noise: 0.5 }),
+    draft: makeTestModel('draft', { ...TARGET_SHAPE, noise: 0.2 }),
   };
 }
 
