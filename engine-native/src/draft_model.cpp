@@ -12,28 +12,34 @@ void sx_draft_round_begin(sx_draft_round & round, sx_side & draft) {
     round.next_seq = 1;
 }
 
-// The top_n tokens of one row of logits with their log-probabilities, best first.
+// The top_n tokens of one row of logits with their log-probabilities, best first. One pass with a
+// small min-heap (top_n <= a few dozen) instead of sorting the vocabulary.
 static void top_children(const float * logits, int32_t n_vocab, int32_t top_n, sx_candidates & out) {
+    top_n = std::min(top_n, n_vocab);
+    auto worse = [&](int32_t a, int32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; };
+    std::vector<int32_t> heap; // heap.front() is the worst of the best top_n so far
+    heap.reserve(top_n + 1);
     float max_logit = logits[0];
-    for (int32_t i = 1; i < n_vocab; ++i) {
+    for (int32_t i = 0; i < n_vocab; ++i) {
         max_logit = std::max(max_logit, logits[i]);
+        if ((int32_t) heap.size() < top_n) {
+            heap.push_back(i);
+            std::push_heap(heap.begin(), heap.end(), worse);
+        } else if (worse(i, heap.front())) {
+            std::pop_heap(heap.begin(), heap.end(), worse);
+            heap.back() = i;
+            std::push_heap(heap.begin(), heap.end(), worse);
+        }
     }
     double sum = 0.0;
     for (int32_t i = 0; i < n_vocab; ++i) {
-        sum += std::exp((double) (logits[i] - max_logit));
+        sum += std::exp(logits[i] - max_logit);
     }
     const float log_z = max_logit + (float) std::log(sum);
-
-    top_n = std::min(top_n, n_vocab);
-    std::vector<int32_t> idx(n_vocab);
-    for (int32_t i = 0; i < n_vocab; ++i) {
-        idx[i] = i;
-    }
-    auto better = [&](int32_t a, int32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; };
-    std::partial_sort(idx.begin(), idx.begin() + top_n, idx.end(), better);
+    std::sort_heap(heap.begin(), heap.end(), worse);
     out.clear();
-    for (int32_t k = 0; k < top_n; ++k) {
-        out.push_back({idx[k], logits[idx[k]] - log_z});
+    for (int32_t t : heap) {
+        out.push_back({t, logits[t] - log_z});
     }
 }
 

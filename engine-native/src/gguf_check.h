@@ -4,5 +4,7 @@
 
 #include <string>
 
-// Throws sx_error (SX_ERR_MODEL_MISSING / SX_ERR_MODEL_INVALID) when the file cannot be a GGUF model.
-void gguf_check_file(const std::string & path);
+// Throws sx_error (SX_ERR_MODEL_MISSING / SX_ERR_MODEL_INVALID / SX_ERR_MODEL_UNSUPPORTED) when the
+// file cannot be a GGUF model: missing, a directory, empty, not GGUF, corrupt metadata, truncated
+// tensor data, or (with need_weights) a vocabulary without weights.
+void gguf_check_file(const std::string & path, bool need_weights);

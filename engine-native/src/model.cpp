@@ -49,7 +49,7 @@ void sx_backend_init(void) {
 
 llama_model * sx_model_load(const std::string & path, int32_t n_gpu_layers, bool vocab_only) {
     sx_backend_init();
-    gguf_check_file(path);
+    gguf_check_file(path, !vocab_only);
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = n_gpu_layers;
     mp.vocab_only   = vocab_only;
@@ -60,10 +60,6 @@ llama_model * sx_model_load(const std::string & path, int32_t n_gpu_layers, bool
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "llama.cpp could not load the model " + path +
                                                  (why.empty() ? "" : " (" + why + ")") +
                                                  ". Is it a complete GGUF file of an architecture llama.cpp supports?");
-    }
-    if (!vocab_only && llama_model_n_params(model) == 0) {
-        llama_model_free(model);
-        throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "the file holds a vocabulary only, no weights: " + path);
     }
     return model;
 }

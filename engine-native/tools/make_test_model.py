@@ -22,6 +22,8 @@ ap.add_argument("--kv-heads", type=int, default=2)
 ap.add_argument("--ff", type=int, default=128)
 ap.add_argument("--ctx", type=int, default=4096)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--vocab", help="vocab GGUF whose tokenizer to copy (default: deepseek-coder's)")
+ap.add_argument("--arch", default="llama", help="architecture name written into the file (tests use a bogus one)")
 ap.add_argument("--noise", type=float, default=0.0,
                 help="relative gaussian noise added to every weight (a draft that partly agrees with the "
                      "model of the same seed and shape)")
@@ -37,12 +39,12 @@ except ImportError as e:
     sys.exit(f"make_test_model.py: {e}. Install numpy (apt-get install python3-numpy) and run `npm run build` "
              "so that build/llama.cpp/gguf-py exists.")
 
-vocab_path = os.path.join(args.llama_src, "models", "ggml-vocab-deepseek-coder.gguf")
+vocab_path = args.vocab or os.path.join(args.llama_src, "models", "ggml-vocab-deepseek-coder.gguf")
 rd = gguf.GGUFReader(vocab_path)
 n_vocab = len(rd.fields["tokenizer.ggml.tokens"].data)
 
 tmp = args.out + ".tmp"
-w = gguf.GGUFWriter(tmp, "llama")
+w = gguf.GGUFWriter(tmp, args.arch)
 w.add_name(f"specexec-test-{args.layers}L-{args.embd}d-seed{args.seed}")
 w.add_context_length(args.ctx)
 w.add_embedding_length(args.embd)

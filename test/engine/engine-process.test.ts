@@ -1,9 +1,6 @@
 // The real engine host process over real stdio with real llama.cpp inference on small GGUF models.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
 import { loadAddon } from '../../engine-native/host/native';
@@ -162,39 +159,5 @@ describe('engine process', () => {
     const err = await rejection(engine.complete({ prompt: 'x = 1\n'.repeat(2000), maxTokens: 4 }));
     assert.equal(err.code, ErrorCodes.ContextOverflow);
     assert.match(err.message, /context/);
-  });
-});
-
-describe('engine process: bad models', () => {
-  const models = testModelPair();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bad-'));
-  let engine: EngineClient;
-
-  before(() => { engine = startEngine(); });
-  after(async () => engine.shutdown());
-
-  test('complete before initialize gets NotInitialized', async () => {
-    const err = await rejection(engine.complete({ prompt: 'x', maxTokens: 2 }));
-    assert.equal(err.code, ErrorCodes.NotInitialized);
-  });
-
-  test('a missing model path names the file', async () => {
-    const missing = path.join(dir, 'nope.gguf');
-    const err = await rejection(engine.initialize({ targetModelPath: missing }));
-    assert.equal(err.code, ErrorCodes.ModelMissing);
-    assert.ok(err.message.includes(missing), err.message);
-  });
-
-  test('a non-GGUF file names the file and the problem', async () => {
-    const notGguf = path.join(dir, 'model.gguf');
-    writeFileSync(notGguf, '<html>this is a download error page, not a model</html>\n'.repeat(10));
-    const err = await rejection(engine.initialize({ targetModelPath: notGguf }));
-    assert.equal(err.code, ErrorCodes.ModelInvalid);
-    assert.ok(err.message.includes(notGguf) && /GGUF/.test(err.message), err.message);
-  });
-
-  test('the process then loads good models and completes', async () => {
-    await engine.initialize({ targetModelPath: models.target, threads: 2 });
-    assert.equal((await engine.complete({ prompt: 'def f():', maxTokens: 4 })).tokens.length, 4);
   });
 });
