@@ -60,27 +60,16 @@ bool sx_draft_expand(sx_draft_round & round, const sx_tree & tree, const std::ve
         return false;
     }
     llama_memory_t mem = llama_get_memory(side.ctx);
-    llama_batch    b   = llama_batch_init(n, 0, 1);
+    sx_batch       b(n, 1);
     for (int32_t j = 0; j < n; ++j) {
         const int32_t node = nodes[j];
         const int32_t seq  = round.next_seq++;
         // the node's sequence sees the history and its ancestors, nothing else
         llama_memory_seq_cp(mem, round.node_seq[tree.parent[node]], seq, -1, -1);
         round.node_seq[node] = seq;
-        b.token[j]     = tree.token[node];
-        b.pos[j]       = round.root_pos + tree.depth[node];
-        b.n_seq_id[j]  = 1;
-        b.seq_id[j][0] = seq;
-        b.logits[j]    = true;
+        b.add(tree.token[node], round.root_pos + tree.depth[node], seq, true);
     }
-    b.n_tokens = n;
-    try {
-        sx_side_decode_batch(side, b);
-    } catch (...) {
-        llama_batch_free(b);
-        throw;
-    }
-    llama_batch_free(b);
+    sx_side_decode_batch(side, b);
     for (int32_t j = 0; j < n; ++j) {
         top_children(llama_get_logits_ith(side.ctx, j), n_vocab, top_n, out[j]);
     }

@@ -89,19 +89,13 @@ static double time_pass(sx_side & side, int32_t n) {
     double best = 1e30;
     for (int rep = 0; rep < 2; ++rep) {
         sx_side_reset(side);
-        llama_batch b = llama_batch_init(n, 0, 1);
+        sx_batch b(n, 1);
         for (int32_t i = 0; i < n; ++i) {
-            b.token[i]     = tokens[i];
-            b.pos[i]       = i;
-            b.n_seq_id[i]  = 1;
-            b.seq_id[i][0] = 0;
-            b.logits[i]    = true; // verification needs logits for every node
+            b.add(tokens[i], i, 0, true); // verification needs logits for every node
         }
-        b.n_tokens = n;
         const sx_clock::time_point t0 = sx_clock::now();
-        const int                  rc = llama_decode(side.ctx, b);
+        const int                  rc = llama_decode(side.ctx, b.batch);
         best                          = std::min(best, ms_since(t0));
-        llama_batch_free(b);
         if (rc != 0) {
             break;
         }

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "model.h"
 #include "sampler.h"
+#include "side.h"
 
 #include <algorithm>
 
@@ -29,16 +30,11 @@ std::vector<float> sx_eval_logits(const std::string & model_path, const std::vec
     const int32_t   n       = (int32_t) tokens.size();
     const int32_t   n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
     llama_context * ctx     = reference_context(model, n, threads);
-    llama_batch     b       = llama_batch_init(n, 0, 1);
+    sx_batch        b(n, 1);
     for (int32_t i = 0; i < n; ++i) {
-        b.token[i]     = tokens[i];
-        b.pos[i]       = i;
-        b.n_seq_id[i]  = 1;
-        b.seq_id[i][0] = 0;
-        b.logits[i]    = true;
+        b.add(tokens[i], i, 0, true);
     }
-    b.n_tokens = n;
-    const int rc = llama_decode(ctx, b);
+    const int rc = llama_decode(ctx, b.batch);
     std::vector<float> out;
     if (rc == 0) {
         out.resize((size_t) n * n_vocab);
@@ -47,7 +43,6 @@ std::vector<float> sx_eval_logits(const std::string & model_path, const std::vec
             std::copy(l, l + n_vocab, out.begin() + (size_t) i * n_vocab);
         }
     }
-    llama_batch_free(b);
     llama_free(ctx);
     sx_model_free(model);
     if (rc != 0) {

@@ -55,8 +55,8 @@ void sx_side_reset(sx_side & side) {
     side.n_hist_seqs = 1;
 }
 
-void sx_side_decode_batch(sx_side & side, const llama_batch & batch) {
-    const int rc = llama_decode(side.ctx, batch);
+void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {
+    const int rc = llama_decode(side.ctx, batch.batch);
     side.passes++;
     if (rc != 0) {
         sx_side_reset(side); // the cache may hold part of the batch: forget it all rather than guess
@@ -75,22 +75,11 @@ void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n) {
     }
     for (int32_t i = 0; i < n; i += side.n_batch) {
         const int32_t m = std::min(side.n_batch, n - i);
-        llama_batch   b = llama_batch_init(m, 0, 1);
+        sx_batch      b(m, 1);
         for (int32_t j = 0; j < m; ++j) {
-            b.token[j]     = tokens[i + j];
-            b.pos[j]       = (llama_pos) (side.cached.size() + j);
-            b.n_seq_id[j]  = 1;
-            b.seq_id[j][0] = 0;
-            b.logits[j]    = i + j == n - 1;
+            b.add(tokens[i + j], (llama_pos) (side.cached.size() + j), 0, i + j == n - 1);
         }
-        b.n_tokens = m;
-        try {
-            sx_side_decode_batch(side, b);
-        } catch (...) {
-            llama_batch_free(b);
-            throw;
-        }
-        llama_batch_free(b);
+        sx_side_decode_batch(side, b);
         side.cached.insert(side.cached.end(), tokens + i, tokens + i + m);
     }
 }

@@ -19,6 +19,27 @@ struct sx_side {
     int32_t                  passes      = 0; // forward passes, for stats
 };
 
+// A llama_batch that frees itself, filled token by token.
+struct sx_batch {
+    llama_batch batch;
+    sx_batch(int32_t n_tokens, int32_t n_seq_max) : batch(llama_batch_init(n_tokens, 0, n_seq_max)) {}
+    ~sx_batch() { llama_batch_free(batch); }
+    sx_batch(const sx_batch &)             = delete;
+    sx_batch & operator=(const sx_batch &) = delete;
+
+    void add(llama_token token, llama_pos pos, const int32_t * seqs, int32_t n_seqs, bool logits) {
+        const int32_t i = batch.n_tokens++;
+        batch.token[i]    = token;
+        batch.pos[i]      = pos;
+        batch.n_seq_id[i] = n_seqs;
+        for (int32_t s = 0; s < n_seqs; ++s) {
+            batch.seq_id[i][s] = seqs[s];
+        }
+        batch.logits[i] = logits;
+    }
+    void add(llama_token token, llama_pos pos, llama_seq_id seq, bool logits) { add(token, pos, &seq, 1, logits); }
+};
+
 struct sx_side_params {
     int32_t n_ctx;
     int32_t n_batch;   // also n_ubatch: a whole tree in one physical pass
@@ -49,6 +70,6 @@ void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);
 void sx_side_extend_history_seqs(sx_side & side, int32_t n);
 
 // Decodes `batch`; on failure resets the side and throws sx_error (cancelled or failed).
-void sx_side_decode_batch(sx_side & side, const llama_batch & batch);
+void sx_side_decode_batch(sx_side & side, const sx_batch & batch);
 
 int32_t sx_side_free_cells(const sx_side & side);

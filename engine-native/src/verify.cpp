@@ -13,24 +13,11 @@ void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vec
     }
     sx_side_extend_history_seqs(target, n_leaves);
     const llama_pos root_pos = (llama_pos) target.cached.size();
-    llama_batch     b        = llama_batch_init(n, 0, n_leaves);
+    sx_batch        b(n, n_leaves);
     for (int32_t i = 0; i < n; ++i) {
-        b.token[i]    = tree.token[i];
-        b.pos[i]      = root_pos + tree.depth[i];
-        b.n_seq_id[i] = (int32_t) leaf_seqs[i].size();
-        for (size_t s = 0; s < leaf_seqs[i].size(); ++s) {
-            b.seq_id[i][s] = leaf_seqs[i][s];
-        }
-        b.logits[i] = true;
+        b.add(tree.token[i], root_pos + tree.depth[i], leaf_seqs[i].data(), (int32_t) leaf_seqs[i].size(), true);
     }
-    b.n_tokens = n;
-    try {
-        sx_side_decode_batch(target, b);
-    } catch (...) {
-        llama_batch_free(b);
-        throw;
-    }
-    llama_batch_free(b);
+    sx_side_decode_batch(target, b);
 }
 
 void sx_verify_accept(sx_side & target, const sx_tree & tree, const std::vector<std::vector<int32_t>> & leaf_seqs,
