@@ -1,45 +1,16 @@
 // The engine host process: serves the protocol in ./protocol.ts over stdin/stdout with
 // vscode-jsonrpc. Spawned by the VS Code extension and by the CLI. Logs go to stderr.
 import {
-  createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter,
-  type CancellationToken, type MessageConnection, type ContentTypeDecoder, type Message, type ResponseMessage,
+  createMessageConnection, ResponseError, StreamMessageWriter, type CancellationToken, type MessageConnection,
 } from 'vscode-jsonrpc/node';
+import { ResyncingMessageReader } from './framing';
 import { EngineService } from './engine-service';
 import { loadAddon } from './native';
 import { parseChatMessages, parseCompleteParams, parseInitializeParams, parseSampling, progressToken } from './params';
 import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type SamplingParams } from './protocol';
 
-const INVALID_MESSAGE = '$/specexec/invalidMessage';
-
 function log(message: string): void {
   process.stderr.write(`[engine-host] ${message}\n`);
-}
-
-/** A JSON decoder that answers malformed messages itself (vscode-jsonrpc would only log them). */
-function tolerantJsonDecoder(reply: (response: ResponseMessage) => void): ContentTypeDecoder {
-  const invalid = { jsonrpc: '2.0', method: INVALID_MESSAGE } as Message;
-  return {
-    name: 'application/json',
-    decode: async (buffer: Uint8Array, options: { charset: string }): Promise<Message> => {
-      let message: unknown;
-      try {
-        message = JSON.parse(new TextDecoder(options.charset).decode(buffer));
-      } catch (e) {
-        reply({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `invalid JSON: ${(e as Error).message}` } });
-        return invalid;
-      }
-      const m = message as Record<string, unknown> | null;
-      const wellFormed = typeof m === 'object' && m !== null && !Array.isArray(m) &&
-        (typeof m.method === 'string' || 'result' in m || 'error' in m) &&
-        (m.id === undefined || typeof m.id === 'string' || typeof m.id === 'number');
-      if (!wellFormed) {
-        const id = typeof m === 'object' && m !== null && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;
-        reply({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: 'not a JSON-RPC 2.0 request or notification' } });
-        return invalid;
-      }
-      return message as Message;
-    },
-  };
 }
 
 function serve(connection: MessageConnection, service: EngineService): void {
@@ -87,16 +58,11 @@ function serve(connection: MessageConnection, service: EngineService): void {
     return null;
   });
   connection.onNotification('exit', () => process.exit(0));
-  connection.onNotification(INVALID_MESSAGE, () => undefined);
 }
 
 function main(): void {
-  let writer: StreamMessageWriter | undefined;
-  const reader = new StreamMessageReader(process.stdin, {
-    charset: 'utf-8',
-    contentTypeDecoder: tolerantJsonDecoder((response) => void writer?.write(response)),
-  });
-  writer = new StreamMessageWriter(process.stdout);
+  const writer = new StreamMessageWriter(process.stdout);
+  const reader = new ResyncingMessageReader(process.stdin, (response) => void writer.write(response));
   const connection = createMessageConnection(reader, writer, {
     error: log, warn: log, info: () => undefined, log: () => undefined,
   });

@@ -32,6 +32,37 @@ describe('engine process: malformed messages', () => {
     }
   });
 
+  test('a hand-written line gets a JSON-RPC error and the next request is served', async () => {
+    host.proc.stdin.write('hello engine, are you there?\n');
+    const r = await host.response();
+    assert.equal((r.error as { code: number }).code, ErrorCodes.ParseError);
+    host.proc.stdin.write('{"jsonrpc":"2.0","id":77,"method":"complete","params":{}}\n');
+    const unframed = await host.response();
+    assert.equal(unframed.id, 77);
+    assert.equal((unframed.error as { code: number }).code, ErrorCodes.InvalidRequest);
+    host.send({ jsonrpc: '2.0', id: 78, method: 'no/such' });
+    assert.equal((await host.response()).id, 78);
+  });
+
+  test('a broken Content-Length header is answered and the stream resynchronises', async () => {
+    host.proc.stdin.write('Content-Length: lots\r\n\r\n{"jsonrpc":"2.0"}');
+    host.send({ jsonrpc: '2.0', id: 79, method: 'no/such' });
+    // the header is answered, then the body it could not frame, then the next message
+    assert.equal(((await host.response()).error as { code: number }).code, ErrorCodes.ParseError);
+    assert.equal(((await host.response()).error as { code: number }).code, ErrorCodes.ParseError);
+    assert.equal((await host.response()).id, 79);
+  });
+
+  test('a message over the size limit is refused without being buffered', async () => {
+    const huge = Buffer.alloc(20 * 1024 * 1024, 0x61);
+    host.sendRaw(huge);
+    const r = await host.response();
+    assert.equal((r.error as { code: number }).code, ErrorCodes.InvalidRequest);
+    assert.match((r.error as { message: string }).message, /refused/);
+    host.send({ jsonrpc: '2.0', id: 80, method: 'no/such' });
+    assert.equal((await host.response()).id, 80);
+  });
+
   test('an unknown method gets MethodNotFound with its id', async () => {
     host.send({ jsonrpc: '2.0', id: 'abc', method: 'no/such/method', params: {} });
     const r = await host.response();
