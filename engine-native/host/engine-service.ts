@@ -25,7 +25,11 @@ function calibrationCacheFile(): string {
 }
 const MAX_QUEUED = 8;
 
-type Job = () => Promise<void>;
+interface Job {
+  run: () => Promise<void>;
+  /** Set for generations: rejects the job without running it when newer requests push it out. */
+  evict?: () => void;
+}
 
 export type DeltaSink = (delta: string, tokens: number) => void;
 
@@ -74,8 +78,10 @@ export class EngineService {
     if (!this.info) {
       throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
     }
-    if (this.queue.length >= MAX_QUEUED) {
-      throw new ResponseError(ErrorCodes.Busy, `too many requests waiting (${MAX_QUEUED}); cancel some first`);
+    // typing produces bursts: the newest request wins, the oldest waiting generation gives way
+    if (this.queue.filter((j) => j.evict).length >= MAX_QUEUED) {
+      const oldest = this.queue.findIndex((j) => j.evict);
+      this.queue.splice(oldest, 1)[0].evict!();
     }
     return this.enqueue(async () => {
       if (token.isCancellationRequested) {
@@ -89,7 +95,7 @@ export class EngineService {
       } finally {
         subscription.dispose();
       }
-    });
+    }, () => new ResponseError(ErrorCodes.RequestCancelled, 'superseded by newer requests before it started'));
   }
 
   chatPrompt(messages: { role: string; content: string }[]): string {
@@ -109,9 +115,9 @@ export class EngineService {
     if (this.shuttingDown) throw new ResponseError(ErrorCodes.ShuttingDown, 'the engine is shutting down');
   }
 
-  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+  private enqueue<T>(work: () => Promise<T>, evicted?: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push(() => work().then(resolve, reject));
+      this.queue.push({ run: () => work().then(resolve, reject), evict: evicted && (() => reject(evicted())) });
       void this.drain();
     });
   }
@@ -120,7 +126,7 @@ export class EngineService {
     if (this.running) return;
     this.running = true;
     while (this.queue.length > 0) {
-      await this.queue.shift()!();
+      await this.queue.shift()!.run();
     }
     this.running = false;
   }
