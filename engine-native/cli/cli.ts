@@ -6,7 +6,7 @@
 //                     [--top-p P] [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
 //   specexec info [--model FILE]
 //   specexec demo
-//   specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
+//   specexec bench [--quick] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench';
@@ -20,7 +20,7 @@ const USAGE = `usage:
                     [--top-p P] [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
   specexec info [--model FILE]
   specexec demo
-  specexec bench [--quick] [--draft FILE] [--target FILE] [--threads N]
+  specexec bench [--quick] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
 is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).`;
 
@@ -31,6 +31,7 @@ const OPTIONS = {
   'draft-max': { type: 'string' }, 'draft-p-min': { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
   'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
   stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
+  'extra-target': { type: 'string', multiple: true },
   json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -140,7 +141,15 @@ async function main(argv: string[]): Promise<void> {
     case 'complete': return complete(flags);
     case 'info': return info(flags);
     case 'demo': return demo();
-    case 'bench': return runBench({ ...modelFlags(flags), quick: Boolean(flags.quick) });
+    case 'bench': return runBench({
+      ...modelFlags(flags),
+      quick: Boolean(flags.quick),
+      extraTargets: ((flags['extra-target'] as string[] | undefined) ?? []).map((t) => {
+        const eq = t.indexOf('=');
+        if (eq <= 0) throw new CliError(`--extra-target expects LABEL=FILE, got '${t}'`);
+        return { label: t.slice(0, eq), path: t.slice(eq + 1) };
+      }),
+    });
     default: throw new CliError(`unknown command '${command}'\n${USAGE}`);
   }
 }

@@ -45,7 +45,7 @@ void sx_cost_curve::observe(int32_t n, double measured) {
 }
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {
-    b.candidates.clear();
+    b.candidates.assign(1, 0); // 0: no draft at all, when speculation does not pay
     for (int32_t k = 1; k <= max_budget; k *= 2) {
         b.candidates.push_back(k);
     }
@@ -83,6 +83,9 @@ double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
 }
 
 double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
+    if (k == 0) {
+        return b.target.at(1);
+    }
     const int32_t i = index_of(b, k);
     double draft;
     if (b.candidates[i] == k && b.seen[i] >= 2) {
@@ -98,7 +101,7 @@ double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
 int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     int32_t best = 0;
     double  best_rate = -1;
-    for (size_t i = 0; i < b.candidates.size() && b.candidates[i] <= std::max(limit, 1); ++i) {
+    for (size_t i = 0; i < b.candidates.size() && b.candidates[i] <= limit; ++i) {
         const double rate = sx_budget_expected_tokens(b, b.candidates[i]) / sx_budget_expected_ms(b, b.candidates[i]);
         if (rate > best_rate) {
             best_rate = rate;
@@ -109,7 +112,7 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     if (b.rounds % 4 == 3) {
         for (int32_t d : {1, -1}) {
             const int32_t j = best + d;
-            if (j >= 0 && j < (int32_t) b.candidates.size() && b.candidates[j] <= std::max(limit, 1) && b.seen[j] < 3) {
+            if (j >= 0 && j < (int32_t) b.candidates.size() && b.candidates[j] <= limit && b.seen[j] < 3) {
                 return b.candidates[j];
             }
         }

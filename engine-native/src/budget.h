@@ -2,8 +2,9 @@
 //   E[tokens per pass](K) / (draft time(K) + target time(K + 1)),
 // from forward-pass timings against batch size (calibrated at start-up, refined while generating)
 // and the accepted-tokens-per-pass statistics observed for each budget. On a CPU one pass grows
-// with its batch almost from the first token, so K stays small; with an offloaded target on a GPU
-// a pass costs about the same for 1 and for hundreds of tokens, and K grows accordingly.
+// with its batch almost from the first token, so K stays small (or 0: no draft at all, when even a
+// small tree does not pay); with an offloaded target on a GPU a pass costs about the same for 1 and
+// for hundreds of tokens, and K grows accordingly.
 #pragma once
 
 #include <cstdint>

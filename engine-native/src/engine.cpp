@@ -261,6 +261,7 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
     stats.prompt_ms = ms_since(gen.t0);
 
     sx_draft_round round;
+    bool           draft_stale = false; // rounds without a draft leave it behind; it catches up in one pass
     for (;;) {
         if (e->cancel.load()) {
             gen.end("cancelled");
@@ -276,16 +277,23 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
         if (adapt) {
             r.budget = sx_budget_choose(e->budget, room);
         }
-        const sx_tree_params p = tree_params(e, r, remaining, room);
+        const sx_tree_params p         = tree_params(e, r, remaining, room);
+        const bool           use_draft = p.budget > 0 && p.max_depth > 0;
 
         const sx_clock::time_point t1 = sx_clock::now();
         sx_tree                    tree;
         sx_tree_init(tree, tokens.back());
-        sx_draft_round_begin(round, draft);
-        sx_tree_grow(tree, p, [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
-                                  std::vector<sx_candidates> & out) {
-            return sx_draft_expand(round, t, nodes, top_n, out);
-        });
+        if (use_draft) {
+            if (draft_stale) {
+                sx_side_sync_prompt(draft, tokens);
+                draft_stale = false;
+            }
+            sx_draft_round_begin(round, draft);
+            sx_tree_grow(tree, p, [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
+                                      std::vector<sx_candidates> & out) {
+                return sx_draft_expand(round, t, nodes, top_n, out);
+            });
+        }
         const double draft_ms = ms_since(t1);
 
         const sx_clock::time_point        t2 = sx_clock::now();
@@ -306,7 +314,9 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
             return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
         }, &bonus);
         sx_verify_accept(target, tree, leaf_seqs, accepted);
-        sx_draft_round_end(round, tree, accepted);
+        if (use_draft) {
+            sx_draft_round_end(round, tree, accepted);
+        }
 
         const int32_t yielded = (int32_t) gen.result.tokens.size() - n_before;
         record_round(stats, tree, p.budget, yielded);
@@ -320,9 +330,13 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
             tokens.push_back(tree.token[node]);
         }
         tokens.push_back(bonus);
-        const sx_clock::time_point t3 = sx_clock::now();
-        sx_side_sync_prompt(draft, tokens);
-        stats.draft_ms += ms_since(t3);
+        if (use_draft) {
+            const sx_clock::time_point t3 = sx_clock::now();
+            sx_side_sync_prompt(draft, tokens);
+            stats.draft_ms += ms_since(t3);
+        } else {
+            draft_stale = true;
+        }
     }
     stats.draft_passes = draft.passes - draft_passes0;
 }

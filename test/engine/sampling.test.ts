@@ -94,16 +94,16 @@ describe('SpecExec losslessness (sampling)', () => {
   });
 });
 
-describe('the KV cache after many rounds', () => {
+describe('the KV cache after 200+ rounds', () => {
   test('next-token logits from the engine\'s cache equal a fresh evaluation', async () => {
     const models = testModelPair();
     const addon = loadAddon();
     const engine = new addon.Engine();
     const loaded = await engine.load({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
     try {
-      const r = await engine.generate({ prompt: PROMPT, maxTokens: 300, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
-        mode: 'specexec', budget: 8, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
-      assert.ok(r.stats.targetPasses >= 100, `${r.stats.targetPasses} rounds`);
+      const r = await engine.generate({ prompt: PROMPT, maxTokens: 600, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
+        mode: 'specexec', budget: 2, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
+      assert.ok(r.stats.targetPasses >= 200, `${r.stats.targetPasses} rounds`);
       const tok = new addon.Tokenizer(models.target);
       // the same tokens the engine decoded, so that its cache is reused, not rebuilt
       const bos = loaded.target.addBos ? [loaded.target.specialTokens.bos!] : [];
@@ -114,7 +114,7 @@ describe('the KV cache after many rounds', () => {
       const diff = (l: Float32Array) => l.reduce((m, x, v) => Math.max(m, Math.abs(x - last[v])), 0);
       const afterSpecExec = diff(engine.nextLogits(all));
       // the noise floor: the same text decoded one token at a time (autoregressive) vs one batch
-      await engine.generate({ prompt: PROMPT, maxTokens: 300, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
+      await engine.generate({ prompt: PROMPT, maxTokens: 600, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
         mode: 'autoregressive', budget: 0, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
       const afterAutoregressive = diff(engine.nextLogits(all));
       // measured here: both ~8e-3 with logits up to ~16; a wrong cell in the cache gives > 1
