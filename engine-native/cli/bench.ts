@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../host/native';
 import type { CompleteParams, CompleteResult, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
+import { PAPER, project, SETUPS } from './projection';
 import { lineChart, type Series } from './svg-plot';
 
 interface BenchPrompt {
@@ -134,6 +135,23 @@ async function benchTarget(label: string, flags: ModelFlags, prompts: BenchPromp
   }
 }
 
+function greedyCurve(sweep: Record<string, unknown>[]): [number, number][] {
+  return sweep.filter((x) => x.mode === 'specexec' && x.temperature === 0).map((x) => [x.budget as number, x.tokensPerTargetPass as number]);
+}
+
+function printProjection(sweep: Record<string, unknown>[]): void {
+  process.stdout.write('\nPROJECTION (a model, not a measurement; see engine-native/cli/projection.ts):\n');
+  for (const [label, curve] of [['our pair', greedyCurve(sweep)], ['paper', PAPER.tokensPerPass]] as const) {
+    const rows = project([...curve], label);
+    for (const setup of SETUPS) {
+      const mine = rows.filter((r) => r.setup === setup.name);
+      const best = mine.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+      process.stdout.write(`  ${setup.name} [${label}]: autoregressive ${mine[0].tokensPerSecond.toFixed(2)} tok/s, ` +
+        `SpecExec ${best.tokensPerSecond.toFixed(2)} tok/s at budget ${best.budget} (${(best.tokensPerSecond / mine[0].tokensPerSecond).toFixed(1)}x)\n`);
+    }
+  }
+}
+
 function plots(outBase: string, results: Awaited<ReturnType<typeof benchTarget>>[]): string[] {
   const files: string[] = [];
   const write = (name: string, svg: string) => { writeFileSync(`${outBase}-${name}.svg`, svg); files.push(`${outBase}-${name}.svg`); };
@@ -173,7 +191,14 @@ export async function runBench(options: BenchOptions): Promise<void> {
     date: new Date().toISOString(),
     machine: { hostname: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage: os.loadavg() },
     settings: { ...s, promptsFile: 'bench/prompts.jsonl' }, results,
+    projection: {
+      label: 'MODEL, not a measurement: offloaded target on consumer GPUs (engine-native/cli/projection.ts)',
+      setups: SETUPS, paper: PAPER,
+      fromOurPair: project(greedyCurve(results[0].sweep), 'tokens per pass measured here with the bundled pair'),
+      fromPaper: project(PAPER.tokensPerPass, 'tokens per pass published for Llama-2 7B -> 70B'),
+    },
   }, null, 2) + '\n');
   const files = plots(base, results);
+  printProjection(results[0].sweep);
   process.stdout.write(`wrote ${[`${base}.json`, ...files].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
 }
