@@ -2,19 +2,13 @@
 // answers the latest correctly, cancels or drops the rest, never runs more than a handful, and its
 // memory returns to where it was.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
 import { loadAddon } from '../../engine-native/host/native';
 import { ErrorCodes, type CompleteResult } from '../../engine-native/host/protocol';
-import { startEngine } from '../helpers/engine';
+import { rssMiB, startEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) / 1024;
-}
 
 describe('engine process: request floods', () => {
   const models = testModelPair();

@@ -1,18 +1,14 @@
 // 10,000 completions in one engine process: resident memory and open file descriptors stay flat
 // (no KV, buffer or handle leak). The figures are printed as test diagnostics.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import type { DecodingMode } from '../../engine-native/host/protocol';
-import { startEngine } from '../helpers/engine';
+import { rssMiB, startEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
 
 const TOTAL = 10_000;
-
-function rssMiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
 
 describe('engine process: long runs', () => {
   const models = testModelPair();

@@ -1,10 +1,16 @@
 // Starting real engine host processes (dist/engine-host.js) for tests.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../engine-native/host/engine-client';
 import { ROOT } from './models';
 
 export const HOST_SCRIPT = path.join(ROOT, 'dist', 'engine-host.js');
+
+/** Resident memory of a process, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
 
 export function startEngine(): EngineClient {
   return new EngineClient({ hostScript: HOST_SCRIPT, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); } });
