@@ -26,10 +26,14 @@ interface Settings {
   maxTokens: number;
   budgets: number[];
   temperatures: number[];
+  /** History lengths (tokens, about) for the prompt-length scaling. */
+  historyTokens: number[];
 }
 
 interface Aggregate {
   tokensPerTargetPass: number;
+  draftMsPerPass: number;
+  targetMsPerPass: number;
   tokensPerSecond: number;
   tokensPerSecondMin: number;
   tokensPerSecondMax: number;
@@ -41,8 +45,12 @@ interface Aggregate {
   identicalToAutoregressive?: number;
 }
 
-const QUICK: Settings = { prompts: 6, maxTokens: 32, budgets: [1, 4, 16, 64, 256], temperatures: [0] };
-const FULL: Settings = { prompts: 40, maxTokens: 64, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], temperatures: [0, 0.6] };
+const QUICK: Settings = { prompts: 6, maxTokens: 32, budgets: [1, 4, 16, 64, 256], temperatures: [0], historyTokens: [128, 1024, 4096] };
+const FULL: Settings = {
+  prompts: 40, maxTokens: 64, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], temperatures: [0, 0.6],
+  historyTokens: [128, 256, 512, 1024, 2048, 4096],
+};
+const CONTEXT = 4096 + 512;
 const FIXED_BUDGET = 16;
 
 const median = (xs: number[]) => {
@@ -63,6 +71,8 @@ function aggregate(results: CompleteResult[], reference?: CompleteResult[]): Agg
   const trees = results.flatMap((r) => r.stats.treeSizes);
   return {
     tokensPerTargetPass: tokens / Math.max(passes, 1),
+    draftMsPerPass: results.reduce((a, r) => a + r.stats.draftMs, 0) / Math.max(passes, 1),
+    targetMsPerPass: results.reduce((a, r) => a + r.stats.targetMs, 0) / Math.max(passes, 1),
     tokensPerSecond: median(tps),
     tokensPerSecondMin: Math.min(...tps),
     tokensPerSecondMax: Math.max(...tps),
@@ -80,6 +90,16 @@ async function runAll(session: EngineSession, prompts: BenchPrompt[], params: Om
     out.push(await session.client.complete({ ...params, prompt: p.suffix ? { prefix: p.prefix, suffix: p.suffix } : p.prefix }));
   }
   return out;
+}
+
+/** One target pass of `n` tokens from the calibration curve (linear between points, beyond the last). */
+function costAt(curve: { batch: number; ms: number }[], n: number): number {
+  if (curve.length === 0) return NaN;
+  let i = curve.findIndex((p) => p.batch >= n);
+  if (i === 0) return curve[0].ms;
+  if (i < 0) i = curve.length - 1;
+  const a = curve[Math.max(0, i - 1)], b = curve[i];
+  return b.batch === a.batch ? b.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
 }
 
 function modeParams(mode: DecodingMode, budget: number): Partial<CompleteParams> {
@@ -104,7 +124,10 @@ async function benchTarget(label: string, flags: ModelFlags, prompts: BenchPromp
         for (const budget of s.budgets) {
           const rs = await runAll(session, prompts, { ...base, temperature, ...modeParams(mode, budget) });
           const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-          sweep.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond });
+          // the cost model behind `auto`: start-up calibration of the target pass + measured draft time
+          const predicted = (1000 * agg.tokensPerTargetPass) / (agg.draftMsPerPass + costAt(init.calibration.target, budget + 1));
+          sweep.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
+            predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecond - 1 });
           log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
             `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x)` +
             (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
@@ -128,7 +151,18 @@ async function benchTarget(label: string, flags: ModelFlags, prompts: BenchPromp
       log(`${name.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
         `(${(agg.tokensPerSecond / arTps).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
     }
-    return { label, target: init.target.path, targetDescription: init.target.description, targetParameters: init.target.parameters,
+    // how decoding speed changes with the length of the history (held-out text, one long prompt)
+    const longText = prompts.map((p) => p.prefix).join('\n\n').repeat(8);
+    const scaling: Record<string, unknown>[] = [];
+    for (const n of s.historyTokens) {
+      const text = longText.slice(0, n * 3); // ~3 bytes per token for code
+      for (const [name, p] of [['autoregressive', { mode: 'autoregressive' }], ['specexec (auto)', { mode: 'specexec' }]] as const) {
+        const r = (await runAll(session, [{ prefix: text }], { ...base, temperature: 0, ...p }))[0];
+        scaling.push({ config: name, historyTokens: r.stats.promptTokens, tokensPerSecond: r.stats.tokensPerSecond, promptMs: r.stats.promptMs });
+        log(`history ${String(r.stats.promptTokens).padStart(5)} tokens, ${name.padEnd(16)} ${r.stats.tokensPerSecond.toFixed(1)} tok/s`);
+      }
+    }
+    return { label, target: init.target.path, scaling, targetDescription: init.target.description, targetParameters: init.target.parameters,
       draft: init.draft?.path ?? null, threads: init.threads, calibration: init.calibration, sweep, wallClock: wall };
   } finally {
     await session.close();
@@ -182,7 +216,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const targets = [{ label: 'trained', path: models.target }, ...(options.extraTargets ?? [])];
   const results = [];
   for (const t of targets) {
-    results.push(await benchTarget(t.label, { ...options, target: t.path, draft: models.draft }, prompts, s));
+    results.push(await benchTarget(t.label, { ...options, target: t.path, draft: models.draft, contextSize: CONTEXT }, prompts, s));
   }
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
