@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../host/native';
 import type { CompleteParams, CompleteResult, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
+import { llamaCppBaselines } from './llama-cpp-baseline';
 import { PAPER, project, SETUPS } from './projection';
 import { lineChart, type Series } from './svg-plot';
 
@@ -17,6 +18,8 @@ interface BenchPrompt {
 
 export interface BenchOptions extends ModelFlags {
   quick: boolean;
+  /** Also run llama.cpp's own programs (built on first use) for ratios ours/theirs. */
+  llamaCpp: boolean;
   /** Extra targets to compare, e.g. a grown target: label=path. */
   extraTargets?: { label: string; path: string }[];
 }
@@ -215,6 +218,14 @@ export async function runBench(options: BenchOptions): Promise<void> {
   if (!models.draft) throw new CliError('bench needs a draft model (--draft FILE)');
   const targets = [{ label: 'trained', path: models.target }, ...(options.extraTargets ?? [])];
   const results = [];
+  let llamaCpp: Record<string, unknown> | undefined;
+  if (options.llamaCpp) {
+    const threads = options.threads ?? os.availableParallelism();
+    const theirs = llamaCppBaselines(root, models.target, models.draft, prompts.map((p) => p.prefix), s.maxTokens, threads);
+    llamaCpp = { threads, programs: theirs.map((t) => ({ program: t.program, tokensPerSecond: median(t.tokensPerSecond),
+      min: Math.min(...t.tokensPerSecond), max: Math.max(...t.tokensPerSecond) })) };
+    for (const t of theirs) process.stdout.write(`[llama.cpp] ${t.program.padEnd(60)} ${median(t.tokensPerSecond).toFixed(1)} tok/s (median)\n`);
+  }
   for (const t of targets) {
     results.push(await benchTarget(t.label, { ...options, target: t.path, draft: models.draft, contextSize: CONTEXT }, prompts, s));
   }
@@ -234,5 +245,6 @@ export async function runBench(options: BenchOptions): Promise<void> {
   }, null, 2) + '\n');
   const files = plots(base, results);
   printProjection(results[0].sweep);
+  if (llamaCpp) writeFileSync(`${base}.json`, JSON.stringify({ ...JSON.parse(readFileSync(`${base}.json`, 'utf8')), llamaCpp }, null, 2) + '\n');
   process.stdout.write(`wrote ${[`${base}.json`, ...files].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
 }

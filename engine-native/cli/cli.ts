@@ -6,7 +6,7 @@
 //                     [--top-p P] [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
 //   specexec info [--model FILE]
 //   specexec demo
-//   specexec bench [--quick] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+//   specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench';
@@ -20,7 +20,7 @@ const USAGE = `usage:
                     [--top-p P] [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
   specexec info [--model FILE]
   specexec demo
-  specexec bench [--quick] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+  specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
 is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).`;
 
@@ -32,6 +32,7 @@ const OPTIONS = {
   'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
   stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
+  'llama-cpp': { type: 'boolean' },
   json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -144,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
     case 'bench': return runBench({
       ...modelFlags(flags),
       quick: Boolean(flags.quick),
+      llamaCpp: Boolean(flags['llama-cpp']),
       extraTargets: ((flags['extra-target'] as string[] | undefined) ?? []).map((t) => {
         const eq = t.indexOf('=');
         if (eq <= 0) throw new CliError(`--extra-target expects LABEL=FILE, got '${t}'`);

@@ -1,0 +1,43 @@
+// llama.cpp's own programs, built from the same pinned source (engine-native/tools/build-llama-tools.mjs),
+// on the same prompts, models and threads: llama-completion (autoregressive) and
+// llama-speculative-simple (a draft chain, its default draft settings).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliError } from './session';
+
+export interface LlamaCppResult {
+  program: string;
+  tokensPerSecond: number[];
+}
+
+function run(bin: string, args: string[]): string {
+  const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+  if (r.status !== 0) throw new CliError(`${path.basename(bin)} failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}`);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+export function llamaCppBaselines(root: string, target: string, draft: string, prompts: string[], maxTokens: number,
+  threads: number): LlamaCppResult[] {
+  execFileSync(process.execPath, [path.join(root, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
+  const bin = (name: string) => path.join(root, 'build', 'llama-tools', 'bin', name);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-'));
+  const completion: number[] = [], speculative: number[] = [];
+  prompts.forEach((text, i) => {
+    const file = path.join(dir, `prompt-${i}.txt`);
+    writeFileSync(file, text);
+    const common = ['-f', file, '-n', String(maxTokens), '-t', String(threads), '--temp', '0', '-c', '4096'];
+    const ar = run(bin('llama-completion'), ['-m', target, ...common, '-no-cnv', '--no-warmup']);
+    const m1 = /eval time =\s+[\d.]+ ms \/\s+\d+ runs\s+\(\s*[\d.]+ ms per token,\s+([\d.]+) tokens per second\)/.exec(ar);
+    const sp = run(bin('llama-speculative-simple'), ['-m', target, '-md', draft, ...common, '--spec-type', 'draft-simple']);
+    const m2 = /decoded\s+\d+ tokens in\s+[\d.]+ seconds, speed:\s+([\d.]+) t\/s/.exec(sp);
+    if (!m1 || !m2) throw new CliError('could not read the speed from llama.cpp\'s output');
+    completion.push(Number(m1[1]));
+    speculative.push(Number(m2[1]));
+  });
+  return [
+    { program: 'llama-completion (autoregressive)', tokensPerSecond: completion },
+    { program: 'llama-speculative-simple (draft-simple, default draft settings)', tokensPerSecond: speculative },
+  ];
+}
