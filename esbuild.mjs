@@ -9,7 +9,8 @@ function testEntries(dir) {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) {
-      if (!name.startsWith('.') && name !== 'fixtures') out.push(...testEntries(p));
+      // vscode-host/ runs inside VS Code's extension host (Mocha), not under node --test: built below
+      if (!name.startsWith('.') && name !== 'fixtures' && name !== 'vscode-host') out.push(...testEntries(p));
     } else if (/\.test\.ts$/.test(name) || (dir.includes(`${path.sep}e2e`) && /\.ts$/.test(name))) {
       out.push(p);
     }
@@ -40,6 +41,18 @@ await esbuild.build({
 await esbuild.build({
   ...common,
   entryPoints: testEntries('test'),
+  // playwright-core (used by test/e2e) does not survive bundling: load it from node_modules
+  external: [...common.external, 'playwright-core'],
   outbase: 'test',
   outdir: 'dist/test',
+});
+
+// The Mocha suite that runs inside a real VS Code extension host (test/e2e/vscode-host/), started by
+// test/e2e/extension-host.test.ts (code-server) or by @vscode/test-electron (run-test-electron.js).
+const hostDir = path.join('test', 'e2e', 'vscode-host');
+await esbuild.build({
+  ...common,
+  entryPoints: readdirSync(hostDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(hostDir, f)),
+  outdir: 'dist/e2e-host',
+  external: ['vscode', 'mocha', '@vscode/test-electron'],
 });

@@ -1,0 +1,141 @@
+// Typed access to the `specexec.*` settings, and which changes need the engine to reload.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { defaultDraftModel, defaultTargetModel } from '../engine-native/host/defaults';
+import { DECODING_MODES, type DecodingMode, type InitializeParams, type SamplingParams } from '../engine-native/host/protocol';
+
+export const SECTION = 'specexec';
+
+export interface EngineConfig {
+  targetModelPath: string;
+  /** null: no draft model (autoregressive decoding). */
+  draftModelPath: string | null;
+  threads: number;
+  contextSize: number;
+  targetGpuLayers: number;
+  draftGpuLayers: number;
+  /** Draft tree budget sent with every request. */
+  budget: 'auto' | number;
+  /** undefined: the engine's default (specexec with a draft, else autoregressive). */
+  mode: DecodingMode | undefined;
+}
+
+export interface CompletionConfig {
+  debounceMs: number;
+  maxTokens: number;
+  temperature: number;
+  maxLines: number;
+  prefixLines: number;
+  suffixLines: number;
+  prefixChars: number;
+  suffixChars: number;
+  extraContextFiles: number;
+  extraContextChars: number;
+  /** Time after which a still-running generation's first text is shown (streaming). */
+  streamFirstMs: number;
+}
+
+export interface ChatConfig {
+  maxTokens: number;
+  temperature: number;
+  systemPrompt: string;
+}
+
+function cfg(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION, scope);
+}
+
+function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min = -Infinity, max = Infinity): number {
+  const v = Number(c.get(key));
+  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+}
+
+function expandPath(p: string): string {
+  const t = p.trim();
+  if (t.startsWith('~/')) return os.homedir() + t.slice(1);
+  if (t.startsWith('${workspaceFolder}')) {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    return root + t.slice('${workspaceFolder}'.length);
+  }
+  return t;
+}
+
+/** "auto" threads: leave one core to the editor itself (llama.cpp on every core starves the UI). */
+export function autoThreads(cores = os.availableParallelism?.() ?? os.cpus().length): number {
+  return Math.max(1, Math.min(8, cores - 1));
+}
+
+export function engineConfig(): EngineConfig {
+  const c = cfg();
+  const target = expandPath(c.get<string>('targetModelPath') ?? '');
+  const draftSetting = expandPath(c.get<string>('draftModelPath') ?? '');
+  const target_ = target || defaultTargetModel();
+  // an explicit target without an explicit draft runs alone: the bundled draft only pairs with the bundled target
+  const draft = draftSetting === 'none' ? null : draftSetting || (target ? null : defaultDraftModel());
+  const budgetRaw = c.get<unknown>('budget');
+  const budget = typeof budgetRaw === 'number' && budgetRaw >= 1 ? Math.floor(budgetRaw) : 'auto';
+  const threads = num(c, 'threads', 0, 0, 256);
+  return {
+    targetModelPath: target_,
+    draftModelPath: draft,
+    threads: threads === 0 ? autoThreads() : threads,
+    contextSize: num(c, 'contextSize', 4096, 256, 131072),
+    targetGpuLayers: num(c, 'targetGpuLayers', 0, -1, 1000),
+    draftGpuLayers: num(c, 'draftGpuLayers', 0, -1, 1000),
+    budget,
+    mode: DECODING_MODES.includes(c.get<string>('mode') as DecodingMode) ? c.get<DecodingMode>('mode') : undefined,
+  };
+}
+
+/** The decoding fields of a request (budget, mode) from the settings. */
+export function decodingParams(e: EngineConfig = engineConfig()): Pick<SamplingParams, 'budget' | 'mode'> {
+  return e.mode ? { budget: e.budget, mode: e.mode } : { budget: e.budget };
+}
+
+export function initializeParams(e: EngineConfig): InitializeParams {
+  return {
+    targetModelPath: e.targetModelPath,
+    draftModelPath: e.draftModelPath,
+    threads: e.threads,
+    contextSize: e.contextSize,
+    targetGpuLayers: e.targetGpuLayers,
+    draftGpuLayers: e.draftGpuLayers,
+  };
+}
+
+export function completionConfig(scope?: vscode.ConfigurationScope): CompletionConfig {
+  const c = cfg(scope);
+  return {
+    debounceMs: num(c, 'debounceMs', 150, 0, 5000),
+    maxTokens: num(c, 'maxTokens', 128, 1, 4096),
+    temperature: num(c, 'temperature', 0, 0, 2),
+    maxLines: num(c, 'maxLines', 16, 1, 500),
+    prefixLines: num(c, 'context.prefixLines', 100, 1, 10000),
+    suffixLines: num(c, 'context.suffixLines', 30, 0, 10000),
+    prefixChars: num(c, 'context.prefixChars', 6000, 1, 200000),
+    suffixChars: num(c, 'context.suffixChars', 2000, 0, 200000),
+    extraContextFiles: num(c, 'context.extraFiles', 3, 0, 20),
+    extraContextChars: num(c, 'context.extraChars', 1500, 0, 50000),
+    streamFirstMs: num(c, 'streamFirstMs', 250, 0, 60000),
+  };
+}
+
+export function chatConfig(): ChatConfig {
+  const c = cfg();
+  return {
+    maxTokens: num(c, 'chat.maxTokens', 512, 1, 8192),
+    temperature: num(c, 'chat.temperature', 0.2, 0, 2),
+    systemPrompt: c.get<string>('chat.systemPrompt') ?? '',
+  };
+}
+
+/** `specexec.enable`, resolved for a language (the setting is language-overridable). */
+export function enabledFor(document: vscode.TextDocument): boolean {
+  return cfg({ languageId: document.languageId, uri: document.uri }).get<boolean>('enable') ?? true;
+}
+
+const ENGINE_KEYS = ['targetModelPath', 'draftModelPath', 'threads', 'contextSize', 'targetGpuLayers', 'draftGpuLayers'];
+
+export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
+  return ENGINE_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+}

@@ -1,0 +1,252 @@
+// The engine lifecycle: one object owns the engine host process. It starts it lazily, restarts it
+// with backoff after a crash, gives up after 5 crashes in 60 s, reloads models when their settings
+// change and stops the process on dispose. All engine requests go through here.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
+import {
+  ErrorCodes, type ChatParams, type CompleteParams, type CompleteResult, type InitializeResult,
+} from '../engine-native/host/protocol';
+import { engineConfig, initializeParams, type EngineConfig } from './config';
+import { MAX_CRASHES, recentCrashes, restartDelay } from './backoff';
+import { validateModelFile, ModelFileError } from './models';
+
+export type EngineState = 'stopped' | 'starting' | 'ready' | 'generating' | 'error';
+
+export interface EngineStats {
+  tokensPerSecond: number;
+  tokensPerTargetPass: number;
+  budget: number;
+  tokens: number;
+  elapsedMs: number;
+}
+
+/** An engine error with a JSON-RPC code when the engine sent one. */
+export class EngineError extends Error {
+  constructor(message: string, readonly code?: number) {
+    super(message);
+  }
+}
+
+export function isCancellation(e: unknown): boolean {
+  return (e as { code?: number })?.code === ErrorCodes.RequestCancelled;
+}
+
+export class Engine implements vscode.Disposable {
+  private client: EngineClient | undefined;
+  private starting: Promise<{ client: EngineClient; info: InitializeResult }> | undefined;
+  private crashTimes: number[] = [];
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private active = 0;
+  private disposed = false;
+  private _state: EngineState = 'stopped';
+  private _error: string | undefined;
+  private _info: InitializeResult | undefined;
+  private _stats: EngineStats | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
+  /** Fires on every state change (and after each generation with new stats). */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Generations the engine reported as cancelled (stopReason 'cancelled' or RequestCancelled). */
+  cancelledCount = 0;
+  completedCount = 0;
+  restarts = 0;
+  gaveUp = false;
+
+  constructor(private readonly extensionPath: string, private readonly output: vscode.OutputChannel) {}
+
+  get state(): EngineState { return this._state; }
+  get error(): string | undefined { return this._error; }
+  get info(): InitializeResult | undefined { return this._info; }
+  get stats(): EngineStats | undefined { return this._stats; }
+  get pid(): number | undefined { return this.client?.process.pid; }
+
+  private setState(s: EngineState, error?: string): void {
+    this._state = s;
+    this._error = error;
+    this.stateEmitter.fire(s);
+  }
+
+  private log(line: string): void {
+    const text = `[${new Date().toISOString().slice(11, 23)}] ${line}`;
+    this.output.appendLine(text);
+    if (process.env.SPECEXEC_LOG_CONSOLE === '1') console.log(`SpecExec ${text}`);
+  }
+
+  /** The running engine, started (and its models loaded) on first use. */
+  async ensure(): Promise<{ client: EngineClient; info: InitializeResult }> {
+    if (this.disposed) throw new EngineError('the extension is shutting down');
+    if (this.client && this._info && this.starting === undefined) return { client: this.client, info: this._info };
+    if (this.gaveUp) throw new EngineError(this._error ?? 'the engine stopped after repeated crashes');
+    this.starting ??= this.start().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async start(): Promise<{ client: EngineClient; info: InitializeResult }> {
+    const config = engineConfig();
+    this.setState('starting');
+    try {
+      validateModelFile('target', config.targetModelPath);
+      if (config.draftModelPath) validateModelFile('draft', config.draftModelPath);
+    } catch (e) {
+      const message = (e as Error).message;
+      this.log(`model check failed: ${message}`);
+      this.setState('error', message);
+      throw new EngineError(message, ErrorCodes.ModelMissing);
+    }
+    const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
+    this.log(`starting ${process.execPath} ${hostScript}`);
+    const client = new EngineClient({ hostScript, onStderr: (line) => this.output.appendLine(line) });
+    this.client = client;
+    void client.exited.then(({ code, signal }) => this.onExit(client, code, signal));
+    try {
+      const started = Date.now();
+      const info = await client.initialize(initializeParams(config));
+      if (this.client !== client) throw new EngineError('the engine was restarted while loading');
+      this._info = info;
+      this.log(`ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
+        `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
+        (info.draft ? `, draft ${info.draft.name || path.basename(info.draft.path)}` : ', no draft') +
+        `, ${info.threads} threads, context ${info.contextSize}`);
+      this.setState(this.active > 0 ? 'generating' : 'ready');
+      return { client, info };
+    } catch (e) {
+      const err = e as { message?: string; code?: number };
+      const message = err.message ?? String(e);
+      this.log(`initialize failed: ${message}`);
+      if (this.client === client) {
+        this.client = undefined;
+        this._info = undefined;
+        this.setState('error', message);
+        void client.shutdown(1000);
+      }
+      throw new EngineError(message, err.code);
+    }
+  }
+
+  private onExit(client: EngineClient, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.client !== client) return; // a replaced or deliberately stopped process
+    this.client = undefined;
+    this._info = undefined;
+    if (this.disposed) return;
+    const now = Date.now();
+    this.crashTimes = recentCrashes([...this.crashTimes, now], now);
+    const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+    this.log(`engine process ${client.process.pid} ended unexpectedly (${why}); ${this.crashTimes.length} crash(es) in the last 60 s`);
+    if (this.crashTimes.length >= MAX_CRASHES) {
+      this.gaveUp = true;
+      const message = `SpecExec engine crashed ${this.crashTimes.length} times within 60 s (last: ${why}); ` +
+        'completions are off until you restart it. The log may say why (a model too large for memory, a broken GGUF file).';
+      this.setState('error', message);
+      void vscode.window.showErrorMessage(message, 'Show log', 'Restart').then((choice) => {
+        if (choice === 'Show log') this.output.show(true);
+        if (choice === 'Restart') void this.restart();
+      });
+      return;
+    }
+    const delay = restartDelay(this.crashTimes.length);
+    this.setState('starting', `restarting after a crash (${why})`);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.ensure().catch(() => undefined);
+    }, delay);
+  }
+
+  /** Stops the process (if any) and starts a fresh one; forgets earlier crashes. */
+  async restart(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.crashTimes = [];
+    this.gaveUp = false;
+    await this.stop();
+    this.restarts++;
+    await this.ensure();
+  }
+
+  /** Reloads the models after their settings changed (lazily: on the next request). */
+  async reload(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.crashTimes = [];
+    this.gaveUp = false;
+    await this.stop();
+    this.log('model settings changed: the engine reloads on next use');
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this._info = undefined;
+    if (client) await client.shutdown(2000).catch(() => undefined);
+    if (!this.disposed) this.setState('stopped');
+  }
+
+  get engineConfig(): EngineConfig {
+    return engineConfig();
+  }
+
+  async complete(params: CompleteParams, onDelta?: DeltaHandler, token?: vscode.CancellationToken): Promise<CompleteResult> {
+    return this.generate((client, t) => client.complete(params, onDelta, t), token);
+  }
+
+  async chat(params: ChatParams, onDelta?: DeltaHandler, token?: vscode.CancellationToken): Promise<CompleteResult> {
+    return this.generate((client, t) => client.chat(params, onDelta, t), token);
+  }
+
+  private async generate(run: (client: EngineClient, token: import('vscode-jsonrpc').CancellationToken) => Promise<CompleteResult>,
+    token?: vscode.CancellationToken): Promise<CompleteResult> {
+    const { client } = await this.ensure();
+    if (token?.isCancellationRequested) throw new EngineError('cancelled', ErrorCodes.RequestCancelled);
+    // vscode's token -> a JSON-RPC token: cancelling sends $/cancelRequest to the engine
+    const source = new CancellationTokenSource();
+    const sub = token?.onCancellationRequested(() => source.cancel());
+    this.active++;
+    if (this._state === 'ready') this.setState('generating');
+    try {
+      // a request in flight when the process dies would never settle: end it with the process
+      const died = client.exited.then(() => {
+        throw new EngineError('the engine process ended during the request', ErrorCodes.InternalError);
+      });
+      died.catch(() => undefined); // settles after the request in the normal case
+      const result = await Promise.race([run(client, source.token), died]);
+      if (result.stopReason === 'cancelled') this.cancelledCount++;
+      else this.completedCount++;
+      if (result.stats.tokens > 0) {
+        this._stats = {
+          tokensPerSecond: result.stats.tokensPerSecond,
+          tokensPerTargetPass: result.stats.tokensPerTargetPass,
+          budget: result.stats.budget,
+          tokens: result.stats.tokens,
+          elapsedMs: result.stats.elapsedMs,
+        };
+      }
+      return result;
+    } catch (e) {
+      if (isCancellation(e)) this.cancelledCount++;
+      const err = e as { message?: string; code?: number };
+      throw e instanceof EngineError ? e : new EngineError(err.message ?? String(e), err.code);
+    } finally {
+      sub?.dispose();
+      source.dispose();
+      this.active--;
+      if (this.active === 0 && this._state === 'generating') this.setState('ready');
+      else this.stateEmitter.fire(this._state);
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) void client.shutdown(2000).catch(() => undefined);
+    this.stateEmitter.dispose();
+  }
+
+  /** For deactivate(): resolves when the process is gone. */
+  async disposeAsync(): Promise<void> {
+    const client = this.client;
+    this.dispose();
+    if (client) await client.exited;
+  }
+}
+
+export { ModelFileError };

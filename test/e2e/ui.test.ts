@@ -1,0 +1,179 @@
+// UI end-to-end test through the real workbench: package the extension with vsce, install the .vsix
+// into a fresh code-server profile (as a user would), type into a real editor in Chromium, see the
+// ghost text (read from the DOM), accept it with Tab, and get a streamed chat answer rendered in
+// the webview. PNG screenshots go to build/e2e-screenshots/.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { EngineClient } from '../../engine-native/host/engine-client';
+import { postprocess } from '../../extension/completion/postprocess';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, ensureCodeServer, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
+
+const SHOTS = path.join(ROOT, 'build', 'e2e-screenshots');
+// the editor shows U+00A0 for spaces and control pictures (U+2400 + c) for control characters
+const nbsp = (s: string) => s.replace(/\u00a0/g, ' ').replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400));
+
+/** `npm run package`'s vsce call, non-interactive (no repository field or LICENSE prompt). */
+function packageVsix(out: string): void {
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license',
+    '--readme-path', path.join('extension', 'README.md'), '-o', out],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders a streamed answer', { timeout: 10 * 60_000 }, async (t) => {
+  const entry = ensureCodeServer();
+  const models = testModels();
+  fs.mkdirSync(SHOTS, { recursive: true });
+  fs.rmSync(path.join(SHOTS, 'error.png'), { force: true }); // only a failing run leaves one
+  const profile = makeProfile('specexec-ui-', { 'ui.ts': '' }, {
+    // the bundled models when the package has them, else the random test pair through the settings
+    ...(models.bundled ? {} : { 'specexec.targetModelPath': models.target, 'specexec.draftModelPath': models.draft }),
+    'specexec.threads': 1,
+    'specexec.maxTokens': 32,
+    'specexec.chat.maxTokens': 96,
+    'specexec.chat.temperature': 0,
+    'specexec.debounceMs': 100,
+    'specexec.budget': 4, // fixed trees: the same numerics as the reference engine below
+    'editor.inlineSuggest.enabled': true,
+    'files.insertFinalNewline': false,
+    'editor.tabSize': 2,
+    'editor.detectIndentation': false,
+    'editor.formatOnType': false,
+  });
+  const vsix = path.join(profile.work, 'specexec-code.vsix');
+  const t0 = Date.now();
+  packageVsix(vsix);
+  t.diagnostic(`vsix ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB packaged in ${Date.now() - t0} ms`);
+  const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], { env: profile.env }).toString();
+  assert.match(installed, /successfully installed/i);
+
+  const server = await startCodeServer(entry, profile);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  let browser: import('playwright-core').Browser | undefined;
+  const problems: string[] = [];
+  let ok = false;
+  let reference: EngineClient | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, env: { ...process.env, HOME: profile.work }, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
+    const external = new Set<string>();
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      // *.vscode-resource.vscode-cdn.net is the webview resource origin, answered by the workbench's service worker
+      // from the extension's files (and DNS for anything but 127.0.0.1 is off): not a network request
+      if (u.hostname.endsWith('.vscode-resource.vscode-cdn.net')) return;
+      if (!['127.0.0.1', 'localhost'].includes(u.hostname) && /^(https?|wss?):$/.test(u.protocol)) external.add(u.origin);
+    });
+    await page.goto(`${server.origin}/?folder=${encodeURIComponent(profile.workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    // readiness: the extension's status bar item (typing before activation gets no completions)
+    await page.waitForSelector('.statusbar-item:has-text("SpecExec")', { timeout: 90_000 });
+
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('ui.ts');
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="ui.ts"]', { timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.tab.active[aria-label*="ui.ts"]', { timeout: 20_000 });
+    const editor = '.editor-group-container.active .monaco-editor';
+    await page.click(`${editor} .view-lines`);
+    const typed = 'function add(a: number, b: number): number {\n  return a';
+    // Enter auto-indents the next line: type the indentation-free text and let the editor indent
+    await page.keyboard.type('function add(a: number, b: number): number {', { delay: 20 });
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('return a', { delay: 60 });
+    const ghostSel = `${editor} .ghost-text-decoration, ${editor} .ghost-text`;
+    await page.waitForSelector(ghostSel, { timeout: 60_000 });
+    await page.waitForTimeout(300); // let the view settle before reading and the screenshot
+    const ghost = nbsp(await page.$$eval(`${editor} .ghost-text-decoration`, (els) => els.map((e) => e.textContent).join('')));
+    t.diagnostic(`ghost text on screen: ${JSON.stringify(ghost)}`);
+    assert.ok(ghost.trim().length > 0, 'ghost text is visible');
+    await page.screenshot({ path: path.join(SHOTS, '1-ghost-text.png') });
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(([sel, g]) => [...document.querySelectorAll(`${sel} .view-line`)].some((l) => (l.textContent || '').replace(/\u00a0/g, ' ').includes(`return a${g}`)),
+      [editor, ghost] as const, { timeout: 10_000 });
+    await page.waitForSelector(`${editor} .ghost-text-decoration`, { state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await page.screenshot({ path: path.join(SHOTS, '2-accepted.png') });
+    await page.keyboard.press('Control+S');
+    const file = path.join(profile.workspace, 'ui.ts');
+    for (let i = 0; i < 100 && fs.readFileSync(file, 'utf8').length <= typed.length; i++) await page.waitForTimeout(100);
+
+    // the accepted text is what greedy decoding of the same FIM prompt gives (a prefix of it when streamed early)
+    const saved = fs.readFileSync(file, 'utf8');
+    assert.ok(saved.startsWith(typed), `the file starts with what was typed: ${JSON.stringify(saved.slice(0, 80))}`);
+    const accepted = saved.slice(typed.length);
+    assert.ok(accepted.startsWith(ghost), `the accepted text ${JSON.stringify(accepted)} starts with the ghost text`);
+    reference = new EngineClient({ hostScript: path.join(ROOT, 'dist', 'engine-host.js') });
+    await reference.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 1 });
+    {
+      const greedy = await reference.complete({ prompt: { prefix: typed, suffix: '' }, maxTokens: 32, temperature: 0, stop: ['\n\n\n'], budget: 4 });
+      const want = postprocess(greedy.text, { linePrefix: '  return a', lineSuffix: '', nextLines: [], maxLines: 16 });
+      t.diagnostic(`greedy completion: ${JSON.stringify(want)}`);
+      assert.ok(accepted.length > 0 && want.startsWith(accepted), `accepted ${JSON.stringify(accepted)} is (a prefix of) the greedy completion ${JSON.stringify(want)}`);
+    }
+    // (the reference engine stays up for the chat check below)
+    // the status bar shows the engine's speed after a generation
+    const status = nbsp(await page.textContent('.statusbar-item:has-text("SpecExec")') ?? '');
+    t.diagnostic(`status bar: ${JSON.stringify(status)}`);
+    assert.match(status, /SpecExec \d+(\.\d)? tok\/s · \d+\.\d\d\/pass/);
+
+    // chat: command palette -> panel -> question -> streamed, rendered answer
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type('SpecExec: Open Chat');
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="SpecExec: Open Chat"]', { timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('iframe.webview', { timeout: 30_000 });
+    let frame: import('playwright-core').Frame | undefined;
+    for (let i = 0; i < 150 && !frame; i++) {
+      for (const f of page.frames()) {
+        try { if (await f.$('#input')) { frame = f; break; } } catch { /* detached */ }
+      }
+      if (!frame) await page.waitForTimeout(200);
+    }
+    assert.ok(frame, 'the chat webview has loaded');
+    await frame.click('#input');
+    const question = 'Write a TypeScript function that adds two numbers.';
+    await frame.type('#input', question);
+    await frame.press('#input', 'Enter');
+    await frame.waitForSelector('.msg.user', { timeout: 10_000 });
+    const done = await frame.waitForSelector('.msg.assistant[data-done="true"]', { timeout: 60_000 });
+    // the rendered text without the code blocks' toolbars (language label, Copy, Insert)
+    const answer = (await done.$eval('.body', (e) => {
+      const c = e.cloneNode(true) as HTMLElement;
+      c.querySelectorAll('.code-toolbar').forEach((x) => x.remove());
+      return c.textContent;
+    })) ?? '';
+    const meta = (await done.$eval('.meta', (e) => e.textContent)) ?? '';
+    t.diagnostic(`chat answer (${answer.length} chars): ${JSON.stringify(answer.slice(0, 120))}; ${meta}`);
+    assert.match(meta, /\d+ tokens, [\d.]+ tok\/s/);
+    // the same question to the reference engine (greedy, the default system prompt): the panel shows that answer
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const system = pkg.contributes.configuration.properties['specexec.chat.systemPrompt'].default as string;
+    const ref = await reference.chat({ messages: [{ role: 'system', content: system }, { role: 'user', content: question }], maxTokens: 96, temperature: 0, budget: 4 });
+    t.diagnostic(`reference chat answer: ${JSON.stringify(ref.text.slice(0, 120))}`);
+    assert.match(meta, new RegExp(`^${ref.stats.tokens} tokens`), 'as many tokens as the reference answer');
+    const words = (x: string) => x.replace(/```\w*/g, '').replace(/[*_`#>-]/g, '').split(/\s+/).filter(Boolean);
+    assert.deepEqual(words(answer), words(ref.text), 'the rendered answer has the reference answer\'s words');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SHOTS, '3-chat.png') });
+    assert.deepEqual(problems, [], 'no CSP violations');
+    assert.deepEqual([...external], [], 'no requests to non-loopback hosts');
+    ok = true;
+  } finally {
+    if (!ok && browser) {
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      await pages[0]?.screenshot({ path: path.join(SHOTS, 'error.png') }).catch(() => undefined);
+    }
+    await reference?.shutdown();
+    await browser?.close();
+    await server.stop();
+    if (ok && process.env.KEEP !== '1') rmrf(profile.work);
+    else t.diagnostic(`kept ${profile.work}`);
+  }
+});
