@@ -62,7 +62,7 @@ describe('SpecExec losslessness (greedy)', () => {
   });
 
   test('specexec is the default mode with a draft loaded', async () => {
-    const r = await engine.complete({ prompt: CODE_PROMPTS[0], maxTokens: MAX_TOKENS });
+    const r = await engine.complete({ prompt: CODE_PROMPTS[0], maxTokens: MAX_TOKENS, budget: 4 });
     assert.ok(r.stats.draftPasses > 0);
     assert.deepEqual(r.tokens, reference.get(CODE_PROMPTS[0]));
   });

@@ -12,8 +12,8 @@ export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-export function startEngine(): EngineClient {
-  return new EngineClient({ hostScript: HOST_SCRIPT, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); } });
+export function startEngine(env?: NodeJS.ProcessEnv): EngineClient {
+  return new EngineClient({ hostScript: HOST_SCRIPT, env, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); } });
 }
 
 /** A host process spoken to with raw bytes, for malformed-protocol tests. */
