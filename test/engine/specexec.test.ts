@@ -57,7 +57,8 @@ describe('SpecExec losslessness (greedy)', () => {
       const r = await engine.complete({ prompt, maxTokens: MAX_TOKENS, mode: 'specexec', budget: 'auto' });
       assert.deepEqual(r.tokens, reference.get(prompt));
       assert.equal(r.stats.budgets.length, r.stats.targetPasses);
-      assert.ok(r.stats.budgets.every((b) => b >= 1));
+      // 0 is a valid choice: no draft when even a small tree does not pay on this machine
+      assert.ok(r.stats.budgets.every((b) => b >= 0 && b <= 1024));
     }
   });
 
