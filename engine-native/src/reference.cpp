@@ -17,6 +17,8 @@ static llama_context * reference_context(llama_model * model, int32_t n_tokens, 
     cp.n_threads_batch = threads;
     cp.no_perf         = true;
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // as the engine's contexts
+    cp.type_k          = GGML_TYPE_F32;
+    cp.type_v          = GGML_TYPE_F32;
     llama_context * ctx = llama_init_from_model(model, cp);
     if (!ctx) {
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, std::string(__func__) + ": cannot create a context");

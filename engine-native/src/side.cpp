@@ -26,6 +26,10 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     // flash attention reorders the attention sums: its noise (~4e-3 on logits) breaks near-ties
     // between a tree pass and token-by-token decoding five times more often than without (~6e-4)
     cp.flash_attn_type     = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    // an F16 cache rounds K and V differently for a tree pass and a single token (~1e-3 on logits),
+    // enough to flip near-ties between the target's top two tokens; F32 keeps them apart
+    cp.type_k              = GGML_TYPE_F32;
+    cp.type_v              = GGML_TYPE_F32;
     cp.abort_callback      = abort_if_cancelled;
     cp.abort_callback_data = cancel;
     side.ctx               = llama_init_from_model(side.model, cp);

@@ -8,14 +8,24 @@ usage: train.py draft|target [--minutes M] [--threads 2] [...overrides]
   schedule. Log: work/ckpt/NAME/log.jsonl.
 
 Objective: next-token cross-entropy; --fim (default 0.5) of the samples are rearranged into
-prefix-suffix-middle form  <fim_pre> prefix <fim_suf> suffix <fim_mid> middle  (deepseek-coder ids
+prefix-suffix-middle form  <BOS> <fim_pre> prefix <fim_suf> suffix <fim_mid> middle  (deepseek-coder ids
 32016/32015/32017), the remaining ones are plain windows. Held-out loss is measured on plain windows
 of the held-out files, per language.
-Efficiency on 2 CPU cores: bf16 autocast (AVX512-BF16), OpenBLAS, a chunked fused output-layer/cross-
+Efficiency on 2 CPU cores: OpenBLAS fp32 (bf16 autocast only where the CPU has AVX512-BF16;
+this machine's AMD EPYC has only AVX2, where bf16 matmul runs at 5 GFLOPS vs 136 fp32), a chunked fused output-layer/cross-
 entropy (fused_ce.py) that never materialises the (tokens x 32k) logits."""
-import argparse, time, json, math, os, sys, numpy as np, torch
+import argparse, time, json, math, os, sys, signal
+def _threads_arg():
+    for i, x in enumerate(sys.argv):
+        if x == '--threads' and i + 1 < len(sys.argv): return sys.argv[i + 1]
+        if x.startswith('--threads='): return x.split('=', 1)[1]
+    return '2'
+# Debian's torch uses OpenMP for its own ops but OpenBLAS (pthread build) keeps a separate pool that
+# busy-waits: without this, --threads 1 still runs 2 BLAS threads and concurrent runs thrash.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', _threads_arg()); os.environ.setdefault('OMP_NUM_THREADS', _threads_arg())
+import numpy as np, torch
 from model import Cfg, LM
-from common import TOK, CKPT, LANGS, FIM_PRE, FIM_SUF, FIM_MID
+from common import TOK, CKPT, LANGS, BOS, FIM_PRE, FIM_SUF, FIM_MID
 
 PRESETS = {
     # ~0.43M non-embedding params; untied (its embedding + head are cheap at d=128)
@@ -30,19 +40,21 @@ for k in ['d', 'layers', 'heads', 'kv', 'ffn', 'tied']: ap.add_argument('--' + k
 ap.add_argument('--lr', type=float, default=None); ap.add_argument('--minutes', type=float, default=None)
 ap.add_argument('--ctx', type=int, default=512); ap.add_argument('--bs', type=int, default=4)
 ap.add_argument('--wd', type=float, default=0.1); ap.add_argument('--warmup', type=int, default=100)
-ap.add_argument('--bf16', type=int, default=1); ap.add_argument('--threads', type=int, default=2)
+ap.add_argument('--bf16', type=int, default=0, help='bf16 autocast: only with AVX512-BF16 (fp32 is 30x faster without it)'); ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--seed', type=int, default=0); ap.add_argument('--fim', type=float, default=0.5)
 ap.add_argument('--mix', default='py:0.25,ts:0.30,js:0.20,c:0.15,cpp:0.10')
 ap.add_argument('--eval-every', type=float, default=300.0, help='seconds of training time')
 ap.add_argument('--ckpt-every', type=float, default=240.0, help='seconds (wall)')
 ap.add_argument('--fused', type=int, default=512, help='fused lm_head+CE chunk (0=off)')
 ap.add_argument('--val-windows', type=int, default=8)
-ap.add_argument('--stop-at', type=float, default=0, help='unix time: save and exit at this wall time even if the budget is not used up')
+ap.add_argument('--max-tokens', type=int, default=0, help='token budget: the schedule also ends after this many training tokens')
+ap.add_argument('--stop-at', type=float, default=0, help='unix time deadline: the schedule ends at the earlier of the budget and this time (counted from the first start)')
 a = ap.parse_args()
 pre = PRESETS[a.preset or a.name]
 for k, v in pre.items():
     if getattr(a, k, None) is None: setattr(a, k, v)
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
+MM = torch.bfloat16 if a.bf16 else torch.float32
 rng = np.random.default_rng(a.seed)
 odir = os.path.join(CKPT, a.name); os.makedirs(odir, exist_ok=True)
 cfg = Cfg(d=a.d, n_layer=a.layers, n_head=a.heads, n_kv_head=a.kv, ffn=a.ffn, ctx=a.ctx, tied=bool(a.tied))
@@ -69,9 +81,10 @@ def sample(T):
     """one training sequence of T+1 tokens: plain window or PSM fill-in-the-middle."""
     d = data[langs[rng.choice(len(langs), p=probs)]]
     if rng.random() < a.fim:
-        n = T + 1 - 3; i = rng.integers(0, len(d) - n); w = d[i:i + n].astype(np.int64)
+        # BOS first, as the engine assembles FIM prompts: BOS <fim_pre> prefix <fim_suf> suffix <fim_mid> middle
+        n = T + 1 - 4; i = rng.integers(0, len(d) - n); w = d[i:i + n].astype(np.int64)
         c1, c2 = sorted(rng.integers(0, n + 1, size=2))
-        return np.concatenate([[FIM_PRE], w[:c1], [FIM_SUF], w[c2:], [FIM_MID], w[c1:c2]])
+        return np.concatenate([[BOS, FIM_PRE], w[:c1], [FIM_SUF], w[c2:], [FIM_MID], w[c1:c2]])
     i = rng.integers(0, len(d) - T - 1); return d[i:i + T + 1].astype(np.int64)
 
 def batch(B, T):
@@ -90,8 +103,8 @@ def evaluate():
     for k in LANGS:
         xs = torch.stack([v for kk, v in VAL if kk == k])
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bool(a.bf16)):
-            _, l = model(xs[:, :-1], xs[:, 1:], fused=True, chunk=512)
-        res[k] = round(l.item(), 4)
+            l = model.nll(xs[:, :-1], xs[:, 1:])
+        res[k] = round(l, 4)
     model.train(); res['avg'] = round(sum(res.values()) / len(res), 4); return res
 
 def save(path, done=False):
@@ -107,11 +120,17 @@ emit(dict(start=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), cfg=cfg.__di
 budget = a.minutes * 60
 t_seg = time.time(); c_seg = time.process_time(); train0 = st['train_s']; cpu0 = st['cpu_s']; wall0 = st['wall_s']
 eval_time = 0.0; last_ck = time.time(); ema = None
+_term = []
+signal.signal(signal.SIGTERM, lambda *_: _term.append(1))   # kill PID -> checkpoint, then exit
 while True:
     now = time.time()
     st['train_s'] = train0 + (now - t_seg - eval_time); st['cpu_s'] = cpu0 + time.process_time() - c_seg; st['wall_s'] = wall0 + now - t_seg
     el = st['train_s']
-    stop = el >= budget or (a.stop_at and now >= a.stop_at)
+    st.setdefault('t_first', t_seg)
+    # progress through the schedule: training time / budget, or (with --stop-at) wall time towards the deadline
+    frac = min(1.0, max(el / budget, (now - st['t_first']) / max(a.stop_at - st['t_first'], 1) if a.stop_at else 0.0,
+                        st['tokens'] / a.max_tokens if a.max_tokens else 0.0))
+    stop = frac >= 1.0
     if el >= st['next_eval'] or stop:
         te = time.time(); ev = evaluate(); eval_time += time.time() - te
         rec = dict(step=st['step'], tokens=st['tokens'], train_s=round(el, 1), cpu_s=round(st['cpu_s'], 1), val=ev,
@@ -119,18 +138,20 @@ while True:
                    load=round(os.getloadavg()[0], 2), utc=time.strftime('%H:%M:%S', time.gmtime()))
         st['evals'].append(rec); emit(rec); st['next_eval'] += a.eval_every
     if stop: break
+    if _term:
+        save(last); emit(dict(interrupted=True, step=st['step'], tokens=st['tokens'], train_s=round(el))); sys.exit(0)
     if time.time() - last_ck >= a.ckpt_every:
         save(last); last_ck = time.time()
-    frac = min(el / budget, 1.0)   # linear warmup (steps), cosine to 10% over the training-time budget
+    # linear warmup (steps), cosine to 10% over the schedule
     lr = a.lr * min(1.0, (st['step'] + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
     for g in opt.param_groups: g['lr'] = lr
     x, y = batch(a.bs, a.ctx)
     with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bool(a.bf16)):
-        _, loss = model(x, y, fused=a.fused > 0, chunk=a.fused or 256)
+        _, loss = model(x, y, fused=a.fused > 0, chunk=a.fused or 256, mm_dtype=MM)
     loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step(); opt.zero_grad(set_to_none=True)
     st['step'] += 1; st['tokens'] += x.numel(); l = loss.item(); ema = l if ema is None else 0.98 * ema + 0.02 * l
-finished = el >= budget
+finished = frac >= 1.0
 save(os.path.join(odir, 'final.pt') if finished else last, done=finished)
 if finished and os.path.exists(last): os.remove(last)
 emit(dict(done=finished, steps=st['step'], tokens=st['tokens'], train_s=round(st['train_s']), cpu_s=round(st['cpu_s']),
