@@ -119,8 +119,13 @@ async function demo(): Promise<void> {
     process.stdout.write(`target: ${init.target.path} (${init.target.description}, ${(init.target.parameters / 1e6).toFixed(1)}M params)\n`);
     if (init.draft) process.stdout.write(`draft:  ${init.draft.path} (${init.draft.description}, ${(init.draft.parameters / 1e6).toFixed(1)}M params)\n`);
     process.stdout.write(`threads: ${init.threads}, modes: ${init.modes.join(', ')}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`);
-    const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64 }, (d) => process.stdout.write(d));
-    process.stdout.write(`\n--- stats ---\n${summary(result)}\n`);
+    const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, mode: 'specexec', budget: 16 },
+      (d) => process.stdout.write(d));
+    process.stdout.write(`\n--- stats: specexec, budget 16 ---\n${summary(result)}\n`);
+    for (const [name, params] of [['autoregressive', { mode: 'autoregressive' }], ['specexec, automatic budget', { mode: 'specexec' }]] as const) {
+      const r = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, ...params });
+      process.stdout.write(`--- ${name}: ${r.text === result.text ? 'identical text' : 'DIFFERENT text'} ---\n${summary(r)}\n`);
+    }
   } finally {
     await session.close();
   }
