@@ -1,7 +1,7 @@
 // Runs the Mocha suite (test/e2e/vscode-host/suite.ts -> dist/e2e-host/) inside the extension host
 // of a real VS Code (code-server 4.100.3, installed on first use) driven by headless Chromium, and
-// reports every Mocha test as a node:test subtest. Models: the trained pair in models/ if present,
-// else random test models (test/helpers/models.ts), passed through the extension's settings.
+// reports every Mocha test as a node:test subtest. Models: the random test pair
+// (test/helpers/models.ts), deterministic for the suite's fixed prompts, passed through the settings.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ interface MochaResult { title: string; state: 'passed' | 'failed' | 'skipped'; m
 
 test('extension in a real VS Code extension host (code-server + Mocha)', { timeout: 15 * 60_000 }, async (t) => {
   const entry = ensureCodeServer();
-  const models = testModels();
+  const models = testModels(false);
   const extDev = ROOT;
   const extTests = path.join(ROOT, 'dist', 'e2e-host', 'index');
   assert.ok(fs.existsSync(extTests + '.js'), 'dist/e2e-host/index.js is built (node esbuild.mjs)');
