@@ -4,7 +4,10 @@ from the pinned llama.cpp source. Deterministic for a given seed and shape. Used
 draft/target pair that loads and runs like any downloaded model.
 
 usage: make_test_model.py OUT.gguf [--layers 2 --embd 64 --heads 4 --kv-heads 2 --ff 128 --seed 0]
+                          [--dtype f32|f16|q8_0] [--tied] [--noise X] [--vocab V.gguf] [--arch NAME]
        (gguf-py and the vocab are taken from build/llama.cpp unless --llama-src says otherwise)
+A real model's shape with random weights is the cost reference for the grown target, e.g. TinyLlama-1.1B:
+       make_test_model.py random-1.1b.gguf --layers 22 --embd 2048 --heads 32 --kv-heads 4 --ff 5632 --dtype q8_0 --tied
 """
 import argparse
 import os
@@ -22,6 +25,8 @@ ap.add_argument("--kv-heads", type=int, default=2)
 ap.add_argument("--ff", type=int, default=128)
 ap.add_argument("--ctx", type=int, default=4096)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--dtype", choices=["f32", "f16", "q8_0"], default="f32")
+ap.add_argument("--tied", action="store_true", help="no output.weight: the output layer reuses token_embd")
 ap.add_argument("--vocab", help="vocab GGUF whose tokenizer to copy (default: deepseek-coder's)")
 ap.add_argument("--arch", default="llama", help="architecture name written into the file (tests use a bogus one)")
 ap.add_argument("--noise", type=float, default=0.0,
@@ -56,7 +61,8 @@ w.add_rope_dimension_count(args.embd // args.heads)
 w.add_rope_freq_base(10000.0)
 w.add_layer_norm_rms_eps(1e-5)
 w.add_vocab_size(n_vocab)
-w.add_file_type(gguf.LlamaFileType.ALL_F32)
+w.add_file_type({"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
+                 "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[args.dtype])
 for key, f in rd.fields.items():  # the tokenizer, verbatim
     if not key.startswith("tokenizer."):
         continue
@@ -77,27 +83,32 @@ def mat(rows, cols, scale=None):
     m = rng.standard_normal((rows, cols), dtype=np.float32)
     if args.noise > 0:
         m += args.noise * noise_rng.standard_normal((rows, cols), dtype=np.float32)
-    return (m * s).astype(np.float32)
+    m = (m * s).astype(np.float16 if args.dtype == "f16" else np.float32)
+    return gguf.quants.quantize(m, gguf.GGMLQuantizationType.Q8_0) if args.dtype == "q8_0" else m
+
+
+QT = gguf.GGMLQuantizationType.Q8_0 if args.dtype == "q8_0" else None
 
 
 def norm(n):
     return (1.0 + 0.1 * rng.standard_normal(n, dtype=np.float32)).astype(np.float32)
 
 
-w.add_tensor("token_embd.weight", mat(n_vocab, E, scale=1.0))
+w.add_tensor("token_embd.weight", mat(n_vocab, E, scale=1.0), raw_dtype=QT)
 for i in range(args.layers):
     p = f"blk.{i}."
     w.add_tensor(p + "attn_norm.weight", norm(E))
-    w.add_tensor(p + "attn_q.weight", mat(args.heads * hd, E))
-    w.add_tensor(p + "attn_k.weight", mat(args.kv_heads * hd, E))
-    w.add_tensor(p + "attn_v.weight", mat(args.kv_heads * hd, E))
-    w.add_tensor(p + "attn_output.weight", mat(E, args.heads * hd))
+    w.add_tensor(p + "attn_q.weight", mat(args.heads * hd, E), raw_dtype=QT)
+    w.add_tensor(p + "attn_k.weight", mat(args.kv_heads * hd, E), raw_dtype=QT)
+    w.add_tensor(p + "attn_v.weight", mat(args.kv_heads * hd, E), raw_dtype=QT)
+    w.add_tensor(p + "attn_output.weight", mat(E, args.heads * hd), raw_dtype=QT)
     w.add_tensor(p + "ffn_norm.weight", norm(E))
-    w.add_tensor(p + "ffn_gate.weight", mat(args.ff, E))
-    w.add_tensor(p + "ffn_up.weight", mat(args.ff, E))
-    w.add_tensor(p + "ffn_down.weight", mat(E, args.ff))
+    w.add_tensor(p + "ffn_gate.weight", mat(args.ff, E), raw_dtype=QT)
+    w.add_tensor(p + "ffn_up.weight", mat(args.ff, E), raw_dtype=QT)
+    w.add_tensor(p + "ffn_down.weight", mat(E, args.ff), raw_dtype=QT)
 w.add_tensor("output_norm.weight", norm(E))
-w.add_tensor("output.weight", mat(n_vocab, E, scale=args.logit_scale / np.sqrt(E)))
+if not args.tied:
+    w.add_tensor("output.weight", mat(n_vocab, E, scale=args.logit_scale / np.sqrt(E)), raw_dtype=QT)
 w.write_header_to_file()
 w.write_kv_data_to_file()
 w.write_tensors_to_file(progress=False)

@@ -186,7 +186,7 @@ w('`engine-native/training/grow_target.py` grows the trained target, function-pr
   '384/2048 (so the normalisation is unchanged), the trained heads placed in matching GQA groups, zero FFN/attention '
   'widening, and 16 added identity layers (random q/k/v/gate/up, zero output projections). It computes exactly the small '
   'target\'s function at a real 1B model\'s cost. **It is not committed and is not a 1B-quality model.** '
-  '`make_random_llama.py` writes a random-weight model of the same shape as the cost reference.\n')
+  '`engine-native/tools/make_test_model.py --layers 22 --embd 2048 --heads 32 --kv-heads 4 --ff 5632 --dtype q8_0 --tied` writes a random-weight model of the same shape as the cost reference.\n')
 if grow:
     w('Measured: ' + json.dumps(grow) + '\n')
 else:
