@@ -7,13 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const WORK = process.env.SPECEXEC_TRAIN_WORK || path.join(HERE, 'work');
-const args = process.argv.slice(2);
-const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+import { HERE, REPO, WORK, opt } from './script-env.mjs';
 const budgets = opt('--budgets', '4,8,16,32,64,128,256').split(',').map(Number);
 const nPrompts = Number(opt('--prompts', '10'));
 const maxTokens = opt('--max-tokens', '32');

@@ -5,13 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const WORK = process.env.SPECEXEC_TRAIN_WORK || path.join(HERE, 'work');
-const args = process.argv.slice(2);
-const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+import { HERE, REPO, WORK, opt } from './script-env.mjs';
 const nTok = Number(opt('--tokens', '48'));
 const ids = opt('--ids', 'ts-00,ts-01,ts-04,js-03,py-02,py-03,c-00,cpp-01').split(',');
 const addon = createRequire(import.meta.url)(path.join(REPO, 'build', 'Release', 'specexec.node'));
