@@ -153,11 +153,21 @@ export interface CompletionStats {
   budgets: number[];
 }
 
+/** Prompt tokens dropped to fit the context: the text farthest from the cursor goes first. */
+export interface PromptTrim {
+  /** Tokens dropped from the start of the prompt (or of a FIM prefix). */
+  prefixTokens: number;
+  /** Tokens dropped from the end of a FIM suffix. */
+  suffixTokens: number;
+}
+
 export interface CompleteResult {
   text: string;
   tokens: number[];
   stopReason: StopReason;
   stats: CompletionStats;
+  /** Present when the prompt was longer than the context allows and was trimmed. */
+  trimmed?: PromptTrim;
 }
 
 export interface ProgressParams {

@@ -49,6 +49,8 @@ ap.add_argument('--fused', type=int, default=512, help='fused lm_head+CE chunk (
 ap.add_argument('--val-windows', type=int, default=8)
 ap.add_argument('--max-tokens', type=int, default=0, help='token budget: the schedule also ends after this many training tokens')
 ap.add_argument('--stop-at', type=float, default=0, help='unix time deadline: the schedule ends at the earlier of the budget and this time (counted from the first start)')
+ap.add_argument('--extend-tokens', type=int, default=0, help='continue a FINISHED run for this many more training tokens: a new warm-up + cosine segment (warm restart)')
+ap.add_argument('--extend-lr', type=float, default=None, help='peak learning rate of the --extend-tokens segment (default: half the preset lr)')
 a = ap.parse_args()
 pre = PRESETS[a.preset or a.name]
 for k, v in pre.items():
@@ -68,8 +70,13 @@ if os.path.exists(os.path.join(odir, 'final.pt')) and not os.path.exists(last):
     last = os.path.join(odir, 'final.pt')
 if os.path.exists(last):
     ck = torch.load(last, map_location='cpu')
-    if ck.get('done'): print('already finished:', last); sys.exit(0)
+    if ck.get('done') and not a.extend_tokens: print('already finished:', last); sys.exit(0)
     model.load_state_dict(ck['state']); opt.load_state_dict(ck['opt']); st = ck['progress']
+    if ck.get('done'):
+        # warm restart: the schedule restarts over a token budget; counters (tokens, CPU time) accumulate
+        st['segment'] = dict(tokens0=st['tokens'], tokens=a.extend_tokens, step0=st['step'],
+                             lr=a.extend_lr or a.lr / 2, utc=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        last = os.path.join(odir, 'last.pt')
     rng.bit_generator.state = ck['np_rng']; torch.set_rng_state(ck['torch_rng'])
     print(f"resumed from {last}: step {st['step']} tokens {st['tokens']} train_s {st['train_s']:.0f}", flush=True)
 
@@ -128,8 +135,13 @@ while True:
     el = st['train_s']
     st.setdefault('t_first', t_seg)
     # progress through the schedule: training time / budget, or (with --stop-at) wall time towards the deadline
-    frac = min(1.0, max(el / budget, (now - st['t_first']) / max(a.stop_at - st['t_first'], 1) if a.stop_at else 0.0,
-                        st['tokens'] / a.max_tokens if a.max_tokens else 0.0))
+    seg = st.get('segment')
+    if seg:   # an --extend-tokens segment: its own token budget (an optional deadline still applies)
+        frac = min(1.0, max((st['tokens'] - seg['tokens0']) / seg['tokens'],
+                            (now - t_seg) / max(a.stop_at - t_seg, 1) if a.stop_at else 0.0))
+    else:
+        frac = min(1.0, max(el / budget, (now - st['t_first']) / max(a.stop_at - st['t_first'], 1) if a.stop_at else 0.0,
+                            st['tokens'] / a.max_tokens if a.max_tokens else 0.0))
     stop = frac >= 1.0
     if el >= st['next_eval'] or stop:
         te = time.time(); ev = evaluate(); eval_time += time.time() - te
@@ -143,7 +155,8 @@ while True:
     if time.time() - last_ck >= a.ckpt_every:
         save(last); last_ck = time.time()
     # linear warmup (steps), cosine to 10% over the schedule
-    lr = a.lr * min(1.0, (st['step'] + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+    peak, warm_step = (seg['lr'], st['step'] - seg['step0']) if seg else (a.lr, st['step'])
+    lr = peak * min(1.0, (warm_step + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
     for g in opt.param_groups: g['lr'] = lr
     x, y = batch(a.bs, a.ctx)
     with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bool(a.bf16)):
