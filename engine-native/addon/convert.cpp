@@ -72,6 +72,12 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     s.Set("treeLeaves", int_array(env, r.stats.tree_leaves));
     s.Set("budgets", int_array(env, r.stats.budgets));
     o.Set("stats", s);
+    if (r.trim.prefix_tokens > 0 || r.trim.suffix_tokens > 0) {
+        Napi::Object t = Napi::Object::New(env);
+        t.Set("prefixTokens", r.trim.prefix_tokens);
+        t.Set("suffixTokens", r.trim.suffix_tokens);
+        o.Set("trimmed", t);
+    }
     return o;
 }
 

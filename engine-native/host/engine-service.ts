@@ -144,6 +144,7 @@ function toCompleteResult(r: NativeResult): CompleteResult {
       tokensPerSecond: (r.stats.tokens * 1000) / decodeMs,
       overheadMs: Math.max(0, decodeMs - r.stats.draftMs - r.stats.targetMs),
     },
+    ...(r.trimmed ? { trimmed: r.trimmed } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // Loads the N-API addon (build/Release/specexec.node) and types its surface.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CompletionStats, CostPoint, InitializeParams, ModelInfo, StopReason } from './protocol';
+import type { CompletionStats, CostPoint, InitializeParams, ModelInfo, PromptTrim, StopReason } from './protocol';
 
 export interface NativeLoadResult {
   target: ModelInfo;
@@ -32,6 +32,7 @@ export interface NativeResult {
   tokens: Uint32Array;
   stopReason: StopReason;
   stats: Omit<CompletionStats, 'tokensPerTargetPass' | 'tokensPerSecond' | 'overheadMs'>;
+  trimmed?: PromptTrim;
 }
 
 export interface NativeEngine {

@@ -359,6 +359,14 @@ static void check_request(const sx_engine * e, const sx_request & req, size_t n_
     }
 }
 
+// Longest prompt that leaves room to generate: max tokens (at most a quarter of the context: an
+// editor's prompt is worth more than a completion nobody asked to be that long), plus the two cells
+// a speculative round needs beyond its accepted tokens.
+static int32_t prompt_room(const sx_engine * e, const sx_request & req) {
+    const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
+    return n_ctx - std::max(1, std::min(req.max_tokens, n_ctx / 4)) - 2;
+}
+
 sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
     struct reset_cancel {
         std::atomic<bool> & flag;
@@ -373,7 +381,8 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
     gen.result.stop_reason = "length";
     sx_sampler_init(gen.sampler, req.sampling);
 
-    const std::vector<llama_token> prompt = sx_prompt_tokens(llama_model_get_vocab(e->target.model), req.prompt);
+    const std::vector<llama_token> prompt =
+        sx_prompt_tokens_fit(llama_model_get_vocab(e->target.model), req.prompt, prompt_room(e, req), gen.result.trim);
     check_request(e, req, prompt.size());
     gen.result.stats.n_prompt_tokens = (int32_t) prompt.size();
     if (req.max_tokens > 0) {

@@ -72,6 +72,7 @@ struct sx_result {
     std::vector<llama_token> tokens;
     std::string              stop_reason; // "eos" | "length" | "stop" | "cancelled" | "context"
     sx_stats                 stats;
+    sx_prompt_trim           trim;        // prompt tokens dropped to fit the context
 };
 
 // Called with each new piece of visible text and the number of tokens generated so far.

@@ -2,6 +2,9 @@
 
 #include "errors.h"
 
+#include <algorithm>
+#include <climits>
+
 std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::string & text, bool add_special,
                                      bool parse_special) {
     std::vector<llama_token> tokens(text.size() + 2);
@@ -38,32 +41,102 @@ std::string sx_detokenize(const llama_vocab * vocab, const std::vector<llama_tok
     return out;
 }
 
-std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_prompt & prompt) {
-    std::vector<llama_token> out;
+static void add_bos(const llama_vocab * vocab, std::vector<llama_token> & out) {
     if (llama_vocab_get_add_bos(vocab) && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL) {
         out.push_back(llama_vocab_bos(vocab));
     }
-    if (!prompt.fim) {
-        // parse_special: chat templates put control tokens into the text
-        std::vector<llama_token> t = sx_tokenize(vocab, prompt.text, false, true);
-        out.insert(out.end(), t.begin(), t.end());
-        return out;
+}
+
+static bool piece_ends_line(const llama_vocab * vocab, llama_token t) {
+    const std::string piece = sx_token_piece(vocab, t);
+    return !piece.empty() && piece.back() == '\n';
+}
+
+// Cuts to search for a line boundary: a cut never moves by more than this many tokens.
+static const int32_t LINE_SNAP_TOKENS = 64;
+
+// Drops tokens from the front so that at most `keep` remain, starting at a line start when one
+// is within reach.
+static int32_t drop_front(const llama_vocab * vocab, std::vector<llama_token> & t, int32_t keep) {
+    int32_t drop = (int32_t) t.size() - keep;
+    if (drop <= 0) {
+        return 0;
     }
+    for (int32_t i = drop; i < (int32_t) t.size() && i < drop + LINE_SNAP_TOKENS; ++i) {
+        if (piece_ends_line(vocab, t[i - 1])) {
+            drop = i;
+            break;
+        }
+    }
+    t.erase(t.begin(), t.begin() + drop);
+    return drop;
+}
+
+// Drops tokens from the back so that at most `keep` remain, ending at a line end when one is within reach.
+static int32_t drop_back(const llama_vocab * vocab, std::vector<llama_token> & t, int32_t keep) {
+    const int32_t n = (int32_t) t.size();
+    if (keep >= n) {
+        return 0;
+    }
+    int32_t end = keep;
+    for (int32_t i = keep; i > 0 && i > keep - LINE_SNAP_TOKENS; --i) {
+        if (piece_ends_line(vocab, t[i - 1])) {
+            end = i;
+            break;
+        }
+    }
+    t.resize(end);
+    return n - end;
+}
+
+static std::vector<llama_token> fim_tokens(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
+                                           sx_prompt_trim & trim) {
     const llama_token pre = llama_vocab_fim_pre(vocab);
     const llama_token suf = llama_vocab_fim_suf(vocab);
     const llama_token mid = llama_vocab_fim_mid(vocab);
     if (pre == LLAMA_TOKEN_NULL || suf == LLAMA_TOKEN_NULL || mid == LLAMA_TOKEN_NULL) {
         throw sx_error(SX_ERR_INVALID_ARGUMENT, "the model has no fill-in-the-middle tokens; send a plain prompt");
     }
+    std::vector<llama_token> out;
+    add_bos(vocab, out);
     // editor text is data, never control tokens: parse_special off
     std::vector<llama_token> p = sx_tokenize(vocab, prompt.prefix, false, false);
     std::vector<llama_token> s = sx_tokenize(vocab, prompt.suffix, false, false);
+    const int32_t room = max_len - (int32_t) out.size() - 3;
+    if (room > 0 && (int32_t) (p.size() + s.size()) > room) {
+        const int32_t keep_suffix = std::min((int32_t) s.size(), std::max(room / 4, room - (int32_t) p.size()));
+        trim.suffix_tokens        = drop_back(vocab, s, keep_suffix);
+        trim.prefix_tokens        = drop_front(vocab, p, room - (int32_t) s.size());
+    }
     out.push_back(pre);
     out.insert(out.end(), p.begin(), p.end());
     out.push_back(suf);
     out.insert(out.end(), s.begin(), s.end());
     out.push_back(mid);
     return out;
+}
+
+std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
+                                              sx_prompt_trim & trim) {
+    trim = sx_prompt_trim();
+    if (prompt.fim) {
+        return fim_tokens(vocab, prompt, max_len, trim);
+    }
+    std::vector<llama_token> out;
+    add_bos(vocab, out);
+    // parse_special: chat templates put control tokens into the text
+    std::vector<llama_token> t = sx_tokenize(vocab, prompt.text, false, true);
+    const int32_t room = max_len - (int32_t) out.size();
+    if (room > 0) {
+        trim.prefix_tokens = drop_front(vocab, t, room);
+    }
+    out.insert(out.end(), t.begin(), t.end());
+    return out;
+}
+
+std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_prompt & prompt) {
+    sx_prompt_trim none;
+    return sx_prompt_tokens_fit(vocab, prompt, INT32_MAX, none);
 }
 
 size_t sx_utf8_complete_len(const std::string & s) {

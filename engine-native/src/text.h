@@ -22,6 +22,18 @@ struct sx_prompt {
 // Builds the token sequence the models see. Throws sx_error when the model has no FIM tokens.
 std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_prompt & prompt);
 
+// Tokens dropped by sx_prompt_tokens_fit: the text farthest from the cursor goes first.
+struct sx_prompt_trim {
+    int32_t prefix_tokens = 0; // from the start of a plain prompt or of a FIM prefix
+    int32_t suffix_tokens = 0; // from the end of a FIM suffix
+};
+
+// As sx_prompt_tokens, but at most max_len tokens long. A plain prompt loses its start; a FIM
+// prompt keeps the text nearest the cursor: the suffix keeps at least a quarter of the room (less
+// if it is shorter), the prefix the rest. Cuts fall on line boundaries where one is near.
+std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
+                                              sx_prompt_trim & trim);
+
 // Length of the longest prefix of s that ends on a UTF-8 character boundary.
 size_t sx_utf8_complete_len(const std::string & s);
 

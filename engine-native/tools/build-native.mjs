@@ -5,7 +5,11 @@
 //
 // Environment:
 //   SPECEXEC_BACKEND=cpu|vulkan|cuda|metal   GPU backend of ggml (default cpu)
+//   SPECEXEC_BUILD_DIR=DIR                     build directory (default build/ for cpu, build-<backend>/
+//                                              otherwise, so a GPU variant never replaces the CPU addon;
+//                                              load it with SPECEXEC_NATIVE_BUILD=build-<backend>)
 //   SPECEXEC_CMAKE_FLAGS="-DX=Y ..."           extra CMake definitions
+//   SPECEXEC_JOBS=N                            compile parallelism (default: all cores)
 //   SPECEXEC_SKIP_NATIVE=1                     skip (e.g. packaging the TS side only)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,9 +64,13 @@ function ensureBundle(depsDir) {
   return bundle;
 }
 
-function cmakeFlags(bundle) {
+function backendName() {
   const backend = process.env.SPECEXEC_BACKEND || 'cpu';
   if (!(backend in BACKEND_FLAGS)) fail(`unknown SPECEXEC_BACKEND '${backend}' (use ${Object.keys(BACKEND_FLAGS).join(', ')})`);
+  return backend;
+}
+
+function cmakeFlags(backend, bundle) {
   const extra = (process.env.SPECEXEC_CMAKE_FLAGS || '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-D/, ''));
   return [`SPECEXEC_LLAMA_BUNDLE=${bundle}`, ...BACKEND_FLAGS[backend], ...extra].map((f) => `--CD${f}`);
 }
@@ -70,16 +78,20 @@ function cmakeFlags(bundle) {
 function main() {
   if (process.env.SPECEXEC_SKIP_NATIVE === '1') return;
   checkToolchain();
-  const buildDir = path.join(root, 'build');
-  const bundle = ensureBundle(path.join(buildDir, 'deps'));
+  const backend = backendName();
+  const buildDir = path.resolve(root, process.env.SPECEXEC_BUILD_DIR || (backend === 'cpu' ? 'build' : `build-${backend}`));
+  // one download of the llama.cpp source serves every build directory
+  const bundle = ensureBundle(path.join(root, 'build', 'deps'));
   const cmakeJs = path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
   if (!existsSync(cmakeJs)) fail('cmake-js is not installed; run npm install first');
   const parallel = String(Number(process.env.SPECEXEC_JOBS) || os.availableParallelism());
   const args = [cmakeJs, 'build', '--directory', path.join(root, 'engine-native'), '--out', buildDir,
-    '--parallel', parallel, '--log-level', 'warn', ...cmakeFlags(bundle)];
+    '--parallel', parallel, '--log-level', 'warn', ...cmakeFlags(backend, bundle)];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   if (r.status !== 0) fail('cmake-js build returned an error (see the compiler output above)');
-  if (!existsSync(path.join(buildDir, 'Release', 'specexec.node'))) fail('build finished but build/Release/specexec.node is missing');
+  const addon = path.join(buildDir, 'Release', 'specexec.node');
+  if (!existsSync(addon)) fail(`build finished but ${addon} is missing`);
+  if (backend !== 'cpu') console.log(`specexec: built ${addon}; use it with SPECEXEC_NATIVE_BUILD=${path.relative(root, buildDir)}`);
 }
 
 main();
