@@ -232,6 +232,41 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.equal(r.inserted, r.expected);
   });
 
+  test('killed while loading, mid-tree and mid-stream: restarted each time, the document untouched', async function () {
+    this.timeout(120_000);
+    assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true); // forgets earlier crashes
+    const editor = await open('crash-moments.py', 'def total(items):\n    return |\n');
+    const before = editor.document.getText();
+    const killed = async (what: string, pid: number, request: Promise<unknown>) => {
+      process.kill(pid, 'SIGKILL');
+      const outcome = await request.then(() => 'finished', (e: Error) => e.message);
+      console.log(`killed ${what}: the request ${outcome}`);
+      await waitFor(`a new engine after the kill ${what}`, () => ctx.engine.state === 'ready' && ctx.engine.pid !== pid, 30_000);
+    };
+    // while loading the models
+    await ctx.engine.stop();
+    const loading = ctx.engine.ensure();
+    await killed('while loading', await waitFor('a loading engine', () => ctx.engine.pid, 10_000), loading);
+    // mid-tree: speculative rounds in flight, killed a random moment after the first accepted tokens
+    let first: () => void = () => undefined;
+    const streaming = new Promise<void>((r) => { first = r; });
+    const tree = ctx.engine.complete({ prompt: { prefix: 'def total(items):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 }, () => first());
+    await streaming;
+    await sleep(Math.random() * 30);
+    await killed('mid-tree', ctx.engine.pid!, tree);
+    await assert.rejects(tree, /ended during the request/);
+    // mid-stream: a chat answer being streamed
+    const chatStreaming = new Promise<void>((r) => { first = r; });
+    const chat = ctx.engine.chat({ messages: [{ role: 'user', content: 'Write a long Python module.' }], maxTokens: 400 }, () => first());
+    await chatStreaming;
+    await killed('mid-stream', ctx.engine.pid!, chat);
+    await assert.rejects(chat, /ended during the request/);
+    assert.equal(editor.document.getText(), before, 'the document is untouched');
+    assert.equal(editor.document.isDirty, false);
+    const r = await triggerAndAccept('after-kills.ts', 'function half(n: number) {\n  return |\n}\n');
+    assert.equal(r.inserted, r.expected);
+  });
+
   test('5 crashes within 60 s: the engine gives up with a message, Restart brings it back', async function () {
     this.timeout(90_000);
     assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true); // forgets earlier crashes
