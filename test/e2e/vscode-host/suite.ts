@@ -246,7 +246,7 @@ suite('SpecExec Code in a real VS Code', function () {
     // while loading the models
     await ctx.engine.stop();
     const loading = ctx.engine.ensure();
-    await killed('while loading', await waitFor('a loading engine', () => ctx.engine.pid, 10_000), loading);
+    await killed('while loading', (await waitFor('a loading engine', () => ctx.engine.pid, 10_000))!, loading);
     // mid-tree: speculative rounds in flight, killed a random moment after the first accepted tokens
     let first: () => void = () => undefined;
     const streaming = new Promise<void>((r) => { first = r; });
