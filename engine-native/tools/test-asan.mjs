@@ -70,25 +70,30 @@ function scanLogs() {
   return totals;
 }
 
-function main() {
+function runSuites() {
   buildAddon();
   rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
   const files = SUITES.map((s) => path.join(root, 'dist', 'test', 'engine', `${s}.test.js`));
   // exitcode=0: leak reports must not fail node's or python's own exits; the logs decide instead
-  const tests = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+  return spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     stdio: 'inherit', cwd: root,
     env: {
       ...process.env, LD_PRELOAD: libasan(), SPECEXEC_ADDON: addon,
       ASAN_OPTIONS: `detect_leaks=1:exitcode=0:log_path=${path.join(logDir, 'asan')}`,
     },
-  });
+  }).status;
+}
+
+// --scan: only re-read the reports of the last run
+function main() {
+  const status = process.argv.includes('--scan') ? 0 : runSuites();
   const t = scanLogs();
   console.log(`test:asan: ${t.reports} process reports; ${t.errors.length} AddressSanitizer errors; ` +
     `${t.engineLeaks.length} leaks through the engine; ${t.otherLeakBytes} bytes leaked by node/python themselves (ignored)`);
   for (const e of t.errors) console.log(`  error: ${e}`);
   for (const l of t.engineLeaks) console.log(`  leak:\n${l}`);
-  process.exit(tests.status === 0 && t.errors.length === 0 && t.engineLeaks.length === 0 ? 0 : 1);
+  process.exit(status === 0 && t.errors.length === 0 && t.engineLeaks.length === 0 ? 0 : 1);
 }
 
 main();
