@@ -201,12 +201,8 @@ export class Engine implements vscode.Disposable {
     this.active++;
     if (this._state === 'ready') this.setState('generating');
     try {
-      // a request in flight when the process dies would never settle: end it with the process
-      const died = client.exited.then(() => {
-        throw new EngineError('the engine process ended during the request', ErrorCodes.InternalError);
-      });
-      died.catch(() => undefined); // settles after the request in the normal case
-      const result = await Promise.race([run(client, source.token), died]);
+      // EngineClient ends a request in flight when the process dies
+      const result = await run(client, source.token);
       if (result.stopReason === 'cancelled') this.cancelledCount++;
       else this.completedCount++;
       if (result.stats.tokens > 0) {

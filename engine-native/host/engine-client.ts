@@ -3,11 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import {
-  CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter,
+  CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter,
   type CancellationToken, type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import {
-  Methods, type ChatParams, type CompleteParams, type CompleteResult, type InitializeParams,
+  ErrorCodes, Methods, type ChatParams, type CompleteParams, type CompleteResult, type InitializeParams,
   type InitializeResult, type ModelInfo, type ProgressParams,
 } from './protocol';
 
@@ -26,6 +26,8 @@ export class EngineClient {
   readonly connection: MessageConnection;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly progress = new Map<string, DeltaHandler>();
+  /** Rejects when the process ends: vscode-jsonrpc would leave requests in flight pending forever. */
+  private readonly ended: Promise<never>;
   private nextToken = 1;
 
   constructor(options: EngineClientOptions = {}) {
@@ -39,6 +41,11 @@ export class EngineClient {
     });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.on('error', () => undefined); // surfaced through `exited` and the connection closing
+    this.ended = this.exited.then(({ code, signal }) => {
+      throw new ResponseError(ErrorCodes.InternalError,
+        `the engine process ended during the request (${signal ? `killed by ${signal}` : `exit code ${code}`})`);
+    });
+    this.ended.catch(() => undefined); // only requests in flight care
     let pending = '';
     this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
@@ -65,7 +72,7 @@ export class EngineClient {
   }
 
   inspectModel(modelPath: string): Promise<ModelInfo> {
-    return this.connection.sendRequest(Methods.inspectModel, { path: modelPath });
+    return this.request(Methods.inspectModel, { path: modelPath });
   }
 
   /** Asks the host to stop, and kills it if it has not exited within timeoutMs. */
@@ -85,7 +92,8 @@ export class EngineClient {
 
   // vscode-jsonrpc takes a trailing `undefined` for a second positional parameter: pass the token only when given
   private request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
-    return token ? this.connection.sendRequest<R>(method, params, token) : this.connection.sendRequest<R>(method, params);
+    const sent = token ? this.connection.sendRequest<R>(method, params, token) : this.connection.sendRequest<R>(method, params);
+    return Promise.race([sent, this.ended]);
   }
 
   private async withProgress<P extends object>(method: string, params: P, onDelta?: DeltaHandler,
