@@ -143,6 +143,10 @@ describe('engine process', () => {
     for (const bad of [
       { prompt: 42 }, { prompt: 'x', maxTokens: -1 }, { prompt: 'x', temperature: 'hot' },
       { prompt: 'x', mode: 'warp' }, { prompt: 'x', stop: 'no' }, { prompt: 'x', topP: 2 },
+      // negative, absurd and non-finite numbers
+      { prompt: 'x', maxTokens: 1e12 }, { prompt: 'x', maxTokens: 2.5 }, { prompt: 'x', budget: -5 }, { prompt: 'x', budget: 1e9 },
+      { prompt: 'x', temperature: -1 }, { prompt: 'x', temperature: 1e300 }, { prompt: 'x', seed: -1 }, { prompt: 'x', seed: 1e300 },
+      { prompt: 'x', topK: -3 }, { prompt: 'x', maxDepth: 0 }, { prompt: 'x', draftPMin: 'NaN' }, { prompt: 'x', maxTokens: null, budget: {} },
     ]) {
       const err = await rejection(engine.connection.sendRequest('complete', bad));
       assert.equal(err.code, ErrorCodes.InvalidParams, JSON.stringify(bad));
