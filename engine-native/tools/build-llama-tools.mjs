@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds llama.cpp's own programs from the same pinned source the engine uses (build/llama.cpp),
 // for the benchmark's comparison: llama-speculative-simple (draft chain) and llama-completion
-// (plain autoregressive decoding). Not part of `npm install`; run by `specexec bench --llama-cpp`.
+// (plain autoregressive decoding), and llama-bench (the grown target's cost curve, see
+// training/grow_check.mjs). Not part of `npm install`; run by `specexec bench --llama-cpp`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const src = path.join(root, 'build', 'llama.cpp');
 const out = path.join(root, 'build', 'llama-tools');
-const TARGETS = ['llama-speculative-simple', 'llama-completion'];
+const TARGETS = ['llama-speculative-simple', 'llama-completion', 'llama-bench'];
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
