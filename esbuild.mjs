@@ -9,8 +9,9 @@ function testEntries(dir) {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) {
-      // vscode-host/ runs inside VS Code's extension host (Mocha), not under node --test: built below
-      if (!name.startsWith('.') && name !== 'fixtures' && name !== 'vscode-host') out.push(...testEntries(p));
+      // vscode-host/ runs inside VS Code's extension host (Mocha), not under node --test, and vulkan/
+      // needs the Vulkan build (npm run test:vulkan): both are built below, outside dist/test/
+      if (!name.startsWith('.') && !['fixtures', 'vscode-host', 'vulkan'].includes(name)) out.push(...testEntries(p));
     } else if (/\.test\.ts$/.test(name) || (dir.includes(`${path.sep}e2e`) && /\.ts$/.test(name))) {
       out.push(p);
     }
@@ -55,4 +56,11 @@ await esbuild.build({
   entryPoints: readdirSync(hostDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(hostDir, f)),
   outdir: 'dist/e2e-host',
   external: ['vscode', 'mocha', '@vscode/test-electron'],
+});
+
+// The Vulkan build's tests (test/vulkan/), run by engine-native/tools/test-vulkan.mjs.
+await esbuild.build({
+  ...common,
+  entryPoints: testEntries(path.join('test', 'vulkan')),
+  outdir: 'dist/vulkan-test',
 });

@@ -14,6 +14,10 @@ export interface EngineConfig {
   contextSize: number;
   targetGpuLayers: number;
   draftGpuLayers: number;
+  /** 0: none; else replaces both GPU layer counts (the engine fits them to it). */
+  vramBudgetMiB: number;
+  /** The engine build directory (SPECEXEC_NATIVE_BUILD), e.g. build-vulkan; "" the CPU build. */
+  nativeBuild: string;
   /** Draft tree budget sent with every request. */
   budget: 'auto' | number;
   /** undefined: the engine's default (specexec with a draft, else autoregressive). */
@@ -82,6 +86,8 @@ export function engineConfig(): EngineConfig {
     contextSize: num(c, 'contextSize', 4096, 256, 131072),
     targetGpuLayers: num(c, 'targetGpuLayers', 0, -1, 1000),
     draftGpuLayers: num(c, 'draftGpuLayers', 0, -1, 1000),
+    vramBudgetMiB: num(c, 'vramBudgetMiB', 0, 0, 1 << 24),
+    nativeBuild: (c.get<string>('nativeBuild') ?? '').trim(),
     budget,
     mode: DECODING_MODES.includes(c.get<string>('mode') as DecodingMode) ? c.get<DecodingMode>('mode') : undefined,
   };
@@ -100,6 +106,7 @@ export function initializeParams(e: EngineConfig): InitializeParams {
     contextSize: e.contextSize,
     targetGpuLayers: e.targetGpuLayers,
     draftGpuLayers: e.draftGpuLayers,
+    vramBudgetMiB: e.vramBudgetMiB,
   };
 }
 
@@ -134,7 +141,8 @@ export function enabledFor(document: vscode.TextDocument): boolean {
   return cfg({ languageId: document.languageId, uri: document.uri }).get<boolean>('enable') ?? true;
 }
 
-const ENGINE_KEYS = ['targetModelPath', 'draftModelPath', 'threads', 'contextSize', 'targetGpuLayers', 'draftGpuLayers'];
+const ENGINE_KEYS = ['targetModelPath', 'draftModelPath', 'threads', 'contextSize', 'targetGpuLayers', 'draftGpuLayers',
+  'vramBudgetMiB', 'nativeBuild'];
 
 export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
   return ENGINE_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));

@@ -32,6 +32,17 @@ export function isCancellation(e: unknown): boolean {
   return (e as { code?: number })?.code === ErrorCodes.RequestCancelled;
 }
 
+/** "target 0/33 layers on Vulkan0 (…)" or "CPU only", for the log. */
+function offloadSummary(info: InitializeResult): string {
+  const gpus = info.offload.devices.filter((d) => d.type === 'gpu' || d.type === 'igpu');
+  if (gpus.length === 0) return 'CPU only';
+  const o = info.offload;
+  return `target ${o.targetGpuLayers}/${o.targetLayers} layers` +
+    (o.draftLayers !== null ? `, draft ${o.draftGpuLayers}/${o.draftLayers}` : '') +
+    ` on ${gpus.map((d) => `${d.name} (${d.description})`).join(', ')}` +
+    (o.vramBudgetMiB !== null ? ` for a ${o.vramBudgetMiB} MiB budget` : '');
+}
+
 export class Engine implements vscode.Disposable {
   private client: EngineClient | undefined;
   private starting: Promise<{ client: EngineClient; info: InitializeResult }> | undefined;
@@ -95,7 +106,11 @@ export class Engine implements vscode.Disposable {
     }
     const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
     this.log(`starting ${process.execPath} ${hostScript}`);
-    const client = new EngineClient({ hostScript, onStderr: (line) => this.output.appendLine(line) });
+    const client = new EngineClient({
+      hostScript,
+      onStderr: (line) => this.output.appendLine(line),
+      env: config.nativeBuild ? { SPECEXEC_NATIVE_BUILD: config.nativeBuild } : undefined,
+    });
     this.client = client;
     void client.exited.then(({ code, signal }) => this.onExit(client, code, signal));
     try {
@@ -106,7 +121,7 @@ export class Engine implements vscode.Disposable {
       this.log(`ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
         `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
         (info.draft ? `, draft ${info.draft.name || path.basename(info.draft.path)}` : ', no draft') +
-        `, ${info.threads} threads, context ${info.contextSize}`);
+        `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}`);
       this.setState(this.active > 0 ? 'generating' : 'ready');
       return { client, info };
     } catch (e) {

@@ -1,5 +1,6 @@
 // The N-API module: thin wrappers only; all behaviour lives in engine-native/src.
 #include "convert.h"
+#include "devices.h"
 #include "engine_wrap.h"
 #include "errors.h"
 #include "model.h"
@@ -165,6 +166,11 @@ static Napi::Value system_info(const Napi::CallbackInfo & info) {
     return o;
 }
 
+// devices() -> {name, description, type, memoryFree, memoryTotal}[]: what llama.cpp can compute on
+static Napi::Value devices(const Napi::CallbackInfo & info) {
+    return devices_to_js(info.Env(), sx_devices());
+}
+
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("Engine", EngineWrap::define(env));
     exports.Set("Tokenizer", TokenizerWrap::define(env));
@@ -173,6 +179,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
     exports.Set("formatChat", Napi::Function::New(env, format_chat));
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
+    exports.Set("devices", Napi::Function::New(env, devices));
     exports.Set("testing", testing_exports(env));
     return exports;
 }

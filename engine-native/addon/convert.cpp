@@ -99,6 +99,7 @@ sx_engine_params engine_params_from_js(const Napi::Object & o) {
     p.n_ctx               = int_or(o, "contextSize", p.n_ctx);
     p.n_gpu_layers_draft  = int_or(o, "draftGpuLayers", p.n_gpu_layers_draft);
     p.n_gpu_layers_target = int_or(o, "targetGpuLayers", p.n_gpu_layers_target);
+    p.vram_budget_mib     = int_or(o, "vramBudgetMiB", p.vram_budget_mib);
     p.max_budget          = int_or(o, "maxBudget", p.max_budget);
     p.calibration_cache   = string_or(o, "calibrationCache", "");
     return p;

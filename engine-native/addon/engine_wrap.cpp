@@ -1,6 +1,7 @@
 #include "engine_wrap.h"
 
 #include "convert.h"
+#include "devices.h"
 #include "errors.h"
 
 static Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
@@ -12,6 +13,18 @@ static Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
         a.Set((uint32_t) i, p);
     }
     return a;
+}
+
+// Where the models run: the devices of this build and the layers llama.cpp put on a GPU.
+static Napi::Object offload_to_js(Napi::Env env, const sx_engine * e) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("devices", devices_to_js(env, sx_devices()));
+    o.Set("targetGpuLayers", e->target.n_gpu_layers);
+    o.Set("targetLayers", llama_model_n_layer(e->target.model) + 1);
+    o.Set("draftGpuLayers", e->draft.model ? Napi::Value(Napi::Number::New(env, e->draft.n_gpu_layers)) : env.Null());
+    o.Set("draftLayers", e->draft.model ? Napi::Value(Napi::Number::New(env, llama_model_n_layer(e->draft.model) + 1)) : env.Null());
+    o.Set("vramBudgetMiB", e->params.vram_budget_mib > 0 ? Napi::Value(Napi::Number::New(env, e->params.vram_budget_mib)) : env.Null());
+    return o;
 }
 
 // Loads the models off the JS thread; replaces the previous engine only on success.
@@ -53,6 +66,7 @@ class LoadWorker : public Napi::AsyncWorker {
         cal.Set("target", curve_to_js(Env(), loaded->budget.target));
         cal.Set("draft", curve_to_js(Env(), loaded->budget.draft));
         o.Set("calibration", cal);
+        o.Set("offload", offload_to_js(Env(), loaded));
         deferred.Resolve(o);
     }
     void OnError(const Napi::Error & e) override {

@@ -1,8 +1,11 @@
 // addon.testing: the engine's tree code exposed for the golden and limit tests, on a fake draft
-// model (a table of fixed probabilities) or on a real model.
+// model (a table of fixed probabilities) or on a real model; the budget chooser on synthetic cost
+// curves; the offload arithmetic on synthetic layer sizes.
+#include "budget.h"
 #include "convert.h"
 #include "errors.h"
 #include "model.h"
+#include "offload.h"
 #include "reference.h"
 #include "side.h"
 #include "testing.h"
@@ -161,10 +164,96 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
     return o;
 }
 
+static sx_cost_curve curve_from_js(const Napi::Value & v) {
+    sx_cost_curve c;
+    Napi::Array   a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Object p = a.Get(i).As<Napi::Object>();
+        c.batch.push_back(p.Get("batch").As<Napi::Number>().Int32Value());
+        c.ms.push_back(p.Get("ms").As<Napi::Number>().DoubleValue());
+    }
+    return c;
+}
+
+// chooseBudget({draft: CostPoint[], target: CostPoint[], maxBudget, limit}) -> {budget, rates: {budget, tokensPerMs}[]}:
+// the automatic budget's first choice (no observations yet) for given forward-pass cost curves.
+static Napi::Value choose_budget(const Napi::CallbackInfo & info) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    sx_budget    b;
+    sx_budget_init(b, o.Get("maxBudget").As<Napi::Number>().Int32Value());
+    b.draft  = curve_from_js(o.Get("draft"));
+    b.target = curve_from_js(o.Get("target"));
+    Napi::Array rates = Napi::Array::New(info.Env());
+    for (int32_t k : b.candidates) {
+        Napi::Object r = Napi::Object::New(info.Env());
+        r.Set("budget", k);
+        r.Set("tokensPerMs", sx_budget_expected_tokens(b, k) / sx_budget_expected_ms(b, k));
+        rates.Set(rates.Length(), r);
+    }
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("budget", sx_budget_choose(b, o.Get("limit").As<Napi::Number>().Int32Value()));
+    out.Set("rates", rates);
+    return out;
+}
+
+static sx_offload_sizes sizes_from_js(const Napi::Object & o) {
+    sx_offload_sizes s;
+    Napi::Array      layers = o.Get("layerBytes").As<Napi::Array>();
+    for (uint32_t i = 0; i < layers.Length(); ++i) {
+        s.layer_bytes.push_back((uint64_t) layers.Get(i).As<Napi::Number>().Int64Value());
+    }
+    s.output_bytes   = (uint64_t) o.Get("outputBytes").As<Napi::Number>().Int64Value();
+    s.kv_layer_bytes = (uint64_t) o.Get("kvLayerBytes").As<Napi::Number>().Int64Value();
+    s.compute_bytes  = (uint64_t) o.Get("computeBytes").As<Napi::Number>().Int64Value();
+    return s;
+}
+
+static Napi::Object sizes_to_js(Napi::Env env, const sx_offload_sizes & s) {
+    Napi::Object o      = Napi::Object::New(env);
+    Napi::Array  layers = Napi::Array::New(env, s.layer_bytes.size());
+    for (size_t i = 0; i < s.layer_bytes.size(); ++i) {
+        layers.Set((uint32_t) i, (double) s.layer_bytes[i]);
+    }
+    o.Set("layerBytes", layers);
+    o.Set("outputBytes", (double) s.output_bytes);
+    o.Set("kvLayerBytes", (double) s.kv_layer_bytes);
+    o.Set("computeBytes", (double) s.compute_bytes);
+    return o;
+}
+
+// offloadSizes(path, nCtx, nUbatch) -> sizes: what a model puts on a GPU, from its GGUF tensor table
+static Napi::Value offload_sizes(const Napi::CallbackInfo & info) {
+    try {
+        return sizes_to_js(info.Env(), sx_offload_read(info[0].As<Napi::String>().Utf8Value(),
+                                                       info[1].As<Napi::Number>().Int32Value(),
+                                                       info[2].As<Napi::Number>().Int32Value()));
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+// offloadChoose(draft sizes | null, target sizes, budgetBytes) -> {draftLayers, targetLayers, draftBytes, targetBytes}
+static Napi::Value offload_choose(const Napi::CallbackInfo & info) {
+    const bool              has_draft = info[0].IsObject();
+    const sx_offload_sizes  draft     = has_draft ? sizes_from_js(info[0].As<Napi::Object>()) : sx_offload_sizes();
+    const sx_offload_sizes  target    = sizes_from_js(info[1].As<Napi::Object>());
+    const sx_offload_choice c = sx_offload_choose(has_draft ? &draft : nullptr, target,
+                                                  (uint64_t) info[2].As<Napi::Number>().Int64Value());
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("draftLayers", c.draft_layers);
+    o.Set("targetLayers", c.target_layers);
+    o.Set("draftBytes", (double) c.draft_bytes);
+    o.Set("targetBytes", (double) c.target_bytes);
+    return o;
+}
+
 Napi::Object testing_exports(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("growTree", Napi::Function::New(env, grow_tree));
     o.Set("walk", Napi::Function::New(env, walk));
     o.Set("verifyTreeLogits", Napi::Function::New(env, verify_tree_logits));
+    o.Set("chooseBudget", Napi::Function::New(env, choose_budget));
+    o.Set("offloadSizes", Napi::Function::New(env, offload_sizes));
+    o.Set("offloadChoose", Napi::Function::New(env, offload_choose));
     return o;
 }

@@ -4,12 +4,14 @@
 //                     [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
 //                     [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
 //                     [--top-p P] [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
+//                     [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
 //   specexec info [--model FILE]
 //   specexec demo
 //   specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench';
+import { addonPath, loadAddon } from '../host/native';
 import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
 import type { CompleteParams, DecodingMode } from '../host/protocol';
 
@@ -18,11 +20,15 @@ const USAGE = `usage:
                     [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
                     [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
                     [--top-p P] [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
+                    [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
   specexec info [--model FILE]
   specexec demo
   specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
-is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).`;
+is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).
+GPU builds (SPECEXEC_NATIVE_BUILD=build-vulkan): --target-gpu-layers / --draft-gpu-layers place layers
+on the GPU (-1: all, the default), --vram-budget MIB chooses both to fit that much VRAM; the rest of
+the target stays in RAM and is streamed to the GPU once per verified tree. info lists the devices.`;
 
 const OPTIONS = {
   draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
@@ -31,6 +37,7 @@ const OPTIONS = {
   'draft-max': { type: 'string' }, 'draft-p-min': { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
   'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
   stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
+  'target-gpu-layers': { type: 'string' }, 'draft-gpu-layers': { type: 'string' }, 'vram-budget': { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
   'llama-cpp': { type: 'boolean' },
   json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -52,6 +59,9 @@ function modelFlags(flags: Flags): ModelFlags {
     target: flags.target as string | undefined,
     threads: numberFlag(flags, 'threads'),
     contextSize: numberFlag(flags, 'context'),
+    targetGpuLayers: numberFlag(flags, 'target-gpu-layers'),
+    draftGpuLayers: numberFlag(flags, 'draft-gpu-layers'),
+    vramBudgetMiB: numberFlag(flags, 'vram-budget'),
   };
 }
 
@@ -104,7 +114,9 @@ async function info(flags: Flags): Promise<void> {
     const models = typeof flags.model === 'string' ? [flags.model] : Object.values(resolveModels(modelFlags(flags))).filter(Boolean) as string[];
     const out = [];
     for (const m of models) out.push(await session.client.inspectModel(m));
-    process.stdout.write(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
+    // the devices of the addon the engine host loads (the same file: SPECEXEC_NATIVE_BUILD applies to both)
+    const report = { addon: addonPath(), devices: loadAddon().devices(), models: out.length === 1 ? out[0] : out };
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } finally {
     await session.close();
   }

@@ -12,6 +12,9 @@ export interface ModelFlags {
   target?: string;
   threads?: number;
   contextSize?: number;
+  targetGpuLayers?: number;
+  draftGpuLayers?: number;
+  vramBudgetMiB?: number;
   /** false: spawn the host without loading models (specexec info). */
   load?: boolean;
 }
@@ -48,6 +51,9 @@ export async function openEngine(flags: ModelFlags): Promise<EngineSession> {
       draftModelPath: models.draft,
       threads: flags.threads,
       contextSize: flags.contextSize,
+      targetGpuLayers: flags.targetGpuLayers,
+      draftGpuLayers: flags.draftGpuLayers,
+      vramBudgetMiB: flags.vramBudgetMiB,
     });
   } catch (e) {
     await client.shutdown();

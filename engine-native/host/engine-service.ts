@@ -65,6 +65,7 @@ export class EngineService {
           maxBudget: loaded.maxBudget,
           modes: loaded.draft ? [...DECODING_MODES] : ['autoregressive'],
           calibration: loaded.calibration,
+          offload: loaded.offload,
         };
         return this.info;
       } catch (e) {

@@ -1,7 +1,9 @@
-// Loads the N-API addon (build/Release/specexec.node) and types its surface.
+// Loads the N-API addon (build/Release/specexec.node, or a GPU variant) and types its surface.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CompletionStats, CostPoint, InitializeParams, ModelInfo, PromptTrim, StopReason } from './protocol';
+import type {
+  CompletionStats, CostPoint, DeviceInfo, InitializeParams, ModelInfo, OffloadInfo, PromptTrim, StopReason,
+} from './protocol';
 
 export interface NativeLoadResult {
   target: ModelInfo;
@@ -10,6 +12,7 @@ export interface NativeLoadResult {
   contextSize: number;
   maxBudget: number;
   calibration: { target: CostPoint[]; draft: CostPoint[] };
+  offload: OffloadInfo;
 }
 
 export interface NativeRequest {
@@ -69,12 +72,26 @@ export interface TreeGrowParams {
   chainPMin?: number;
 }
 
-/** The engine's tree code, exposed for tests. */
+/** Bytes a model puts on a GPU (src/offload.h): its blocks, output head, KV per block, scratch. */
+export interface OffloadSizes {
+  layerBytes: number[];
+  outputBytes: number;
+  kvLayerBytes: number;
+  computeBytes: number;
+}
+
+/** The engine's tree code, budget chooser and offload arithmetic, exposed for tests. */
 export interface NativeTesting {
   growTree(params: TreeGrowParams, table: Record<string, [number, number][]>): GrownTree;
   walk(tree: TestTree, draws: Record<number, number>): { accepted: number[]; bonus: number };
   verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
     { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
+  /** The automatic budget's first choice for these cost curves (no acceptance observed yet). */
+  chooseBudget(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number; limit: number }):
+    { budget: number; rates: { budget: number; tokensPerMs: number }[] };
+  offloadSizes(path: string, contextSize: number, ubatch: number): OffloadSizes;
+  offloadChoose(draft: OffloadSizes | null, target: OffloadSizes, budgetBytes: number):
+    { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };
 }
 
 export interface NativeTokenizer {
@@ -92,6 +109,7 @@ export interface NativeAddon {
   referenceGreedy(path: string, prompt: string | { prefix: string; suffix: string }, nTokens: number, threads: number): Uint32Array;
   formatChat(template: string | null, messages: { role: string; content: string }[]): string;
   systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number };
+  devices(): DeviceInfo[];
   testing: NativeTesting;
 }
 
@@ -109,8 +127,14 @@ export function packageRoot(): string {
   }
 }
 
+/**
+ * The addon file: $SPECEXEC_ADDON (a .node file), else <build>/Release/specexec.node where <build> is
+ * $SPECEXEC_NATIVE_BUILD (a build directory such as build-vulkan, relative to the package root) or
+ * build/ (the CPU build that `npm install` makes).
+ */
 export function addonPath(): string {
-  return process.env.SPECEXEC_ADDON || path.join(packageRoot(), 'build', 'Release', 'specexec.node');
+  if (process.env.SPECEXEC_ADDON) return process.env.SPECEXEC_ADDON;
+  return path.resolve(packageRoot(), process.env.SPECEXEC_NATIVE_BUILD || 'build', 'Release', 'specexec.node');
 }
 
 let cached: NativeAddon | undefined;
@@ -122,8 +146,11 @@ export function loadAddon(): NativeAddon {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       cached = require(file) as NativeAddon;
     } catch (e) {
-      throw new Error(`cannot load the native engine ${file}: ${(e as Error).message}. ` +
-        'Build it with `npm run build` (needs cmake, a C++ compiler and git).');
+      const variant = process.env.SPECEXEC_NATIVE_BUILD;
+      throw new Error(`cannot load the native engine ${file}: ${(e as Error).message}. ` + (variant
+        ? `Build that variant with SPECEXEC_BACKEND=${path.basename(variant).replace(/^build-/, '')} npm run build, ` +
+          'or unset SPECEXEC_NATIVE_BUILD to use the CPU build.'
+        : 'Build it with `npm run build` (needs cmake, a C++ compiler and git).'));
     }
   }
   return cached;

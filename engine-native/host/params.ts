@@ -8,6 +8,7 @@ const MAX_TOKENS_LIMIT = 1 << 16;
 const MAX_STOP_STRINGS = 16;
 const MAX_CONTEXT = 1 << 20;
 const MAX_BUDGET = 4096;
+const MAX_VRAM_MIB = 1 << 24; // 16 TiB
 
 function invalid(message: string): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, message);
@@ -45,6 +46,7 @@ export function parseInitializeParams(p: unknown): InitializeParams {
     contextSize: optionalNumber(p, 'contextSize', 4096, 64, MAX_CONTEXT),
     draftGpuLayers: optionalNumber(p, 'draftGpuLayers', -1, -1, 1000),
     targetGpuLayers: optionalNumber(p, 'targetGpuLayers', -1, -1, 1000),
+    vramBudgetMiB: optionalNumber(p, 'vramBudgetMiB', 0, 0, MAX_VRAM_MIB),
     maxBudget: optionalNumber(p, 'maxBudget', 1024, 1, 4096),
   };
 }

@@ -24,9 +24,19 @@ export interface InitializeParams {
   threads?: number;
   /** Context size in tokens for each model (default 4096). */
   contextSize?: number;
-  /** Layers of each model on the GPU (GPU builds only); -1: all. */
+  /**
+   * Layers of each model on the GPU (GPU builds only; llama.cpp's count, where the output head is
+   * the last layer); -1: all. A target that does not fit stays partly or wholly in RAM: with
+   * op_offload its layers are streamed to the GPU once per verified tree.
+   */
   draftGpuLayers?: number;
   targetGpuLayers?: number;
+  /**
+   * VRAM (MiB) the engine may use on the GPU; 0 or omitted: none. When set, it replaces both GPU
+   * layer counts: the whole draft and as many target layers as fit, estimated from the GGUF tensor
+   * sizes, the KV cache and the compute scratch.
+   */
+  vramBudgetMiB?: number;
   /** Largest draft tree the contexts are sized for (default 1024). */
   maxBudget?: number;
 }
@@ -68,6 +78,30 @@ export interface InitializeResult {
   modes: DecodingMode[];
   /** Forward-pass cost against batch size, measured at start-up (cached per model and machine). */
   calibration: { target: CostPoint[]; draft: CostPoint[] };
+  offload: OffloadInfo;
+}
+
+/** A device llama.cpp can compute on (ggml_backend_dev_*). */
+export interface DeviceInfo {
+  /** e.g. "CPU", "Vulkan0", "CUDA0". */
+  name: string;
+  description: string;
+  type: 'cpu' | 'gpu' | 'igpu' | 'accel' | 'meta';
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+/** Where the models run. Layer counts are llama.cpp's: a model's blocks plus its output head. */
+export interface OffloadInfo {
+  /** Every device of this engine build (a CPU build: the CPU alone). */
+  devices: DeviceInfo[];
+  /** Layers placed on the GPU (0 without a GPU), out of targetLayers / draftLayers. */
+  targetGpuLayers: number;
+  targetLayers: number;
+  draftGpuLayers: number | null;
+  draftLayers: number | null;
+  /** The VRAM budget these counts were chosen for, null when they were given directly. */
+  vramBudgetMiB: number | null;
 }
 
 export interface CostPoint {

@@ -2,6 +2,7 @@
 
 #include "draft_model.h"
 #include "errors.h"
+#include "offload.h"
 #include "verify.h"
 
 #include <sys/stat.h>
@@ -24,6 +25,10 @@ int32_t sx_default_threads(void) {
 
 static const int32_t PROMPT_BATCH = 512;
 static const int32_t MAX_BEAMS    = 128;
+// ggml's GPU backends compute the layers left in RAM on the GPU from this batch size (op_offload)
+static const int32_t OP_OFFLOAD_MIN_BATCH = 32;
+// a calibration past this is cut short (the curve is extrapolated from what was measured)
+static const double  CALIBRATION_MAX_MS   = 20000;
 
 sx_engine * sx_engine_init(const sx_engine_params & params) {
     sx_engine * e = new sx_engine();
@@ -39,12 +44,14 @@ sx_engine * sx_engine_init(const sx_engine_params & params) {
         tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
         tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
         tp.threads      = e->params.threads;
-        tp.n_gpu_layers = params.n_gpu_layers_target;
+        const int32_t draft_batch = std::max(PROMPT_BATCH, MAX_BEAMS);
+        sx_offload_resolve(e->params, draft_batch, tp.n_batch);
+        tp.n_gpu_layers = e->params.n_gpu_layers_target;
         sx_side_init(e->target, params.target_path, tp, &e->cancel);
         if (speculative) {
             sx_side_params dp = tp;
-            dp.n_batch        = std::max(PROMPT_BATCH, MAX_BEAMS);
-            dp.n_gpu_layers   = params.n_gpu_layers_draft;
+            dp.n_batch        = draft_batch;
+            dp.n_gpu_layers   = e->params.n_gpu_layers_draft;
             sx_side_init(e->draft, params.draft_path, dp, &e->cancel);
             sx_check_vocab_compatible(e->draft.model, params.draft_path, e->target.model, params.target_path);
         }
@@ -76,8 +83,9 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     stat(side.path.c_str(), &st);
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
+    // the placement last: a CPU build, a GPU build and each GPU layer split time differently
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
-           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|" + host;
+           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|" + host + "|" + sx_side_placement(side);
 }
 
 static double time_pass(sx_side & side, int32_t n) {
@@ -111,13 +119,27 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
         return curve;
     }
     time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
-    for (int32_t n = 1; n <= std::min(max_batch, side.n_batch); n *= 2) {
-        const double ms = time_pass(side, n);
+    // A calibration must stay short, yet see the whole curve. Two doublings in a row that about
+    // doubled a slow pass mean compute-bound: the rest is extrapolated linearly. On a GPU, a slow
+    // pass that did not grow means weights streamed over the bus (500 tokens cost what 1 does): the
+    // largest batch alone decides the rest. Below op_offload's batch, layers in RAM run on the CPU,
+    // whose memory-bound small batches look flat too, so only GPU batches may jump.
+    const int32_t top         = std::min(max_batch, side.n_batch);
+    const bool    gpu         = sx_side_placement(side) != "cpu";
+    bool          grew_before = false; // the previous doubling about doubled the time
+    double        spent_ms    = 0;
+    for (int32_t n = 1;;) {
+        const double ms    = time_pass(side, n);
+        const bool   grows = !curve.ms.empty() && ms >= 1.8 * curve.ms.back();
+        const bool   slow  = ms > 250.0;
         curve.batch.push_back(n);
         curve.ms.push_back(ms);
-        if (ms > 250.0) {
-            break; // the rest is extrapolated: a calibration must stay short
+        spent_ms += 2 * ms; // time_pass keeps the best of two
+        if (n >= top || (slow && grows && grew_before) || spent_ms > CALIBRATION_MAX_MS) {
+            break;
         }
+        grew_before = grows;
+        n           = gpu && n >= OP_OFFLOAD_MIN_BATCH && slow && !grows ? top : std::min(2 * n, top);
     }
     if (!cache.empty()) {
         sx_budget_cache_write(cache, key, curve);

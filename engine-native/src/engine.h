@@ -23,6 +23,7 @@ struct sx_engine_params {
     int32_t     n_ctx               = 4096; // tokens of context per model
     int32_t     n_gpu_layers_draft  = -1;   // -1: all (only matters for GPU builds)
     int32_t     n_gpu_layers_target = -1;
+    int32_t     vram_budget_mib     = 0;    // > 0: choose both GPU layer counts to fit this budget
     int32_t     max_budget          = 1024; // largest tree the contexts are sized for
     std::string calibration_cache;          // file for the budget calibration ("" = none)
 };

@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "model.h"
+#include "offload.h"
 
 #include <algorithm>
 
@@ -16,7 +17,10 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx               = p.n_ctx;
     cp.n_batch             = p.n_batch;
+    // one physical batch per tree: weights that stay in RAM cross the bus once per verification
     cp.n_ubatch            = p.n_batch;
+    // batches of >= 32 tokens (trees, prompts) run on the GPU even for layers whose weights are in RAM
+    cp.op_offload          = true;
     cp.n_seq_max           = p.n_seq_max;
     cp.n_outputs_max       = std::max(p.n_batch, p.n_seq_max); // llama.cpp reserves outputs for every sequence
     cp.kv_unified          = true;
@@ -41,6 +45,8 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     // since a batch or sequence id beyond it aborts the process
     side.n_seq_max = (int32_t) llama_n_seq_max(side.ctx);
     side.n_batch   = (int32_t) std::min(llama_n_batch(side.ctx), llama_n_ubatch(side.ctx));
+    const int32_t n_layers = llama_model_n_layer(side.model) + 1;
+    side.n_gpu_layers      = !sx_has_gpu() ? 0 : p.n_gpu_layers < 0 ? n_layers : std::min(p.n_gpu_layers, n_layers);
 }
 
 void sx_side_free(sx_side & side) {
@@ -124,4 +130,14 @@ void sx_side_extend_history_seqs(sx_side & side, int32_t n) {
 
 int32_t sx_side_free_cells(const sx_side & side) {
     return (int32_t) llama_n_ctx(side.ctx) - (int32_t) side.cached.size();
+}
+
+std::string sx_side_placement(const sx_side & side) {
+    std::string gpus;
+    for (const sx_device & d : sx_devices()) {
+        if (d.type == "gpu" || d.type == "igpu") {
+            gpus += d.name + "=" + d.description + ",";
+        }
+    }
+    return gpus.empty() ? "cpu" : gpus + "ngl" + std::to_string(side.n_gpu_layers);
 }

@@ -16,6 +16,7 @@ struct sx_side {
     int32_t                  n_hist_seqs = 1; // sequences 0..n-1 all hold the history
     int32_t                  n_seq_max   = 1;
     int32_t                  n_batch     = 0;
+    int32_t                  n_gpu_layers = 0; // layers on a GPU (llama.cpp's count: the output head is one)
     int32_t                  passes      = 0; // forward passes, for stats
 };
 
@@ -45,7 +46,7 @@ struct sx_side_params {
     int32_t n_batch;   // also n_ubatch: a whole tree in one physical pass
     int32_t n_seq_max;
     int32_t threads;
-    int32_t n_gpu_layers;
+    int32_t n_gpu_layers; // -1: all
 };
 
 // Loads the model and creates its context (tree-capable: unified KV). Throws sx_error.
@@ -73,3 +74,7 @@ void sx_side_extend_history_seqs(sx_side & side, int32_t n);
 void sx_side_decode_batch(sx_side & side, const sx_batch & batch);
 
 int32_t sx_side_free_cells(const sx_side & side);
+
+// Where the side computes, for keys of cached timings: "cpu", or the GPU devices and the layers on
+// them (with op_offload a GPU build runs large batches on the GPU even with no layers there).
+std::string sx_side_placement(const sx_side & side);
