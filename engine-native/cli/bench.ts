@@ -1,12 +1,15 @@
 // specexec bench: SpecExec against its baselines on the held-out benchmark prompts
-// (bench/prompts.jsonl). Writes bench/results/<date>-<machine>.json and SVG plots beside it.
-// Benchmarks are not tests: they print and save numbers and ratios measured in one run.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// (bench/prompts.jsonl), with the bundled draft and two targets: the trained target and the GROWN
+// target (the trained one grown to a real 1.1B shape: the realistic, memory-bound regime).
+// Writes bench/results/<date>-<machine>.json and SVG plots beside it. Benchmarks are not tests:
+// they print and save numbers and ratios measured in one run.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../host/native';
 import type { CompleteParams, CompleteResult, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
+import { ensureGrownTarget, GROWN_DESCRIPTION, GROWN_LABEL } from './grown-target';
 import { llamaCppBaselines } from './llama-cpp-baseline';
 import { PAPER, project, SETUPS } from './projection';
 import { lineChart, type Series } from './svg-plot';
@@ -18,40 +21,41 @@ interface BenchPrompt {
 
 export interface BenchOptions extends ModelFlags {
   quick: boolean;
-  /** Also run llama.cpp's own programs (built on first use) for ratios ours/theirs. */
+  /** Run llama.cpp's own programs (built on first use) for ratios ours/theirs. */
   llamaCpp: boolean;
-  /** Extra targets to compare, e.g. a grown target: label=path. */
+  /** Also benchmark the grown target (bundled target only). */
+  grown: boolean;
+  /** Extra targets to compare with the same draft: label=path. */
   extraTargets?: { label: string; path: string }[];
 }
 
-interface Settings {
+/** What one target is put through. */
+interface Plan {
   prompts: number;
   maxTokens: number;
+  /** Modes and budgets of the sweep (tokens per pass and tokens/s against budget). */
+  modes: DecodingMode[];
   budgets: number[];
   temperatures: number[];
   /** History lengths (tokens, about) for the prompt-length scaling. */
   historyTokens: number[];
 }
 
-interface Aggregate {
-  tokensPerTargetPass: number;
-  draftMsPerPass: number;
-  targetMsPerPass: number;
-  tokensPerSecond: number;
-  tokensPerSecondMin: number;
-  tokensPerSecondMax: number;
-  firstTokenMs: number;
-  meanTreeSize: number;
-  meanTreeDepth: number;
-  meanTreeLeaves: number;
-  /** Outputs identical to autoregressive (greedy runs only). */
-  identicalToAutoregressive?: number;
-}
-
-const QUICK: Settings = { prompts: 6, maxTokens: 32, budgets: [1, 4, 16, 64, 256], temperatures: [0], historyTokens: [128, 1024, 4096] };
-const FULL: Settings = {
-  prompts: 40, maxTokens: 64, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], temperatures: [0, 0.6],
-  historyTokens: [128, 256, 512, 1024, 2048, 4096],
+const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
+// The trained target is fast: the whole matrix. The grown one costs ~70 ms a token here: the
+// budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
+const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
+  quick: {
+    trained: { prompts: 6, maxTokens: 32, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256], temperatures: [0], historyTokens: [128, 1024, 4096] },
+    grown: { prompts: 6, maxTokens: 32, modes: ['specexec'], budgets: [1, 2, 4, 8, 16], temperatures: [0], historyTokens: [128, 1024] },
+  },
+  full: {
+    trained: {
+      prompts: 40, maxTokens: 64, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], temperatures: [0, 0.6],
+      historyTokens: [128, 256, 512, 1024, 2048, 4096],
+    },
+    grown: { prompts: 12, maxTokens: 64, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64], temperatures: [0], historyTokens: [128, 512, 2048] },
+  },
 };
 const CONTEXT = 4096 + 512;
 const FIXED_BUDGET = 16;
@@ -61,37 +65,66 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const round = (x: number, digits = 3) => +x.toFixed(digits);
 
-function loadPrompts(file: string, n: number): BenchPrompt[] {
+function loadPrompts(file: string): BenchPrompt[] {
   if (!existsSync(file)) throw new CliError(`benchmark prompts not found: ${file}`);
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchPrompt).slice(0, n);
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchPrompt);
+}
+
+interface Aggregate {
+  /** Generated tokens per target pass; the prompt's pass, which yields the first token, counts. */
+  tokensPerTargetPass: number;
+  draftMsPerPass: number;
+  targetMsPerPass: number;
+  /** Median over prompts of tokens / decoding time (after the prompt's pass), with min and max. */
+  tokensPerSecond: number;
+  tokensPerSecondMin: number;
+  tokensPerSecondMax: number;
+  /** All prompts' tokens over all their decoding time: what the cost model predicts. */
+  tokensPerSecondOverall: number;
+  firstTokenMs: number;
+  /** Trees of the verification rounds (the prompt's pass has none). */
+  meanTreeSize: number;
+  meanTreeDepth: number;
+  meanTreeLeaves: number;
+  /** Outputs identical to autoregressive (greedy runs only). */
+  identicalToAutoregressive?: number;
 }
 
 function aggregate(results: CompleteResult[], reference?: CompleteResult[]): Aggregate {
-  const tokens = results.reduce((a, r) => a + r.stats.tokens, 0);
-  const passes = results.reduce((a, r) => a + r.stats.targetPasses, 0);
+  const passes = sum(results.map((r) => r.stats.targetPasses));
+  const tokens = sum(results.map((r) => r.stats.tokens));
   const tps = results.map((r) => r.stats.tokensPerSecond);
-  const trees = results.flatMap((r) => r.stats.treeSizes);
+  const rounds = (key: 'treeSizes' | 'treeDepths' | 'treeLeaves') => results.flatMap((r) => r.stats[key].slice(1));
   return {
     tokensPerTargetPass: tokens / Math.max(passes, 1),
-    draftMsPerPass: results.reduce((a, r) => a + r.stats.draftMs, 0) / Math.max(passes, 1),
-    targetMsPerPass: results.reduce((a, r) => a + r.stats.targetMs, 0) / Math.max(passes, 1),
+    draftMsPerPass: sum(results.map((r) => r.stats.draftMs)) / Math.max(passes, 1),
+    targetMsPerPass: sum(results.map((r) => r.stats.targetMs)) / Math.max(passes, 1),
     tokensPerSecond: median(tps),
     tokensPerSecondMin: Math.min(...tps),
     tokensPerSecondMax: Math.max(...tps),
+    tokensPerSecondOverall: (1000 * sum(results.map(tokensAfterFirst))) / sum(results.map(decodeMs)),
     firstTokenMs: median(results.map((r) => r.stats.firstTokenMs)),
-    meanTreeSize: trees.length ? mean(trees) : 0,
-    meanTreeDepth: mean(results.flatMap((r) => r.stats.treeDepths)),
-    meanTreeLeaves: mean(results.flatMap((r) => r.stats.treeLeaves)),
+    meanTreeSize: mean(rounds('treeSizes')),
+    meanTreeDepth: mean(rounds('treeDepths')),
+    meanTreeLeaves: mean(rounds('treeLeaves')),
     identicalToAutoregressive: reference ? results.filter((r, i) => r.text === reference[i].text).length : undefined,
   };
 }
 
+// tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
+const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
+const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
+
+function request(p: BenchPrompt, params: Omit<CompleteParams, 'prompt'>): CompleteParams {
+  return { ...params, prompt: p.suffix ? { prefix: p.prefix, suffix: p.suffix } : p.prefix };
+}
+
 async function runAll(session: EngineSession, prompts: BenchPrompt[], params: Omit<CompleteParams, 'prompt'>): Promise<CompleteResult[]> {
   const out: CompleteResult[] = [];
-  for (const p of prompts) {
-    out.push(await session.client.complete({ ...params, prompt: p.suffix ? { prefix: p.prefix, suffix: p.suffix } : p.prefix }));
-  }
+  for (const p of prompts) out.push(await session.client.complete(request(p, params)));
   return out;
 }
 
@@ -105,83 +138,160 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
   return b.batch === a.batch ? b.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
 }
 
+/**
+ * The cost model behind `auto`, for a fixed budget: every verification round costs its measured
+ * draft time plus one target pass of budget + 1 tokens from the start-up calibration curve.
+ */
+function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number): number {
+  const rounds = sum(results.map((r) => r.stats.targetPasses - 1));
+  const ms = sum(results.map((r) => r.stats.draftMs)) + rounds * costAt(curve, budget + 1);
+  return (1000 * sum(results.map(tokensAfterFirst))) / ms;
+}
+
 function modeParams(mode: DecodingMode, budget: number): Partial<CompleteParams> {
   // the sweep drafts fixed-length chains; the wall-clock table uses chain's own default (p-min 0.75)
   return mode === 'chain' ? { mode, draftMax: budget, draftPMin: 0 } : { mode, budget };
 }
 
-async function benchTarget(label: string, flags: ModelFlags, prompts: BenchPrompt[], s: Settings) {
-  const session = await openEngine(flags);
+type Row = Record<string, unknown>;
+
+async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan, calibration: InitializeResult['calibration'],
+  log: (line: string) => void): Promise<Row[]> {
+  const base = { maxTokens: plan.maxTokens, seed: 1 };
+  const rows: Row[] = [];
+  for (const temperature of plan.temperatures) {
+    const ar = await runAll(session, prompts, { ...base, temperature, mode: 'autoregressive' });
+    const arAgg = aggregate(ar);
+    rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
+    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s`);
+    for (const mode of plan.modes) {
+      for (const budget of plan.budgets) {
+        const rs = await runAll(session, prompts, { ...base, temperature, ...modeParams(mode, budget) });
+        const agg = aggregate(rs, temperature === 0 ? ar : undefined);
+        const predicted = predictedTokensPerSecond(rs, calibration.target, budget);
+        rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
+          predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1 });
+        log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
+          `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
+          `cost model ${predicted.toFixed(1)} vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
+          (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
+      }
+    }
+  }
+  return rows;
+}
+
+/** Fixed-budget specexec rows of the greedy sweep. */
+const greedyFixed = (rows: Row[]) => rows.filter((x) => x.mode === 'specexec' && x.temperature === 0);
+
+/**
+ * Wall clock at the settings a user gets, interleaved prompt by prompt so that a machine's drift
+ * hits every configuration alike; `best` is the fastest fixed budget of the sweep.
+ */
+async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void): Promise<Row[]> {
+  const configs: [string, Partial<CompleteParams>][] = [
+    ['autoregressive', { mode: 'autoregressive' }],
+    ['chain (draft-max 16, p-min 0.75)', { mode: 'chain' }],
+    [`specinfer (budget ${FIXED_BUDGET})`, { mode: 'specinfer', budget: FIXED_BUDGET }],
+    [`specexec (budget ${FIXED_BUDGET})`, { mode: 'specexec', budget: FIXED_BUDGET }],
+    [`specexec (best fixed budget, ${best})`, { mode: 'specexec', budget: best }],
+    ['specexec (auto)', { mode: 'specexec', budget: 'auto' }],
+  ];
+  const results = configs.map((): CompleteResult[] => []);
+  for (const p of prompts) {
+    for (const [i, [, params]] of configs.entries()) {
+      results[i].push(await session.client.complete(request(p, { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params })));
+    }
+  }
+  const ar = aggregate(results[0]);
+  return configs.map(([config, params], i) => {
+    const agg = aggregate(results[i]);
+    log(`${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
+      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
+    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
+      firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
+  });
+}
+
+function histogram(xs: number[]): Record<string, number> {
+  const h: Record<string, number> = {};
+  for (const x of xs) h[x] = (h[x] ?? 0) + 1;
+  return h;
+}
+
+/** How decoding speed changes with the length of the history (held-out text, one long prompt). */
+async function historyScaling(session: EngineSession, prompts: BenchPrompt[], plan: Plan, log: (line: string) => void): Promise<Row[]> {
+  const longText = prompts.map((p) => p.prefix).join('\n\n').repeat(8);
+  const rows: Row[] = [];
+  for (const n of plan.historyTokens) {
+    const text = longText.slice(0, n * 3); // ~3 bytes per token for code
+    for (const [name, p] of [['autoregressive', { mode: 'autoregressive' }], ['specexec (auto)', { mode: 'specexec' }]] as const) {
+      const r = (await runAll(session, [{ prefix: text }], { maxTokens: plan.maxTokens, temperature: 0, ...p }))[0];
+      rows.push({ config: name, historyTokens: r.stats.promptTokens, tokensPerSecond: r.stats.tokensPerSecond, promptMs: r.stats.promptMs });
+      log(`history ${String(r.stats.promptTokens).padStart(5)} tokens, ${name.padEnd(16)} ${r.stats.tokensPerSecond.toFixed(1)} tok/s`);
+    }
+  }
+  return rows;
+}
+
+interface Target {
+  label: string;
+  path: string;
+  description?: string;
+  plan: Plan;
+}
+
+async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt[], llamaCpp: boolean) {
+  const prompts = allPrompts.slice(0, t.plan.prompts);
+  const log = (line: string) => process.stdout.write(`[${t.label}] ${line}\n`);
+  let theirs: Row[] | undefined;
+  if (llamaCpp) {
+    const threads = flags.threads ?? os.availableParallelism();
+    theirs = llamaCppBaselines(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens, threads).map((r) => ({
+      program: r.program, tokensPerSecond: median(r.tokensPerSecond), min: Math.min(...r.tokensPerSecond), max: Math.max(...r.tokensPerSecond) }));
+    for (const r of theirs) log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
+  }
+  const session = await openEngine({ ...flags, target: t.path });
   const init = session.initialized as InitializeResult;
-  const log = (line: string) => process.stdout.write(`[${label}] ${line}\n`);
   try {
-    const base = { maxTokens: s.maxTokens, seed: 1 };
-    await runAll(session, prompts.slice(0, 1), { ...base, mode: 'autoregressive' }); // warm-up
-    const sweep: Record<string, unknown>[] = [];
-    for (const temperature of s.temperatures) {
-      const ar = await runAll(session, prompts, { ...base, temperature, mode: 'autoregressive' });
-      const arAgg = aggregate(ar);
-      sweep.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
-      log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s`);
-      for (const mode of ['specexec', 'specinfer', 'chain'] as DecodingMode[]) {
-        for (const budget of s.budgets) {
-          const rs = await runAll(session, prompts, { ...base, temperature, ...modeParams(mode, budget) });
-          const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-          // the cost model behind `auto`: start-up calibration of the target pass + measured draft time
-          const predicted = (1000 * agg.tokensPerTargetPass) / (agg.draftMsPerPass + costAt(init.calibration.target, budget + 1));
-          sweep.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
-            predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecond - 1 });
-          log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
-            `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x)` +
-            (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
-        }
-      }
-    }
-    // wall-clock at the settings a user gets: fixed budget, automatic budget, the baselines' defaults
-    const wall: Record<string, unknown>[] = [];
-    const configs: [string, Partial<CompleteParams>][] = [
-      ['autoregressive', { mode: 'autoregressive' }],
-      ['chain (draft-max 16, p-min 0.75)', { mode: 'chain' }],
-      [`specinfer (budget ${FIXED_BUDGET})`, { mode: 'specinfer', budget: FIXED_BUDGET }],
-      [`specexec (budget ${FIXED_BUDGET})`, { mode: 'specexec', budget: FIXED_BUDGET }],
-      ['specexec (auto)', { mode: 'specexec', budget: 'auto' }],
-    ];
-    let arTps = NaN, arTtft = NaN;
-    for (const [name, p] of configs) {
-      const agg = aggregate(await runAll(session, prompts, { ...base, temperature: 0, ...p }));
-      if (name === 'autoregressive') [arTps, arTtft] = [agg.tokensPerSecond, agg.firstTokenMs];
-      wall.push({ config: name, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arTps, firstTokenRatio: agg.firstTokenMs / arTtft });
-      log(`${name.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
-        `(${(agg.tokensPerSecond / arTps).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
-    }
-    // how decoding speed changes with the length of the history (held-out text, one long prompt)
-    const longText = prompts.map((p) => p.prefix).join('\n\n').repeat(8);
-    const scaling: Record<string, unknown>[] = [];
-    for (const n of s.historyTokens) {
-      const text = longText.slice(0, n * 3); // ~3 bytes per token for code
-      for (const [name, p] of [['autoregressive', { mode: 'autoregressive' }], ['specexec (auto)', { mode: 'specexec' }]] as const) {
-        const r = (await runAll(session, [{ prefix: text }], { ...base, temperature: 0, ...p }))[0];
-        scaling.push({ config: name, historyTokens: r.stats.promptTokens, tokensPerSecond: r.stats.tokensPerSecond, promptMs: r.stats.promptMs });
-        log(`history ${String(r.stats.promptTokens).padStart(5)} tokens, ${name.padEnd(16)} ${r.stats.tokensPerSecond.toFixed(1)} tok/s`);
-      }
-    }
-    return { label, target: init.target.path, scaling, targetDescription: init.target.description, targetParameters: init.target.parameters,
-      draft: init.draft?.path ?? null, threads: init.threads, calibration: init.calibration, sweep, wallClock: wall };
+    log(`target pass against batch size (ms): ${init.calibration.target.map((p) => `${p.batch}:${p.ms.toFixed(1)}`).join(' ')}`);
+    await runAll(session, prompts.slice(0, 1), { maxTokens: t.plan.maxTokens, mode: 'autoregressive' }); // warm-up
+    const rows = await sweep(session, prompts, t.plan, init.calibration, log);
+    const fixed = greedyFixed(rows);
+    const best = fixed.reduce((a, b) => ((b.tokensPerSecond as number) > (a.tokensPerSecond as number) ? b : a));
+    const wall = await wallClock(session, prompts, t.plan, best.budget as number, log);
+    const scaling = await historyScaling(session, prompts, t.plan, log);
+    const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecond as number;
+    const speculative = theirs?.find((r) => String(r.program).startsWith('llama-speculative-simple'));
+    const summary = {
+      speedupVsAutoregressive: tps('specexec (auto)') / tps('autoregressive'),
+      speedupVsLlamaSpeculative: speculative ? tps('specexec (auto)') / (speculative.tokensPerSecond as number) : null,
+      autoregressiveVsLlamaCpp: theirs ? tps('autoregressive') / (theirs[0].tokensPerSecond as number) : null,
+      autoVsBestFixed: tps('specexec (auto)') / tps('specexec (best fixed budget'),
+      bestFixedBudget: best.budget,
+      costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),
+    };
+    log(`summary: ${JSON.stringify(summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}`);
+    return { label: t.label, description: t.description ?? init.target.description, target: init.target.path,
+      targetParameters: init.target.parameters, draft: init.draft?.path ?? null, threads: init.threads, plan: t.plan,
+      calibration: init.calibration, summary, llamaCpp: theirs ?? null, sweep: rows, wallClock: wall, scaling };
   } finally {
     await session.close();
   }
 }
 
-function greedyCurve(sweep: Record<string, unknown>[]): [number, number][] {
-  return sweep.filter((x) => x.mode === 'specexec' && x.temperature === 0).map((x) => [x.budget as number, x.tokensPerTargetPass as number]);
+type TargetResult = Awaited<ReturnType<typeof benchTarget>>;
+
+function greedyCurve(rows: Row[]): [number, number][] {
+  return greedyFixed(rows).map((x) => [x.budget as number, x.tokensPerTargetPass as number]);
 }
 
-function printProjection(sweep: Record<string, unknown>[]): void {
+function printProjection(rows: Row[]): void {
   process.stdout.write('\nPROJECTION (a model, not a measurement; see engine-native/cli/projection.ts):\n');
-  for (const [label, curve] of [['our pair', greedyCurve(sweep)], ['paper', PAPER.tokensPerPass]] as const) {
-    const rows = project([...curve], label);
+  for (const [label, curve] of [['our pair', greedyCurve(rows)], ['paper', PAPER.tokensPerPass]] as const) {
+    const projected = project([...curve], label);
     for (const setup of SETUPS) {
-      const mine = rows.filter((r) => r.setup === setup.name);
+      const mine = projected.filter((r) => r.setup === setup.name);
       const best = mine.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
       process.stdout.write(`  ${setup.name} [${label}]: autoregressive ${mine[0].tokensPerSecond.toFixed(2)} tok/s, ` +
         `SpecExec ${best.tokensPerSecond.toFixed(2)} tok/s at budget ${best.budget} (${(best.tokensPerSecond / mine[0].tokensPerSecond).toFixed(1)}x)\n`);
@@ -189,19 +299,25 @@ function printProjection(sweep: Record<string, unknown>[]): void {
   }
 }
 
-function plots(outBase: string, results: Awaited<ReturnType<typeof benchTarget>>[]): string[] {
+function plots(outBase: string, results: TargetResult[]): string[] {
   const files: string[] = [];
   const write = (name: string, svg: string) => { writeFileSync(`${outBase}-${name}.svg`, svg); files.push(`${outBase}-${name}.svg`); };
   for (const r of results) {
     const greedy = r.sweep.filter((x) => x.temperature === 0);
-    const byMode = (key: string) => (['specexec', 'specinfer', 'chain'] as const).map((mode): Series => ({
-      name: mode, points: greedy.filter((x) => x.mode === mode).map((x) => [x.budget as number, x[key] as number]),
+    const byMode = (key: string, rows = greedy) => r.plan.modes.map((mode): Series => ({
+      name: mode, points: rows.filter((x) => x.mode === mode).map((x) => [x.budget as number, x[key] as number]),
     }));
-    write(`${r.label}-tokens-per-pass`, lineChart(byMode('tokensPerTargetPass'),
-      { title: `Generated tokens per target pass (${r.label} target, greedy)`, xLabel: 'budget (draft tree size)', yLabel: 'tokens per target pass', logX: true }));
+    const sampled = r.sweep.filter((x) => x.temperature !== 0 && x.mode !== 'autoregressive');
+    const sampledSeries = sampled.length ? byMode('tokensPerTargetPass', sampled).map((s) => ({ ...s, name: `${s.name}, T=${sampled[0].temperature}` })) : [];
+    write(`${r.label}-tokens-per-pass`, lineChart([...byMode('tokensPerTargetPass'), ...sampledSeries],
+      { title: `Generated tokens per target pass (${r.label} target)`, xLabel: 'budget (draft tree size)', yLabel: 'tokens per target pass', logX: true }));
     const ar = greedy.find((x) => x.mode === 'autoregressive')!.tokensPerSecond as number;
-    write(`${r.label}-tokens-per-second`, lineChart([...byMode('tokensPerSecond'), { name: 'autoregressive', points: byMode('tokensPerSecond')[0].points.map(([b]) => [b, ar]) }],
-      { title: `Tokens per second (${r.label} target, greedy, ${r.threads} threads)`, xLabel: 'budget', yLabel: 'tokens/s', logX: true }));
+    const specexec = greedyFixed(r.sweep);
+    write(`${r.label}-tokens-per-second`, lineChart([
+      ...byMode('tokensPerSecond'),
+      { name: 'specexec, cost model', points: specexec.map((x) => [x.budget as number, x.predictedTokensPerSecond as number]) },
+      { name: 'autoregressive', points: specexec.map((x) => [x.budget as number, ar]) },
+    ], { title: `Tokens per second (${r.label} target, greedy, ${r.threads} threads)`, xLabel: 'budget', yLabel: 'tokens/s', logX: true }));
     write(`${r.label}-pass-cost`, lineChart([
       { name: 'target', points: r.calibration.target.map((p) => [p.batch, p.ms / r.calibration.target[0].ms]) },
       { name: 'draft', points: r.calibration.draft.map((p) => [p.batch, p.ms / r.calibration.draft[0].ms]) },
@@ -210,32 +326,45 @@ function plots(outBase: string, results: Awaited<ReturnType<typeof benchTarget>>
   return files;
 }
 
+function targetsToRun(options: BenchOptions, models: { target: string }, plans: { trained: Plan; grown: Plan }): Target[] {
+  const targets: Target[] = [{ label: options.target ? 'target' : 'trained', path: models.target, plan: plans.trained }];
+  // the grown target is the bundled target's: a custom pair brings its own realistic target
+  if (options.grown && options.target === undefined) {
+    targets.push({ label: GROWN_LABEL, path: ensureGrownTarget(packageRoot(), models.target), description: GROWN_DESCRIPTION, plan: plans.grown });
+  }
+  for (const t of options.extraTargets ?? []) targets.push({ ...t, plan: plans.grown });
+  return targets;
+}
+
 export async function runBench(options: BenchOptions): Promise<void> {
   const root = packageRoot();
-  const s = options.quick ? QUICK : FULL;
-  const prompts = loadPrompts(path.join(root, 'bench', 'prompts.jsonl'), s.prompts);
+  const plans = PLANS[options.quick ? 'quick' : 'full'];
+  const prompts = loadPrompts(path.join(root, 'bench', 'prompts.jsonl'));
   const models = resolveModels(options);
   if (!models.draft) throw new CliError('bench needs a draft model (--draft FILE)');
-  const targets = [{ label: 'trained', path: models.target }, ...(options.extraTargets ?? [])];
-  const results = [];
-  let llamaCpp: Record<string, unknown> | undefined;
-  if (options.llamaCpp) {
-    const threads = options.threads ?? os.availableParallelism();
-    const theirs = llamaCppBaselines(root, models.target, models.draft, prompts.map((p) => p.prefix), s.maxTokens, threads);
-    llamaCpp = { threads, programs: theirs.map((t) => ({ program: t.program, tokensPerSecond: median(t.tokensPerSecond),
-      min: Math.min(...t.tokensPerSecond), max: Math.max(...t.tokensPerSecond) })) };
-    for (const t of theirs) process.stdout.write(`[llama.cpp] ${t.program.padEnd(60)} ${median(t.tokensPerSecond).toFixed(1)} tok/s (median)\n`);
+  const targets = targetsToRun(options, models, plans);
+  // a fresh calibration: a cached one may have been measured on a busier machine
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-cache-'));
+  process.env.SPECEXEC_CACHE_DIR = cacheDir;
+  const results: TargetResult[] = [];
+  try {
+    for (const t of targets) {
+      results.push(await benchTarget(t, { ...options, draft: models.draft, contextSize: CONTEXT }, prompts, options.llamaCpp));
+    }
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
   }
-  for (const t of targets) {
-    results.push(await benchTarget(t.label, { ...options, target: t.path, draft: models.draft, contextSize: CONTEXT }, prompts, s));
-  }
+  const headline = results.find((r) => r.label === GROWN_LABEL) ?? results[0];
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${os.hostname()}${options.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify({
     date: new Date().toISOString(),
     machine: { hostname: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage: os.loadavg() },
-    settings: { ...s, promptsFile: 'bench/prompts.jsonl' }, results,
+    settings: { quick: options.quick, plans, promptsFile: 'bench/prompts.jsonl', threads: results[0].threads },
+    headline: { target: headline.label, description: headline.description },
+    ...headline.summary,
+    results,
     projection: {
       label: 'MODEL, not a measurement: offloaded target on consumer GPUs (engine-native/cli/projection.ts)',
       setups: SETUPS, paper: PAPER,
@@ -245,6 +374,6 @@ export async function runBench(options: BenchOptions): Promise<void> {
   }, null, 2) + '\n');
   const files = plots(base, results);
   printProjection(results[0].sweep);
-  if (llamaCpp) writeFileSync(`${base}.json`, JSON.stringify({ ...JSON.parse(readFileSync(`${base}.json`, 'utf8')), llamaCpp }, null, 2) + '\n');
+  process.stdout.write(`\nheadline (${headline.label} target): ${JSON.stringify(headline.summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}\n`);
   process.stdout.write(`wrote ${[`${base}.json`, ...files].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
 }

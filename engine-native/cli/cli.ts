@@ -7,11 +7,14 @@
 //                     [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
 //   specexec info [--model FILE]
 //   specexec demo
-//   specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+//   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+//   specexec grow-target [--target FILE] [--out FILE]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as path from 'node:path';
 import { runBench } from './bench';
-import { addonPath, loadAddon } from '../host/native';
+import { ensureGrownTarget, growTarget, GROWN_DESCRIPTION } from './grown-target';
+import { addonPath, loadAddon, packageRoot } from '../host/native';
 import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
 import type { CompleteParams, DecodingMode } from '../host/protocol';
 
@@ -23,12 +26,16 @@ const USAGE = `usage:
                     [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
   specexec info [--model FILE]
   specexec demo
-  specexec bench [--quick] [--llama-cpp] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+  specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+  specexec grow-target [--target FILE] [--out FILE]
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
 is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).
 GPU builds (SPECEXEC_NATIVE_BUILD=build-vulkan): --target-gpu-layers / --draft-gpu-layers place layers
 on the GPU (-1: all, the default), --vram-budget MIB chooses both to fit that much VRAM; the rest of
-the target stays in RAM and is streamed to the GPU once per verified tree. info lists the devices.`;
+the target stays in RAM and is streamed to the GPU once per verified tree. info lists the devices.
+bench runs the bundled draft with the trained target and with the GROWN target (the trained target
+grown to a real 1.1B shape, the realistic regime: grow-target builds it, cached under build/grown/),
+and llama.cpp's own programs on the same prompts (built from the pinned source on first use).`;
 
 const OPTIONS = {
   draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
@@ -39,7 +46,7 @@ const OPTIONS = {
   stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
   'target-gpu-layers': { type: 'string' }, 'draft-gpu-layers': { type: 'string' }, 'vram-budget': { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
-  'llama-cpp': { type: 'boolean' },
+  'no-llama-cpp': { type: 'boolean' }, 'no-grown': { type: 'boolean' }, out: { type: 'string' },
   json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -143,6 +150,13 @@ async function demo(): Promise<void> {
   }
 }
 
+function growTargetCommand(flags: Flags): void {
+  const source = resolveModels({ target: flags.target as string | undefined }).target;
+  const out = typeof flags.out === 'string' ? path.resolve(flags.out) : ensureGrownTarget(packageRoot(), source);
+  if (typeof flags.out === 'string') growTarget(packageRoot(), source, out);
+  process.stdout.write(`${out}\n${GROWN_DESCRIPTION}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   let flags: Flags;
@@ -162,13 +176,15 @@ async function main(argv: string[]): Promise<void> {
     case 'bench': return runBench({
       ...modelFlags(flags),
       quick: Boolean(flags.quick),
-      llamaCpp: Boolean(flags['llama-cpp']),
+      llamaCpp: !flags['no-llama-cpp'],
+      grown: !flags['no-grown'],
       extraTargets: ((flags['extra-target'] as string[] | undefined) ?? []).map((t) => {
         const eq = t.indexOf('=');
         if (eq <= 0) throw new CliError(`--extra-target expects LABEL=FILE, got '${t}'`);
         return { label: t.slice(0, eq), path: t.slice(eq + 1) };
       }),
     });
+    case 'grow-target': return growTargetCommand(flags);
     default: throw new CliError(`unknown command '${command}'\n${USAGE}`);
   }
 }

@@ -5,7 +5,31 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadAddon } from '../host/native';
 import { CliError } from './session';
+
+export interface PlainOrFimPrompt {
+  prefix: string;
+  suffix?: string;
+}
+
+// deepseek-coder's FIM tokens as text: llama.cpp's programs parse special tokens in their prompts
+const FIM_TEXT = { prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>' };
+
+/** The prompt texts our engine sees as tokens: FIM prompts spelled with the model's FIM tokens. */
+function promptTexts(model: string, prompts: PlainOrFimPrompt[]): string[] {
+  const tokenizer = new (loadAddon().Tokenizer)(model);
+  try {
+    const fim = tokenizer.tokenize(FIM_TEXT.prefix + FIM_TEXT.suffix + FIM_TEXT.middle, true).length === 3;
+    return prompts.map((p) => {
+      if (!p.suffix) return p.prefix;
+      if (!fim) throw new CliError(`${path.basename(model)} does not spell its FIM tokens as deepseek-coder does: use prompts without a suffix`);
+      return FIM_TEXT.prefix + p.prefix + FIM_TEXT.suffix + p.suffix + FIM_TEXT.middle;
+    });
+  } finally {
+    tokenizer.close();
+  }
+}
 
 export interface LlamaCppResult {
   program: string;
@@ -18,13 +42,13 @@ function run(bin: string, args: string[]): string {
   return `${r.stdout}\n${r.stderr}`;
 }
 
-export function llamaCppBaselines(root: string, target: string, draft: string, prompts: string[], maxTokens: number,
+export function llamaCppBaselines(root: string, target: string, draft: string, prompts: PlainOrFimPrompt[], maxTokens: number,
   threads: number): LlamaCppResult[] {
   execFileSync(process.execPath, [path.join(root, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
   const bin = (name: string) => path.join(root, 'build', 'llama-tools', 'bin', name);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-'));
   const completion: number[] = [], speculative: number[] = [];
-  prompts.forEach((text, i) => {
+  promptTexts(target, prompts).forEach((text, i) => {
     const file = path.join(dir, `prompt-${i}.txt`);
     writeFileSync(file, text);
     const common = ['-f', file, '-n', String(maxTokens), '-t', String(threads), '--temp', '0', '-c', '4096'];

@@ -165,9 +165,9 @@ export interface CompletionStats {
   tokens: number;
   targetPasses: number;
   draftPasses: number;
-  /** Generated tokens per target forward pass (1 for autoregressive decoding). */
+  /** Generated tokens per target forward pass, the prompt's pass included (1 for autoregressive decoding). */
   tokensPerTargetPass: number;
-  /** Generated tokens per second of decoding (prompt processing excluded). */
+  /** Tokens per second after the first (which the prompt's pass yields; see firstTokenMs). */
   tokensPerSecond: number;
   promptMs: number;
   firstTokenMs: number;
@@ -178,9 +178,10 @@ export interface CompletionStats {
   draftMs: number;
   targetMs: number;
   overheadMs: number;
-  /** [k]: target passes that yielded k tokens. */
+  /** [k]: target passes that yielded k tokens (speculative modes; the prompt's pass included). */
   tokensPerPassHistogram: number[];
-  /** Per target pass: draft nodes in the tree, its depth, its leaves, the budget chosen. */
+  /** Per target pass (speculative modes): draft nodes in the tree, its depth, its leaves, the budget
+   *  chosen. The first entry is the prompt's pass: a tree of the root alone. */
   treeSizes: number[];
   treeDepths: number[];
   treeLeaves: number[];

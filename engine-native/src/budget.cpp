@@ -91,9 +91,10 @@ double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
     if (b.candidates[i] == k && b.seen[i] >= 2) {
         draft = b.draft_ms[i];
     } else {
-        // best-first growth: about log2(k) + 1 draft passes of k / passes nodes each
+        // best-first growth: about log2(k) + 1 draft passes of k / passes nodes each, then one
+        // pass over the bonus token
         const int32_t passes = std::min<int32_t>(b.max_depth, 1 + (int32_t) std::ceil(std::log2(1.0 + k)));
-        draft                = passes * b.draft.at(std::max(1, k / passes));
+        draft                = passes * b.draft.at(std::max(1, k / passes)) + b.draft.at(1);
     }
     return draft + b.target.at(k + 1);
 }

@@ -211,21 +211,25 @@ struct sx_generation {
     }
 };
 
+// Prefills the target with the whole prompt; that pass yields the first token, in every mode, so
+// the first ghost text never waits for the draft and a round without a draft costs what
+// autoregressive decoding does.
+static llama_token prefill_and_draw_first(sx_engine * e, const std::vector<llama_token> & prompt, sx_generation & gen) {
+    sx_side_sync_prompt(e->target, prompt);
+    gen.result.stats.prompt_ms     = ms_since(gen.t0);
+    gen.result.stats.target_passes = 1;
+    return gen.draw(llama_model_get_vocab(e->target.model), llama_get_logits_ith(e->target.ctx, -1));
+}
+
 static void generate_autoregressive(sx_engine * e, const std::vector<llama_token> & prompt, sx_generation & gen) {
     sx_side &           target = e->target;
     const llama_vocab * vocab  = llama_model_get_vocab(target.model);
     const int32_t       n_ctx  = (int32_t) llama_n_ctx(target.ctx);
 
-    sx_side_sync_prompt(target, prompt);
-    gen.result.stats.prompt_ms     = ms_since(gen.t0);
-    gen.result.stats.target_passes = 1; // the prompt pass yields the first token
-    for (;;) {
+    llama_token t = prefill_and_draw_first(e, prompt, gen);
+    while (t != LLAMA_TOKEN_NULL) {
         if (e->cancel.load()) {
             gen.end("cancelled");
-            return;
-        }
-        const llama_token t = gen.draw(vocab, llama_get_logits_ith(target.ctx, -1));
-        if (t == LLAMA_TOKEN_NULL) {
             return;
         }
         if ((int32_t) target.cached.size() >= n_ctx) {
@@ -236,6 +240,7 @@ static void generate_autoregressive(sx_engine * e, const std::vector<llama_token
         sx_side_decode(target, &t, 1);
         gen.result.stats.target_ms += ms_since(t1);
         gen.result.stats.target_passes++;
+        t = gen.draw(vocab, llama_get_logits_ith(target.ctx, -1));
     }
 }
 
@@ -275,22 +280,29 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
     const bool          adapt  = req.budget <= 0 && req.mode == SX_MODE_SPECEXEC;
     sx_stats &          stats  = gen.result.stats;
 
-    // the target's history ends before the root (the last token); the draft's includes it
+    // the target's history ends before the root of the next tree (the last token); the draft's
+    // includes it
     std::vector<llama_token> tokens = prompt;
-    sx_side_sync_history(target, std::vector<llama_token>(prompt.begin(), prompt.end() - 1));
-    const int32_t draft_passes0 = draft.passes;
-    sx_side_sync_prompt(draft, prompt);
-    stats.prompt_ms = ms_since(gen.t0);
+    const int32_t            draft_passes0 = draft.passes;
+    const llama_token        first         = prefill_and_draw_first(e, prompt, gen);
+    sx_tree                  prompt_pass; // a round without a draft, rooted at the last prompt token
+    sx_tree_init(prompt_pass, prompt.back());
+    record_round(stats, prompt_pass, 0, (int32_t) gen.result.tokens.size());
+    if (first == LLAMA_TOKEN_NULL) {
+        return;
+    }
+    tokens.push_back(first);
+    const int32_t n_ctx = std::min((int32_t) llama_n_ctx(target.ctx), (int32_t) llama_n_ctx(draft.ctx));
 
     sx_draft_round round;
-    bool           draft_stale = false; // rounds without a draft leave it behind; it catches up in one pass
+    bool           draft_stale = true; // the draft catches up in one pass when a round needs it
     for (;;) {
         if (e->cancel.load()) {
             gen.end("cancelled");
             break;
         }
         const int32_t remaining = gen.req->max_tokens - (int32_t) gen.result.tokens.size();
-        const int32_t room      = std::min(sx_side_free_cells(target), sx_side_free_cells(draft)) - 2;
+        const int32_t room      = n_ctx - (int32_t) tokens.size() - 2; // once both caches hold `tokens`
         if (room < 0) {
             gen.end("context");
             break;
@@ -302,14 +314,17 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
         const sx_tree_params p         = tree_params(e, r, remaining, room);
         const bool           use_draft = p.budget > 0 && p.max_depth > 0;
 
+        if (use_draft && draft_stale) {
+            // timed with the draft but kept out of the per-round figures the budget chooser learns from
+            const sx_clock::time_point t0 = sx_clock::now();
+            sx_side_sync_prompt(draft, tokens);
+            stats.draft_ms += ms_since(t0);
+            draft_stale = false;
+        }
         const sx_clock::time_point t1 = sx_clock::now();
         sx_tree                    tree;
         sx_tree_init(tree, tokens.back());
         if (use_draft) {
-            if (draft_stale) {
-                sx_side_sync_prompt(draft, tokens);
-                draft_stale = false;
-            }
             sx_draft_round_begin(round, draft);
             sx_tree_grow(tree, p, [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
                                       std::vector<sx_candidates> & out) {
@@ -342,22 +357,27 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
 
         const int32_t yielded = (int32_t) gen.result.tokens.size() - n_before;
         record_round(stats, tree, p.budget, yielded);
+        double sync_ms = 0; // the draft's pass over the bonus token belongs to this round's cost
+        if (!gen.ended) {
+            for (int32_t node : accepted) {
+                tokens.push_back(tree.token[node]);
+            }
+            tokens.push_back(bonus);
+            if (use_draft) {
+                const sx_clock::time_point t3 = sx_clock::now();
+                sx_side_sync_prompt(draft, tokens);
+                sync_ms = ms_since(t3);
+                stats.draft_ms += sync_ms;
+            } else {
+                draft_stale = true;
+            }
+        }
         if (adapt) {
-            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, draft_ms, target_ms, tree.size() - 1);
+            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, draft_ms + sync_ms, target_ms,
+                              tree.size() - 1);
         }
         if (gen.ended) {
             break;
-        }
-        for (int32_t node : accepted) {
-            tokens.push_back(tree.token[node]);
-        }
-        tokens.push_back(bonus);
-        if (use_draft) {
-            const sx_clock::time_point t3 = sx_clock::now();
-            sx_side_sync_prompt(draft, tokens);
-            stats.draft_ms += ms_since(t3);
-        } else {
-            draft_stale = true;
         }
     }
     stats.draft_passes = draft.passes - draft_passes0;

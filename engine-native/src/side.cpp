@@ -76,12 +76,8 @@ void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {
 }
 
 void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n) {
-    if (n > 0 && side.n_hist_seqs > 1) {
-        // new history goes to sequence 0 only: the other copies would be stale
-        for (int32_t s = 1; s < side.n_hist_seqs; ++s) {
-            llama_memory_seq_rm(llama_get_memory(side.ctx), s, -1, -1);
-        }
-        side.n_hist_seqs = 1;
+    if (n > 0) {
+        sx_side_set_history_seqs(side, 1); // new history goes to sequence 0 only: other copies would be stale
     }
     for (int32_t i = 0; i < n; i += side.n_batch) {
         const int32_t m = std::min(side.n_batch, n - i);
@@ -121,11 +117,15 @@ void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens
     sx_side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
 }
 
-void sx_side_extend_history_seqs(sx_side & side, int32_t n) {
+void sx_side_set_history_seqs(sx_side & side, int32_t n) {
+    llama_memory_t mem = llama_get_memory(side.ctx);
     for (int32_t s = side.n_hist_seqs; s < n; ++s) {
-        llama_memory_seq_cp(llama_get_memory(side.ctx), 0, s, -1, -1);
+        llama_memory_seq_cp(mem, 0, s, -1, -1);
     }
-    side.n_hist_seqs = std::max(side.n_hist_seqs, n);
+    for (int32_t s = n; s < side.n_hist_seqs; ++s) {
+        llama_memory_seq_rm(mem, s, -1, -1);
+    }
+    side.n_hist_seqs = n;
 }
 
 int32_t sx_side_free_cells(const sx_side & side) {

@@ -67,8 +67,9 @@ void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens
 // Decodes tokens at the end of the history (sequence 0 only); logits for the last one.
 void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);
 
-// Copies the history into sequences n_hist_seqs..n-1.
-void sx_side_extend_history_seqs(sx_side & side, int32_t n);
+// Makes exactly sequences 0..n-1 hold the history (copies of sequence 0): a tree needs one per
+// leaf, and a plain decode one, so that accepting its tokens copies nothing.
+void sx_side_set_history_seqs(sx_side & side, int32_t n);
 
 // Decodes `batch`; on failure resets the side and throws sx_error (cancelled or failed).
 void sx_side_decode_batch(sx_side & side, const sx_batch & batch);

@@ -11,7 +11,7 @@ void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vec
         throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": tree of " + std::to_string(n) + " nodes and " +
                                              std::to_string(n_leaves) + " leaves exceeds the target context");
     }
-    sx_side_extend_history_seqs(target, n_leaves);
+    sx_side_set_history_seqs(target, n_leaves);
     const llama_pos root_pos = (llama_pos) target.cached.size();
     sx_batch        b(n, n_leaves);
     for (int32_t i = 0; i < n; ++i) {

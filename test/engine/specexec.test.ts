@@ -62,6 +62,18 @@ describe('SpecExec losslessness (greedy)', () => {
     }
   });
 
+  test('the first token comes from the prompt\'s pass, before any draft work', async () => {
+    const one = await engine.complete({ prompt: CODE_PROMPTS[5], maxTokens: 1, mode: 'specexec', budget: 64 });
+    assert.deepEqual(one.tokens, reference.get(CODE_PROMPTS[5])!.slice(0, 1));
+    assert.equal(one.stats.targetPasses, 1);
+    assert.equal(one.stats.draftPasses, 0, 'one token needs no draft');
+    const r = await engine.complete({ prompt: CODE_PROMPTS[5], maxTokens: MAX_TOKENS, mode: 'specexec', budget: 64 });
+    // the prompt's pass is recorded as a round without a tree; the verification rounds follow
+    assert.equal(r.stats.treeSizes[0], 0);
+    assert.equal(r.stats.budgets[0], 0);
+    assert.ok(r.stats.treeSizes.slice(1).every((n) => n > 0));
+  });
+
   test('specexec is the default mode with a draft loaded', async () => {
     const r = await engine.complete({ prompt: CODE_PROMPTS[0], maxTokens: MAX_TOKENS, budget: 4 });
     assert.ok(r.stats.draftPasses > 0);

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { python } from '../../engine-native/cli/grown-target';
 import { packageRoot } from '../../engine-native/host/native';
 
 export const ROOT = packageRoot();
@@ -20,10 +21,6 @@ interface Shape {
   arch?: string;
 }
 
-function python(): string {
-  // Debian's python3 has numpy; a pyenv python earlier on PATH may not
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
 
 export function makeTestModel(name: string, shape: Shape): string {
   const file = path.join(CACHE, `${name}-${shape.layers}L${shape.embd}d-s${shape.seed}-n${shape.noise ?? 0}.gguf`);
