@@ -175,8 +175,10 @@ static sx_cost_curve curve_from_js(const Napi::Value & v) {
     return c;
 }
 
-// chooseBudget({draft: CostPoint[], target: CostPoint[], maxBudget, limit}) -> {budget, rates: {budget, tokensPerMs}[]}:
-// the automatic budget's first choice (no observations yet) for given forward-pass cost curves.
+// chooseBudget({draft: CostPoint[], target: CostPoint[], maxBudget, limit, staleTokens?, remaining?})
+//   -> {budget, rates: {budget, tokensPerMs}[], catchUpPays?}: the automatic budget's first choice (no
+// observations yet) for given forward-pass cost curves, and whether it pays for bringing a draft
+// staleTokens behind up to date with `remaining` tokens to generate.
 static Napi::Value choose_budget(const Napi::CallbackInfo & info) {
     Napi::Object o = info[0].As<Napi::Object>();
     sx_budget    b;
@@ -190,9 +192,14 @@ static Napi::Value choose_budget(const Napi::CallbackInfo & info) {
         r.Set("tokensPerMs", sx_budget_expected_tokens(b, k) / sx_budget_expected_ms(b, k));
         rates.Set(rates.Length(), r);
     }
-    Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("budget", sx_budget_choose(b, o.Get("limit").As<Napi::Number>().Int32Value()));
+    Napi::Object  out    = Napi::Object::New(info.Env());
+    const int32_t budget = sx_budget_choose(b, o.Get("limit").As<Napi::Number>().Int32Value());
+    out.Set("budget", budget);
     out.Set("rates", rates);
+    if (o.Has("staleTokens")) {
+        out.Set("catchUpPays", sx_budget_catch_up_pays(b, budget, o.Get("staleTokens").As<Napi::Number>().Int32Value(),
+                                                       o.Get("remaining").As<Napi::Number>().Int32Value()));
+    }
     return out;
 }
 

@@ -46,7 +46,7 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 // budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
-    trained: { prompts: 6, maxTokens: 32, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256], temperatures: [0], historyTokens: [128, 1024, 4096] },
+    trained: { prompts: 10, maxTokens: 32, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256], temperatures: [0], historyTokens: [128, 1024, 4096] },
     grown: { prompts: 6, maxTokens: 32, modes: ['specexec'], budgets: [1, 2, 4, 8, 16], temperatures: [0], historyTokens: [128, 1024] },
   },
   full: {
@@ -73,8 +73,12 @@ function loadPrompts(file: string): BenchPrompt[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchPrompt);
 }
 
+// tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
+const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
+const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
+
 interface Aggregate {
-  /** Generated tokens per target pass; the prompt's pass, which yields the first token, counts. */
+  /** Tokens per verification pass: the tokens after the first over the target passes after the prompt's. */
   tokensPerTargetPass: number;
   draftMsPerPass: number;
   targetMsPerPass: number;
@@ -94,8 +98,8 @@ interface Aggregate {
 }
 
 function aggregate(results: CompleteResult[], reference?: CompleteResult[]): Aggregate {
-  const passes = sum(results.map((r) => r.stats.targetPasses));
-  const tokens = sum(results.map((r) => r.stats.tokens));
+  const passes = sum(results.map((r) => r.stats.targetPasses - 1));
+  const tokens = sum(results.map(tokensAfterFirst));
   const tps = results.map((r) => r.stats.tokensPerSecond);
   const rounds = (key: 'treeSizes' | 'treeDepths' | 'treeLeaves') => results.flatMap((r) => r.stats[key].slice(1));
   return {
@@ -113,10 +117,6 @@ function aggregate(results: CompleteResult[], reference?: CompleteResult[]): Agg
     identicalToAutoregressive: reference ? results.filter((r, i) => r.text === reference[i].text).length : undefined,
   };
 }
-
-// tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
-const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
-const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
 
 function request(p: BenchPrompt, params: Omit<CompleteParams, 'prompt'>): CompleteParams {
   return { ...params, prompt: p.suffix ? { prefix: p.prefix, suffix: p.suffix } : p.prefix };
@@ -184,9 +184,14 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
 /** Fixed-budget specexec rows of the greedy sweep. */
 const greedyFixed = (rows: Row[]) => rows.filter((x) => x.mode === 'specexec' && x.temperature === 0);
 
+// Replaces what both KV caches hold (a draft round included), so that the next request reads its
+// whole prompt, as the first request on a file does.
+const FLUSH: CompleteParams = { prompt: '\n\n# unrelated\n', maxTokens: 2, mode: 'specexec', budget: 1, temperature: 0 };
+
 /**
  * Wall clock at the settings a user gets, interleaved prompt by prompt so that a machine's drift
- * hits every configuration alike; `best` is the fastest fixed budget of the sweep.
+ * hits every configuration alike, each request on cold caches (time to first token includes reading
+ * the prompt); `best` is the fastest fixed budget of the sweep.
  */
 async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void): Promise<Row[]> {
   const configs: [string, Partial<CompleteParams>][] = [
@@ -200,6 +205,7 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   const results = configs.map((): CompleteResult[] => []);
   for (const p of prompts) {
     for (const [i, [, params]] of configs.entries()) {
+      await session.client.complete(FLUSH);
       results[i].push(await session.client.complete(request(p, { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params })));
     }
   }

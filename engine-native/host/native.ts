@@ -87,8 +87,8 @@ export interface NativeTesting {
   verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
     { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
   /** The automatic budget's first choice for these cost curves (no acceptance observed yet). */
-  chooseBudget(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number; limit: number }):
-    { budget: number; rates: { budget: number; tokensPerMs: number }[] };
+  chooseBudget(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number; limit: number; staleTokens?: number; remaining?: number }):
+    { budget: number; rates: { budget: number; tokensPerMs: number }[]; catchUpPays?: boolean };
   offloadSizes(path: string, contextSize: number, ubatch: number): OffloadSizes;
   offloadChoose(draft: OffloadSizes | null, target: OffloadSizes, budgetBytes: number):
     { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };

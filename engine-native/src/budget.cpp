@@ -121,6 +121,18 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     return b.candidates[best];
 }
 
+bool sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int32_t remaining) {
+    if (k <= 0 || stale <= 0) {
+        return true;
+    }
+    // a long catch-up runs in the largest calibrated batches: cost per token from there
+    const int32_t top         = b.draft.batch.empty() ? 1 : b.draft.batch.back();
+    const double  catch_up_ms = b.draft.at(top) / top * stale;
+    const double  ms_per_token_k = sx_budget_expected_ms(b, k) / sx_budget_expected_tokens(b, k);
+    const double  ms_per_token_0 = sx_budget_expected_ms(b, 0);
+    return (ms_per_token_0 - ms_per_token_k) * remaining > catch_up_ms;
+}
+
 void sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes) {
     b.rounds++;
     b.target.observe(tree_nodes + 1, target_ms);

@@ -36,6 +36,9 @@ void    sx_budget_init(sx_budget & b, int32_t max_budget);
 double  sx_budget_expected_tokens(const sx_budget & b, int32_t k);
 double  sx_budget_expected_ms(const sx_budget & b, int32_t k);
 int32_t sx_budget_choose(sx_budget & b, int32_t limit);
+// Whether budget k pays for first bringing a draft that is `stale` tokens behind up to date: the
+// time it is expected to save over the `remaining` tokens against the draft's catch-up pass.
+bool    sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int32_t remaining);
 void    sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes);
 
 // Calibration cache: one line per model file, machine and settings.

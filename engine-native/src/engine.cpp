@@ -310,6 +310,9 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
         sx_request r = req;
         if (adapt) {
             r.budget = sx_budget_choose(e->budget, room);
+            if (draft_stale && !sx_budget_catch_up_pays(e->budget, r.budget, sx_side_tokens_to_sync(draft, tokens), remaining)) {
+                r.budget = 0;
+            }
         }
         const sx_tree_params p         = tree_params(e, r, remaining, room);
         const bool           use_draft = p.budget > 0 && p.max_depth > 0;

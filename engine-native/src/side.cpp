@@ -111,6 +111,10 @@ void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & token
     sx_side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
 }
 
+int32_t sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_token> & tokens) {
+    return (int32_t) (tokens.size() - std::min(common_prefix(side.cached, tokens), tokens.size() - 1));
+}
+
 void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens) {
     const size_t common = std::min(common_prefix(side.cached, tokens), tokens.size() - 1);
     truncate_history(side, common);

@@ -63,6 +63,8 @@ void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & token
 // Like sync_history, but always decodes at least the last token so that its logits are current
 // (read them with llama_get_logits_ith(ctx, -1)).
 void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
+// How many tokens sync_prompt(tokens) would decode.
+int32_t sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_token> & tokens);
 
 // Decodes tokens at the end of the history (sequence 0 only); logits for the last one.
 void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);

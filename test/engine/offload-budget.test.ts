@@ -42,6 +42,22 @@ describe('automatic budget on synthetic cost curves', () => {
   });
 });
 
+describe('a stale draft catches up only when it pays', () => {
+  // a draft behind by a whole long prompt must prefill it before drafting (it stays behind while
+  // rounds go without it); that pays for many tokens to come, not for a few
+  const target = curve((n) => 100 + 5 * n);
+  const draft = curve((n) => 1 + 0.1 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
+  const choose = (staleTokens: number, remaining: number) =>
+    testing.chooseBudget({ draft, target, maxBudget: 1024, limit: 1024, staleTokens, remaining });
+
+  test('drafting pays on this curve', () => assert.ok(choose(0, 1).budget > 0));
+  test('a draft 4,000 tokens behind is not brought up to date for 2 tokens', () => assert.equal(choose(4000, 2).catchUpPays, false));
+  test('it is for 100 tokens, and a few tokens behind always are', () => {
+    assert.equal(choose(4000, 100).catchUpPays, true);
+    assert.equal(choose(3, 2).catchUpPays, true);
+  });
+});
+
 describe('VRAM budget -> GPU layers', () => {
   // llama.cpp's count: n_layer blocks + the output head, offloaded from the top
   const target: OffloadSizes = { layerBytes: Array(10).fill(100 * MIB), outputBytes: 50 * MIB, kvLayerBytes: 10 * MIB, computeBytes: 200 * MIB };
