@@ -47,7 +47,7 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
     trained: { prompts: 10, maxTokens: 32, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256], temperatures: [0], historyTokens: [128, 1024, 4096] },
-    grown: { prompts: 6, maxTokens: 32, modes: ['specexec'], budgets: [1, 2, 4, 8, 16], temperatures: [0], historyTokens: [128, 1024] },
+    grown: { prompts: 4, maxTokens: 32, modes: ['specexec'], budgets: [1, 2, 4, 8, 16], temperatures: [0], historyTokens: [128, 1024] },
   },
   full: {
     trained: {
@@ -139,12 +139,13 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
 }
 
 /**
- * The cost model behind `auto`, for a fixed budget: every verification round costs its measured
- * draft time plus one target pass of budget + 1 tokens from the start-up calibration curve.
+ * The cost model behind `auto`, for a fixed budget: every verification round costs one target pass
+ * of budget + 1 tokens from the start-up calibration curve, plus the rest of the round as measured
+ * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating.
  */
 function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number): number {
   const rounds = sum(results.map((r) => r.stats.targetPasses - 1));
-  const ms = sum(results.map((r) => r.stats.draftMs)) + rounds * costAt(curve, budget + 1);
+  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * costAt(curve, budget + 1);
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 

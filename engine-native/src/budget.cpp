@@ -83,20 +83,19 @@ double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
 }
 
 double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
-    if (k == 0) {
-        return b.target.at(1);
-    }
     const int32_t i = index_of(b, k);
-    double draft;
+    double        other; // the round's time besides its target pass
     if (b.candidates[i] == k && b.seen[i] >= 2) {
-        draft = b.draft_ms[i];
+        other = b.draft_ms[i];
+    } else if (k == 0) {
+        other = 0;
     } else {
         // best-first growth: about log2(k) + 1 draft passes of k / passes nodes each, then one
         // pass over the bonus token
         const int32_t passes = std::min<int32_t>(b.max_depth, 1 + (int32_t) std::ceil(std::log2(1.0 + k)));
-        draft                = passes * b.draft.at(std::max(1, k / passes)) + b.draft.at(1);
+        other                = passes * b.draft.at(std::max(1, k / passes)) + b.draft.at(1);
     }
-    return draft + b.target.at(k + 1);
+    return other + b.target.at(k + 1);
 }
 
 int32_t sx_budget_choose(sx_budget & b, int32_t limit) {

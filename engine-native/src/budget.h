@@ -24,7 +24,7 @@ struct sx_budget {
     sx_cost_curve        target;
     std::vector<int32_t> candidates;
     std::vector<double>  tokens_per_pass; // running mean per candidate
-    std::vector<double>  draft_ms;        // running mean draft time per round per candidate
+    std::vector<double>  draft_ms;        // running mean per candidate of a round's time besides its target pass
     std::vector<int32_t> seen;            // observations per candidate
     int32_t              rounds = 0;
     int32_t              max_depth = 32;

@@ -360,7 +360,6 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
 
         const int32_t yielded = (int32_t) gen.result.tokens.size() - n_before;
         record_round(stats, tree, p.budget, yielded);
-        double sync_ms = 0; // the draft's pass over the bonus token belongs to this round's cost
         if (!gen.ended) {
             for (int32_t node : accepted) {
                 tokens.push_back(tree.token[node]);
@@ -369,14 +368,15 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
             if (use_draft) {
                 const sx_clock::time_point t3 = sx_clock::now();
                 sx_side_sync_prompt(draft, tokens);
-                sync_ms = ms_since(t3);
-                stats.draft_ms += sync_ms;
+                stats.draft_ms += ms_since(t3);
             } else {
                 draft_stale = true;
             }
         }
         if (adapt) {
-            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, draft_ms + sync_ms, target_ms,
+            // everything but the target pass: draft passes, tree bookkeeping, sampling, the draft's
+            // pass over the bonus token
+            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, ms_since(t1) - target_ms, target_ms,
                               tree.size() - 1);
         }
         if (gen.ended) {

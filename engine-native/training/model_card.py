@@ -158,7 +158,7 @@ else:
 
 w('## Speculative decoding with the engine\n')
 if pr:
-    w(f'Tokens per target pass with `specexec complete --mode specexec --budget N --temperature 0` (greedy), '
+    w(f'Tokens per verification pass (the tokens after the first, over the target passes after the prompt\'s) with `specexec complete --mode specexec --budget N --temperature 0` (greedy), '
       f'{len(pr["prompts"])} held-out prompts from `bench/prompts.jsonl` ({", ".join(pr["prompts"])}), {pr["maxTokens"]} new tokens each. '
       'Tokens per second are on the busy 2-core build machine and only indicative.\n')
     w('| budget | tokens per target pass | tokens/s |\n|---|---|---|')
@@ -187,9 +187,18 @@ w('`engine-native/training/grow_target.py` grows the trained target, function-pr
   'widening, and 16 added identity layers (random q/k/v/gate/up, zero output projections). It computes exactly the small '
   'target\'s function at a real 1B model\'s cost. **It is not committed and is not a 1B-quality model.** '
   '`engine-native/tools/make_test_model.py --layers 22 --embd 2048 --heads 32 --kv-heads 4 --ff 5632 --dtype q8_0 --tied` writes a random-weight model of the same shape as the cost reference.\n')
+cost = load(os.path.join(WORK, 'cost_curve.json'))
 if grow:
     w('Measured: ' + json.dumps(grow) + '\n')
-else:
+if cost:
+    w(f'Cost of one forward pass against batch size (llama-bench, {cost["threads"]} threads, fastest of {cost["rounds"]} alternating rounds; '
+      f'`node engine-native/training/cost_curve.mjs`), the grown target against a random-weight model of the same shape:\n')
+    w('| tokens in the pass | grown (ms) | random-weight (ms) | grown / random |\n|---|---|---|---|')
+    for r in cost['rows']:
+        w(f'| {r["batch"]} | {r["grownMs"]:.1f} | {r["randomMs"]:.1f} | {r["ratio"]:.3f} |')
+    w(f'\nLargest relative difference {cost["maxRelativeDifference"]*100:.1f}%; t(2)/t(1) = {cost["grownT2OverT1"]} (grown) and '
+      f'{cost["randomT2OverT1"]} (random-weight) on this machine.\n')
+if not grow and not cost:
     w('**PENDING**: greedy-equality and cost-curve measurements of the full 1.1B-shape grown target.\n')
 
 w('## Using real models\n')
