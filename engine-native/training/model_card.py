@@ -53,7 +53,8 @@ o = []
 w = o.append
 w('# SpecExec Code bundled models: `specexec-draft.gguf` + `specexec-target.gguf`\n')
 w('> **A small offline pair for demonstration and testing, not a useful code-completion model.** '
-  'They were trained from scratch on one 2-core CPU in about two hours, so that the extension, the engine, its tests and '
+  f'They were trained from scratch on one 2-core CPU ({(T["target"]["cpu_s"] or 0)/3600:.1f} CPU-hours for the target, '
+  f'{(T["draft"]["cpu_s"] or 0)/3600:.1f} for the draft), so that the extension, the engine, its tests and '
   'its benchmarks work out of the box, offline, with a real draft/target pair (same tokenizer, real llama.cpp inference, '
   'real speculative decoding). Their completions are code-shaped but mostly wrong. For real use, point the settings at real '
   'GGUF models (see [Using real models](#using-real-models)).\n')
@@ -111,13 +112,31 @@ for k in ('target', 'draft'):
 w('- Objective: next-token cross-entropy on 512-token windows; **half of the samples in fill-in-the-middle form**, '
   'prefix-suffix-middle order exactly as the engine builds FIM prompts (`BOS <fim_pre> prefix <fim_suf> suffix <fim_mid> middle`). '
   f'Language mix of the samples: {T["target"]["args"].get("mix")}.')
-w('- AdamW (betas 0.9/0.95, weight decay 0.1), linear warm-up then cosine decay to 10% over the time budget; '
+w('- AdamW (betas 0.9/0.95, weight decay 0.1), linear warm-up then cosine decay to 10% over the budget; '
   'fp32 with OpenBLAS and a fused chunked output-layer/cross-entropy (this CPU has no AVX512-BF16).')
 w('- Hardware: 2 shared vCPUs (AMD EPYC, AVX2), no GPU; the machine was also compiling and testing the project, '
-  'and training ran at low priority (`nice 10`), so throughput was 2-5x below the quiet figures in the recipe.')
-w('- **Compute is far below the plan.** The issue asks for at least 6 CPU-hours for the target; this session allowed about two '
-  'wall-clock hours on a busy machine, so the target saw only the tokens above. Re-running `train.py target --minutes 360` '
-  '(resumable) is the way to a better pair; expect the held-out loss to keep falling (the recipe\'s fit: ~3.9 nats after 6 h).\n')
+  'and training ran at low priority (`nice 10` to `nice 19`), so throughput was often 2-5x below the quiet figures in the recipe.')
+def stages(k):
+    # an --extend-tokens start opens a warm-restart segment: report where each segment began
+    L, out, prev = logs[k], [], 0
+    for n, r in enumerate(L):
+        if 'start' not in r:
+            continue
+        ext, prev_ext = r['args'].get('extend_tokens'), prev
+        prev = ext
+        if ext and not prev_ext:   # resumes inside a segment repeat its flag
+            before = [e for e in L[:n] if 'val' in e and 'step' in e]
+            if before:
+                out.append(dict(tokens=before[-1]['tokens'], cpu_s=before[-1]['cpu_s'], val=before[-1]['val'].get('avg'),
+                                extend=r['args']['extend_tokens'], lr=r['args'].get('extend_lr') or r['args']['lr'] / 2))
+    return out
+for k in ('target', 'draft'):
+    for sg in stages(k):
+        w(f'- The {k} was continued with a warm restart (`train.py {k} --extend-tokens {sg["extend"]:,}`: a new warm-up and cosine '
+          f'segment at peak learning rate {sg["lr"]:g}; resumed after interruptions, its cosine ended at a deadline) after {sg["tokens"]:,} tokens and '
+          f'{sg["cpu_s"]/3600:.2f} CPU-hours, when its held-out loss (train.py\'s validation windows) was {sg["val"]}; '
+          f'at the end it was {T[k]["val"].get("avg")}.')
+w('')
 if os.path.exists(a.notes): w(open(a.notes).read() + '\n')
 
 w('## Held-out results\n')
