@@ -133,7 +133,7 @@ def stages(k):
 for k in ('target', 'draft'):
     for sg in stages(k):
         w(f'- The {k} was continued with a warm restart (`train.py {k} --extend-tokens {sg["extend"]:,}`: a new warm-up and cosine '
-          f'segment at peak learning rate {sg["lr"]:g}; resumed after interruptions, its cosine ended at a deadline) after {sg["tokens"]:,} tokens and '
+          f'segment at peak learning rate {sg["lr"]:g}; its cosine ended at a deadline) after {sg["tokens"]:,} tokens and '
           f'{sg["cpu_s"]/3600:.2f} CPU-hours, when its held-out loss (train.py\'s validation windows) was {sg["val"]}; '
           f'at the end it was {T[k]["val"].get("avg")}.')
 w('')
