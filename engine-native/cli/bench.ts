@@ -46,19 +46,20 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 // budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
-    trained: { prompts: 10, maxTokens: 32, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256], temperatures: [0], historyTokens: [128, 1024, 4096] },
-    grown: { prompts: 4, maxTokens: 32, modes: ['specexec'], budgets: [1, 2, 4, 8, 16], temperatures: [0], historyTokens: [128, 1024] },
+    trained: { prompts: 10, maxTokens: 32, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096] },
+    grown: { prompts: 4, maxTokens: 32, modes: ['specexec'], budgets: [1, 3, 7, 15], temperatures: [0], historyTokens: [128, 1024] },
   },
   full: {
     trained: {
-      prompts: 40, maxTokens: 64, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], temperatures: [0, 0.6],
+      prompts: 40, maxTokens: 64, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
       historyTokens: [128, 256, 512, 1024, 2048, 4096],
     },
-    grown: { prompts: 12, maxTokens: 64, modes: TREE_MODES, budgets: [1, 2, 4, 8, 16, 32, 64], temperatures: [0], historyTokens: [128, 512, 2048] },
+    grown: { prompts: 12, maxTokens: 64, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048] },
   },
 };
 const CONTEXT = 4096 + 512;
-const FIXED_BUDGET = 16;
+// trees of 2^n - 1 nodes: passes of 2^n tokens (see budget.cpp)
+const FIXED_BUDGET = 15;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -46,7 +46,10 @@ void sx_cost_curve::observe(int32_t n, double measured) {
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {
     b.candidates.assign(1, 0); // 0: no draft at all, when speculation does not pay
-    for (int32_t k = 1; k <= max_budget; k *= 2) {
+    // trees of 2^n - 1 nodes: with the root, passes of 2^n tokens, the batch sizes the calibration
+    // measures. On a CPU a pass of 2^n + 1 tokens costs nearly what 2^(n+1) do (3 ~ 4, 9 ~ 16: the
+    // matrix kernels work in tiles), so these are also the trees worth verifying
+    for (int32_t k = 1; k <= max_budget; k = 2 * k + 1) {
         b.candidates.push_back(k);
     }
     b.tokens_per_pass.assign(b.candidates.size(), 0.0);
