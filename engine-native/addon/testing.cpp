@@ -14,14 +14,17 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 
 static sx_tree tree_from_js(const Napi::Object & o) {
     std::vector<llama_token> tokens  = tokens_from_js(o.Get("tokens"));
     Napi::Array              parents = o.Get("parents").As<Napi::Array>();
+    const bool               scored  = o.Has("scores"); // else node order is score order
     sx_tree                  tree;
     sx_tree_init(tree, tokens.at(0));
     for (size_t i = 1; i < tokens.size(); ++i) {
-        tree.add(tokens[i], parents.Get((uint32_t) i).As<Napi::Number>().Int32Value(), -(float) i);
+        const float score = scored ? o.Get("scores").As<Napi::Array>().Get((uint32_t) i).As<Napi::Number>().FloatValue() : -(float) i;
+        tree.add(tokens[i], parents.Get((uint32_t) i).As<Napi::Number>().Int32Value(), score);
     }
     return tree;
 }
@@ -175,30 +178,68 @@ static sx_cost_curve curve_from_js(const Napi::Value & v) {
     return c;
 }
 
-// chooseBudget({draft: CostPoint[], target: CostPoint[], maxBudget, limit, staleTokens?, remaining?})
-//   -> {budget, rates: {budget, tokensPerMs}[], catchUpPays?}: the automatic budget's first choice (no
-// observations yet) for given forward-pass cost curves, and whether it pays for bringing a draft
-// staleTokens behind up to date with `remaining` tokens to generate.
-static Napi::Value choose_budget(const Napi::CallbackInfo & info) {
-    Napi::Object o = info[0].As<Napi::Object>();
-    sx_budget    b;
-    sx_budget_init(b, o.Get("maxBudget").As<Napi::Number>().Int32Value());
-    b.draft  = curve_from_js(o.Get("draft"));
-    b.target = curve_from_js(o.Get("target"));
-    Napi::Array rates = Napi::Array::New(info.Env());
-    for (int32_t k : b.candidates) {
-        Napi::Object r = Napi::Object::New(info.Env());
-        r.Set("budget", k);
-        r.Set("tokensPerMs", sx_budget_expected_tokens(b, k) / sx_budget_expected_ms(b, k));
-        rates.Set(rates.Length(), r);
+static std::vector<int32_t> ints_from_js(const Napi::Value & v) {
+    std::vector<int32_t> out;
+    Napi::Array          a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        out.push_back(a.Get(i).As<Napi::Number>().Int32Value());
     }
-    Napi::Object  out    = Napi::Object::New(info.Env());
-    const int32_t budget = sx_budget_choose(b, o.Get("limit").As<Napi::Number>().Int32Value());
-    out.Set("budget", budget);
-    out.Set("rates", rates);
-    if (o.Has("staleTokens")) {
-        out.Set("catchUpPays", sx_budget_catch_up_pays(b, budget, o.Get("staleTokens").As<Napi::Number>().Int32Value(),
-                                                       o.Get("remaining").As<Napi::Number>().Int32Value()));
+    return out;
+}
+
+// budgetLearner({draft: CostPoint[], target: CostPoint[], maxBudget}) -> the automatic budget's state
+// for given forward-pass cost curves, driven round by round as the engine drives it:
+//   choose(limit) -> budget; observe({budget, tokensWithin, otherMs, targetMs, treeNodes});
+//   rates() -> {budget, tokensPerMs}[]; catchUpPays(budget, staleTokens, remaining) -> bool;
+//   candidates -> number[]
+static Napi::Value budget_learner(const Napi::CallbackInfo & info) {
+    Napi::Env                  env = info.Env();
+    Napi::Object               o   = info[0].As<Napi::Object>();
+    std::shared_ptr<sx_budget> b   = std::make_shared<sx_budget>();
+    sx_budget_init(*b, o.Get("maxBudget").As<Napi::Number>().Int32Value());
+    b->draft  = curve_from_js(o.Get("draft"));
+    b->target = curve_from_js(o.Get("target"));
+
+    Napi::Object out        = Napi::Object::New(env);
+    Napi::Array  candidates = Napi::Array::New(env);
+    for (int32_t k : b->candidates) {
+        candidates.Set(candidates.Length(), k);
+    }
+    out.Set("candidates", candidates);
+    out.Set("choose", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
+        return Napi::Number::New(i.Env(), sx_budget_choose(*b, i[0].As<Napi::Number>().Int32Value()));
+    }));
+    out.Set("observe", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) {
+        Napi::Object r = i[0].As<Napi::Object>();
+        sx_budget_observe(*b, r.Get("budget").As<Napi::Number>().Int32Value(), ints_from_js(r.Get("tokensWithin")),
+                          r.Get("otherMs").As<Napi::Number>().DoubleValue(), r.Get("targetMs").As<Napi::Number>().DoubleValue(),
+                          r.Get("treeNodes").As<Napi::Number>().Int32Value());
+    }));
+    out.Set("rates", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
+        Napi::Array rates = Napi::Array::New(i.Env());
+        for (int32_t k : b->candidates) {
+            Napi::Object r = Napi::Object::New(i.Env());
+            r.Set("budget", k);
+            r.Set("tokensPerMs", sx_budget_expected_tokens(*b, k) / sx_budget_expected_ms(*b, k));
+            rates.Set(rates.Length(), r);
+        }
+        return rates;
+    }));
+    out.Set("catchUpPays", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
+        return Napi::Boolean::New(i.Env(), sx_budget_catch_up_pays(*b, i[0].As<Napi::Number>().Int32Value(),
+                                                                    i[1].As<Napi::Number>().Int32Value(),
+                                                                    i[2].As<Napi::Number>().Int32Value()));
+    }));
+    return out;
+}
+
+// tokensWithin(tree, accepted: number[], budgets: number[]) -> number[] (sx_tree_tokens_within)
+static Napi::Value tokens_within(const Napi::CallbackInfo & info) {
+    const sx_tree        tree   = tree_from_js(info[0].As<Napi::Object>());
+    std::vector<int32_t> tokens = sx_tree_tokens_within(tree, ints_from_js(info[1]), ints_from_js(info[2]));
+    Napi::Array          out    = Napi::Array::New(info.Env());
+    for (int32_t t : tokens) {
+        out.Set(out.Length(), t);
     }
     return out;
 }
@@ -259,7 +300,8 @@ Napi::Object testing_exports(Napi::Env env) {
     o.Set("growTree", Napi::Function::New(env, grow_tree));
     o.Set("walk", Napi::Function::New(env, walk));
     o.Set("verifyTreeLogits", Napi::Function::New(env, verify_tree_logits));
-    o.Set("chooseBudget", Napi::Function::New(env, choose_budget));
+    o.Set("budgetLearner", Napi::Function::New(env, budget_learner));
+    o.Set("tokensWithin", Napi::Function::New(env, tokens_within));
     o.Set("offloadSizes", Napi::Function::New(env, offload_sizes));
     o.Set("offloadChoose", Napi::Function::New(env, offload_choose));
     return o;

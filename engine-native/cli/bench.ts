@@ -60,6 +60,7 @@ const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
 const CONTEXT = 4096 + 512;
 // trees of 2^n - 1 nodes: passes of 2^n tokens (see budget.cpp)
 const FIXED_BUDGET = 15;
+const AUTO_WARM_UP_PROMPTS = 4;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -142,11 +143,14 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
 /**
  * The cost model behind `auto`, for a fixed budget: every verification round costs one target pass
  * of budget + 1 tokens from the start-up calibration curve, plus the rest of the round as measured
- * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating.
+ * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating. `scale`
+ * multiplies the curve: the engine rescales its curve by the passes it times while generating (the
+ * machine's speed drifts), so the sweep scales it by its own autoregressive passes; 1 is the
+ * start-up calibration as it was.
  */
-function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number): number {
+function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number, scale: number): number {
   const rounds = sum(results.map((r) => r.stats.targetPasses - 1));
-  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * costAt(curve, budget + 1);
+  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * scale * costAt(curve, budget + 1);
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 
@@ -162,22 +166,35 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
   const base = { maxTokens: plan.maxTokens, seed: 1 };
   const rows: Row[] = [];
   for (const temperature of plan.temperatures) {
-    const ar = await runAll(session, prompts, { ...base, temperature, mode: 'autoregressive' });
-    const arAgg = aggregate(ar);
-    rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
-    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s`);
-    for (const mode of plan.modes) {
-      for (const budget of plan.budgets) {
-        const rs = await runAll(session, prompts, { ...base, temperature, ...modeParams(mode, budget) });
-        const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-        const predicted = predictedTokensPerSecond(rs, calibration.target, budget);
-        rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
-          predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1 });
-        log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
-          `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
-          `cost model ${predicted.toFixed(1)} vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
-          (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
+    const configs: [DecodingMode, number][] = [['autoregressive', 0], ...plan.modes.flatMap((mode) => plan.budgets.map((b): [DecodingMode, number] => [mode, b]))];
+    // prompt by prompt, every configuration in a row: the caches keep the prompt (its pass is not
+    // what the sweep measures), so only the first configuration of a prompt reads all of it
+    const results = configs.map((): CompleteResult[] => []);
+    for (const p of prompts) {
+      for (const [i, [mode, budget]] of configs.entries()) {
+        results[i].push(await session.client.complete(request(p, { ...base, temperature, ...(mode === 'autoregressive' ? { mode } : modeParams(mode, budget)) })));
       }
+    }
+    const ar = results[0];
+    const arAgg = aggregate(ar);
+    // this run's single-token pass against the calibration's
+    const scale = arAgg.targetMsPerPass / costAt(calibration.target, 1);
+    rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg, calibrationScale: scale });
+    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(1)} ms ` +
+      `(${scale.toFixed(2)}x the start-up calibration)`);
+    for (const [i, [mode, budget]] of configs.entries()) {
+      if (i === 0) continue;
+      const rs = results[i];
+      const agg = aggregate(rs, temperature === 0 ? ar : undefined);
+      const predicted = predictedTokensPerSecond(rs, calibration.target, budget, scale);
+      const unscaled = predictedTokensPerSecond(rs, calibration.target, budget, 1);
+      rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
+        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1,
+        predictedUnscaled: unscaled, predictionErrorUnscaled: unscaled / agg.tokensPerSecondOverall - 1 });
+      log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
+        `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
+        `cost model ${predicted.toFixed(1)} vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
+        (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
     }
   }
   return rows;
@@ -267,6 +284,10 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
     const rows = await sweep(session, prompts, t.plan, init.calibration, log);
     const fixed = greedyFixed(rows);
     const best = fixed.reduce((a, b) => ((b.tokensPerSecond as number) > (a.tokensPerSecond as number) ? b : a));
+    // `auto` learns while it generates and keeps what it learnt for the session: it starts the
+    // wall clock as it would after a few completions, warmed up on other held-out prompts
+    await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + AUTO_WARM_UP_PROMPTS),
+      { maxTokens: t.plan.maxTokens, temperature: 0, mode: 'specexec', budget: 'auto' });
     const wall = await wallClock(session, prompts, t.plan, best.budget as number, log);
     const scaling = await historyScaling(session, prompts, t.plan, log);
     const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecond as number;
@@ -278,6 +299,7 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
       autoVsBestFixed: tps('specexec (auto)') / tps('specexec (best fixed budget'),
       bestFixedBudget: best.budget,
       costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),
+      costModelMaxErrorUnscaled: Math.max(...fixed.map((x) => Math.abs(x.predictionErrorUnscaled as number))),
     };
     log(`summary: ${JSON.stringify(summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}`);
     return { label: t.label, description: t.description ?? init.target.description, target: init.target.path,

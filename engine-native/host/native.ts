@@ -80,15 +80,25 @@ export interface OffloadSizes {
   computeBytes: number;
 }
 
+/** src/budget.h's automatic budget: candidates, choice, learning from rounds. */
+export interface BudgetLearner {
+  candidates: number[];
+  choose(limit: number): number;
+  observe(round: { budget: number; tokensWithin: number[]; otherMs: number; targetMs: number; treeNodes: number }): void;
+  rates(): { budget: number; tokensPerMs: number }[];
+  catchUpPays(budget: number, staleTokens: number, remaining: number): boolean;
+}
+
 /** The engine's tree code, budget chooser and offload arithmetic, exposed for tests. */
 export interface NativeTesting {
   growTree(params: TreeGrowParams, table: Record<string, [number, number][]>): GrownTree;
   walk(tree: TestTree, draws: Record<number, number>): { accepted: number[]; bonus: number };
   verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
     { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
-  /** The automatic budget's first choice for these cost curves (no acceptance observed yet). */
-  chooseBudget(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number; limit: number; staleTokens?: number; remaining?: number }):
-    { budget: number; rates: { budget: number; tokensPerMs: number }[]; catchUpPays?: boolean };
+  /** The automatic budget's state for these cost curves, driven round by round as the engine does. */
+  budgetLearner(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number }): BudgetLearner;
+  /** Tokens a round yields within the best `budgets[i]` nodes of its tree (by score; node order without scores). */
+  tokensWithin(tree: TestTree & { scores?: number[] }, accepted: number[], budgets: number[]): number[];
   offloadSizes(path: string, contextSize: number, ubatch: number): OffloadSizes;
   offloadChoose(draft: OffloadSizes | null, target: OffloadSizes, budgetBytes: number):
     { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };

@@ -28,20 +28,26 @@ double sx_cost_curve::at(int32_t n) const {
 }
 
 void sx_cost_curve::observe(int32_t n, double measured) {
-    // move the nearest calibration point (by batch ratio) a little towards the measurement
-    if (batch.empty()) {
+    if (batch.empty() || !(measured > 0)) {
         return;
     }
-    size_t best = 0;
+    const double predicted = at(n);
+    if (!(predicted > 0)) {
+        return;
+    }
+    // the machine's speed drifts (other load, a longer history to attend over): the whole curve
+    // follows slowly, the calibration point nearest to the measurement (by batch ratio) faster
+    size_t nearest = 0;
     for (size_t i = 1; i < batch.size(); ++i) {
-        if (std::fabs(std::log((double) batch[i] / n)) < std::fabs(std::log((double) batch[best] / n))) {
-            best = i;
+        if (std::fabs(std::log((double) batch[i] / n)) < std::fabs(std::log((double) batch[nearest] / n))) {
+            nearest = i;
         }
     }
-    const double predicted = at(n);
-    if (predicted > 0 && measured > 0) {
-        ms[best] *= std::pow(measured / predicted, 0.1);
+    const double ratio = measured / predicted;
+    for (double & m : ms) {
+        m *= std::pow(ratio, 0.03);
     }
+    ms[nearest] *= std::pow(ratio, 0.1);
 }
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {
@@ -53,8 +59,9 @@ void sx_budget_init(sx_budget & b, int32_t max_budget) {
         b.candidates.push_back(k);
     }
     b.tokens_per_pass.assign(b.candidates.size(), 0.0);
-    b.draft_ms.assign(b.candidates.size(), 0.0);
     b.seen.assign(b.candidates.size(), 0);
+    b.other_ms.assign(b.candidates.size(), 0.0);
+    b.rounds_at.assign(b.candidates.size(), 0);
     b.rounds = 0;
 }
 
@@ -67,29 +74,37 @@ static int32_t index_of(const sx_budget & b, int32_t k) {
     return (int32_t) b.candidates.size() - 1;
 }
 
+// how many prior observations the fitted curve is worth against a candidate's own mean
+static const double PRIOR_WEIGHT = 2.0;
+
 double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
-    const int32_t i = index_of(b, k);
-    if (b.candidates[i] == k && b.seen[i] >= 2) {
-        return b.tokens_per_pass[i];
+    if (k <= 0) {
+        return 1.0;
     }
     // fit a in 1 + a*log2(1+k) to the observed means (weighted by observations); default 0.5
     double num = 0, den = 0;
     for (size_t j = 0; j < b.candidates.size(); ++j) {
-        if (b.seen[j] > 0) {
+        if (b.seen[j] > 0 && b.candidates[j] > 0) {
             const double x = std::log2(1.0 + b.candidates[j]);
             num += b.seen[j] * x * (b.tokens_per_pass[j] - 1.0);
             den += b.seen[j] * x * x;
         }
     }
-    const double a = den > 0 ? std::max(0.0, num / den) : 0.5;
-    return 1.0 + a * std::log2(1.0 + k);
+    const double a     = den > 0 ? std::max(0.0, num / den) : 0.5;
+    const double prior = 1.0 + a * std::log2(1.0 + k);
+    const int32_t i    = index_of(b, k);
+    if (b.candidates[i] != k || b.seen[i] == 0) {
+        return prior;
+    }
+    // a few rounds say little (tokens per round vary from 1 to the tree's depth): shrink them
+    return (b.seen[i] * b.tokens_per_pass[i] + PRIOR_WEIGHT * prior) / (b.seen[i] + PRIOR_WEIGHT);
 }
 
 double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
     const int32_t i = index_of(b, k);
     double        other; // the round's time besides its target pass
-    if (b.candidates[i] == k && b.seen[i] >= 2) {
-        other = b.draft_ms[i];
+    if (b.candidates[i] == k && b.rounds_at[i] >= 2) {
+        other = b.other_ms[i];
     } else if (k == 0) {
         other = 0;
     } else {
@@ -101,23 +116,30 @@ double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
     return other + b.target.at(k + 1);
 }
 
+static double expected_rate(const sx_budget & b, int32_t k) {
+    return sx_budget_expected_tokens(b, k) / sx_budget_expected_ms(b, k);
+}
+
 int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     int32_t best = 0;
     double  best_rate = -1;
     for (size_t i = 0; i < b.candidates.size() && b.candidates[i] <= limit; ++i) {
-        const double rate = sx_budget_expected_tokens(b, b.candidates[i]) / sx_budget_expected_ms(b, b.candidates[i]);
+        const double rate = expected_rate(b, b.candidates[i]);
         if (rate > best_rate) {
             best_rate = rate;
             best      = (int32_t) i;
         }
     }
-    // explore: every fourth round, a neighbour of the best that has been tried less than 3 times
-    if (b.rounds % 4 == 3) {
-        for (int32_t d : {1, -1}) {
-            const int32_t j = best + d;
-            if (j >= 0 && j < (int32_t) b.candidates.size() && b.candidates[j] <= limit && b.seen[j] < 3) {
-                return b.candidates[j];
-            }
+    // explore: every fourth round, the next larger budget while it might still beat the best by
+    // its optimistic estimate (its mean plus one token over the root of its observations). Smaller
+    // budgets need no exploring: each round measures them within its own tree
+    const int32_t next = best + 1;
+    if (b.rounds % 4 == 3 && next < (int32_t) b.candidates.size() && b.candidates[next] <= limit) {
+        const int32_t k          = b.candidates[next];
+        const double  optimistic = (sx_budget_expected_tokens(b, k) + 1.0 / std::sqrt(1.0 + b.seen[next])) /
+                                  sx_budget_expected_ms(b, k);
+        if (optimistic > best_rate) {
+            return k;
         }
     }
     return b.candidates[best];
@@ -127,26 +149,36 @@ bool sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int3
     if (k <= 0 || stale <= 0) {
         return true;
     }
-    // a long catch-up runs in the largest calibrated batches: cost per token from there
+    // the catch-up runs in passes of the largest calibrated batch
     const int32_t top         = b.draft.batch.empty() ? 1 : b.draft.batch.back();
-    const double  catch_up_ms = b.draft.at(top) / top * stale;
-    const double  ms_per_token_k = sx_budget_expected_ms(b, k) / sx_budget_expected_tokens(b, k);
-    const double  ms_per_token_0 = sx_budget_expected_ms(b, 0);
+    const int32_t full        = stale / top;
+    const double  catch_up_ms = full * b.draft.at(top) + (stale % top > 0 ? b.draft.at(stale % top) : 0.0);
+    // a few tokens behind (the rounds just before went without the draft) cost next to nothing
+    // beside the round: always worth it, or a budget would never be tried again once 0 led
+    if (catch_up_ms <= 0.05 * sx_budget_expected_ms(b, k)) {
+        return true;
+    }
+    const double ms_per_token_k = sx_budget_expected_ms(b, k) / sx_budget_expected_tokens(b, k);
+    const double ms_per_token_0 = sx_budget_expected_ms(b, 0);
     return (ms_per_token_0 - ms_per_token_k) * remaining > catch_up_ms;
 }
 
-void sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes) {
+void sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & tokens_within, double other_ms,
+                       double target_ms, int32_t tree_nodes) {
     b.rounds++;
     b.target.observe(tree_nodes + 1, target_ms);
+    // running means that keep adapting (window of about 32 observations)
+    const auto update = [](double & mean, int32_t & n, double x) {
+        n++;
+        mean += (x - mean) / std::min(n, 32);
+    };
     const int32_t i = index_of(b, k);
-    if (b.candidates[i] != k) {
-        return;
+    if (b.candidates[i] == k) {
+        update(b.other_ms[i], b.rounds_at[i], other_ms);
     }
-    // running mean that keeps adapting (window of about 32 rounds)
-    const double w = 1.0 / std::min(b.seen[i] + 1, 32);
-    b.tokens_per_pass[i] += w * (tokens - b.tokens_per_pass[i]);
-    b.draft_ms[i] += w * (draft_ms - b.draft_ms[i]);
-    b.seen[i]++;
+    for (size_t j = 1; j < tokens_within.size() && j < b.candidates.size(); ++j) {
+        update(b.tokens_per_pass[j], b.seen[j], tokens_within[j]);
+    }
 }
 
 bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve) {

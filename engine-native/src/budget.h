@@ -23,23 +23,28 @@ struct sx_budget {
     sx_cost_curve        draft;
     sx_cost_curve        target;
     std::vector<int32_t> candidates;
-    std::vector<double>  tokens_per_pass; // running mean per candidate
-    std::vector<double>  draft_ms;        // running mean per candidate of a round's time besides its target pass
-    std::vector<int32_t> seen;            // observations per candidate
+    std::vector<double>  tokens_per_pass; // running mean per candidate, also from larger budgets' trees
+    std::vector<int32_t> seen;            // observations of tokens_per_pass
+    std::vector<double>  other_ms;        // running mean per candidate of a round's time besides its target pass
+    std::vector<int32_t> rounds_at;       // rounds run at each candidate
     int32_t              rounds = 0;
     int32_t              max_depth = 32;
 };
 
 void    sx_budget_init(sx_budget & b, int32_t max_budget);
-// Expected tokens per target pass at budget k: the observed mean, else a prior fitted to what
-// has been observed (1 + a * log2(1 + k), the shape of SpecExec's published curves).
+// Expected tokens per target pass at budget k: the observed mean, shrunk towards a curve fitted to
+// all observations (1 + a * log2(1 + k), the shape of SpecExec's published curves), which alone
+// stands in for budgets not yet observed.
 double  sx_budget_expected_tokens(const sx_budget & b, int32_t k);
 double  sx_budget_expected_ms(const sx_budget & b, int32_t k);
 int32_t sx_budget_choose(sx_budget & b, int32_t limit);
 // Whether budget k pays for first bringing a draft that is `stale` tokens behind up to date: the
 // time it is expected to save over the `remaining` tokens against the draft's catch-up pass.
 bool    sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int32_t remaining);
-void    sx_budget_observe(sx_budget & b, int32_t k, int32_t tokens, double draft_ms, double target_ms, int32_t tree_nodes);
+// One round at budget k: `tokens_within[i]` is what the round yielded within the best
+// candidates[i] nodes of its tree (sx_tree_tokens_within), for the candidates up to k.
+void    sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & tokens_within, double other_ms,
+                          double target_ms, int32_t tree_nodes);
 
 // Calibration cache: one line per model file, machine and settings.
 bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve);

@@ -29,6 +29,8 @@ static const int32_t MAX_BEAMS    = 128;
 static const int32_t OP_OFFLOAD_MIN_BATCH = 32;
 // a calibration past this is cut short (the curve is extrapolated from what was measured)
 static const double  CALIBRATION_MAX_MS   = 20000;
+// tokens of history the calibration's passes attend over (bench and editor prompts: 300-1,500)
+static const int32_t CALIBRATION_HISTORY  = 256;
 
 sx_engine * sx_engine_init(const sx_engine_params & params) {
     sx_engine * e = new sx_engine();
@@ -76,7 +78,7 @@ void sx_engine_free(sx_engine * engine) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// calibration: one forward pass against batch size, on a throw-away sequence
+// calibration: one forward pass against batch size after a typical prompt, on a throw-away sequence
 
 static std::string calibration_key(const sx_side & side, int32_t threads) {
     struct stat st;
@@ -85,31 +87,40 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     gethostname(host, sizeof(host) - 1);
     // the placement last: a CPU build, a GPU build and each GPU layer split time differently
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
-           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|" + host + "|" + sx_side_placement(side);
+           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|" + host + "|" +
+           sx_side_placement(side);
 }
 
-static double time_pass(sx_side & side, int32_t n) {
+static std::vector<llama_token> calibration_tokens(const sx_side & side, int32_t n, int32_t salt) {
     std::vector<llama_token> tokens(n);
     const int32_t            n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(side.model));
     for (int32_t i = 0; i < n; ++i) {
-        tokens[i] = (i * 7919 + 13) % n_vocab;
+        tokens[i] = (i * 7919 + salt) % n_vocab;
     }
-    double best = 1e30;
-    for (int rep = 0; rep < 2; ++rep) {
-        sx_side_reset(side);
+    return tokens;
+}
+
+// One pass of n tokens after the calibration history (real passes attend over a prompt), each
+// with logits as verification needs them: the median of three.
+static double time_pass(sx_side & side, int32_t n) {
+    const int32_t            history = (int32_t) side.cached.size();
+    std::vector<llama_token> tokens  = calibration_tokens(side, n, 13);
+    double                   ms[3];
+    for (double & m : ms) {
         sx_batch b(n, 1);
         for (int32_t i = 0; i < n; ++i) {
-            b.add(tokens[i], i, 0, true); // verification needs logits for every node
+            b.add(tokens[i], history + i, 0, true);
         }
         const sx_clock::time_point t0 = sx_clock::now();
         const int                  rc = llama_decode(side.ctx, b.batch);
-        best                          = std::min(best, ms_since(t0));
+        m                             = ms_since(t0);
+        llama_memory_seq_rm(llama_get_memory(side.ctx), 0, history, -1);
         if (rc != 0) {
-            break;
+            return m;
         }
     }
-    sx_side_reset(side);
-    return best;
+    std::sort(ms, ms + 3);
+    return ms[1];
 }
 
 static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std::string & cache, int32_t threads) {
@@ -118,13 +129,17 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
     if (!cache.empty() && sx_budget_cache_read(cache, key, curve)) {
         return curve;
     }
+    const int32_t top     = std::min(max_batch, side.n_batch);
+    // the history of a typical completion prompt, as far as the context leaves room for it
+    const int32_t history = std::max(0, std::min<int32_t>(CALIBRATION_HISTORY, (int32_t) llama_n_ctx(side.ctx) - top - 1));
+    sx_side_reset(side);
+    sx_side_decode(side, calibration_tokens(side, history, 101).data(), history);
     time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
     // A calibration must stay short, yet see the whole curve. Two doublings in a row that about
     // doubled a slow pass mean compute-bound: the rest is extrapolated linearly. On a GPU, a slow
     // pass that did not grow means weights streamed over the bus (500 tokens cost what 1 does): the
     // largest batch alone decides the rest. Below op_offload's batch, layers in RAM run on the CPU,
     // whose memory-bound small batches look flat too, so only GPU batches may jump.
-    const int32_t top         = std::min(max_batch, side.n_batch);
     const bool    gpu         = sx_side_placement(side) != "cpu";
     bool          grew_before = false; // the previous doubling about doubled the time
     double        spent_ms    = 0;
@@ -134,13 +149,14 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
         const bool   slow  = ms > 250.0;
         curve.batch.push_back(n);
         curve.ms.push_back(ms);
-        spent_ms += 2 * ms; // time_pass keeps the best of two
+        spent_ms += 3 * ms; // time_pass takes the median of three
         if (n >= top || (slow && grows && grew_before) || spent_ms > CALIBRATION_MAX_MS) {
             break;
         }
         grew_before = grows;
         n           = gpu && n >= OP_OFFLOAD_MIN_BATCH && slow && !grows ? top : std::min(2 * n, top);
     }
+    sx_side_reset(side);
     if (!cache.empty()) {
         sx_budget_cache_write(cache, key, curve);
     }
@@ -376,8 +392,14 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
         if (adapt) {
             // everything but the target pass: draft passes, tree bookkeeping, sampling, the draft's
             // pass over the bonus token
-            sx_budget_observe(e->budget, p.budget, (int32_t) accepted.size() + 1, ms_since(t1) - target_ms, target_ms,
-                              tree.size() - 1);
+            std::vector<int32_t> smaller; // the candidates this round's tree measures
+            for (int32_t k : e->budget.candidates) {
+                if (k <= p.budget) {
+                    smaller.push_back(k);
+                }
+            }
+            sx_budget_observe(e->budget, p.budget, sx_tree_tokens_within(tree, accepted, smaller), ms_since(t1) - target_ms,
+                              target_ms, tree.size() - 1);
         }
         if (gen.ended) {
             break;

@@ -38,10 +38,34 @@ int32_t sx_tree_max_depth(const sx_tree & tree) {
     return tree.depth.empty() ? 0 : *std::max_element(tree.depth.begin(), tree.depth.end());
 }
 
-sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves) {
+// Non-root nodes, best score first (ties: lower index first).
+static std::vector<int32_t> nodes_by_score(const sx_tree & tree) {
     std::vector<int32_t> order(tree.size() > 0 ? tree.size() - 1 : 0);
     std::iota(order.begin(), order.end(), 1);
     std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return tree.score[a] > tree.score[b]; });
+    return order;
+}
+
+std::vector<int32_t> sx_tree_tokens_within(const sx_tree & tree, const std::vector<int32_t> & accepted,
+                                           const std::vector<int32_t> & budgets) {
+    std::vector<int32_t> rank(tree.size(), 0);
+    const std::vector<int32_t> order = nodes_by_score(tree);
+    for (size_t r = 0; r < order.size(); ++r) {
+        rank[order[r]] = (int32_t) r;
+    }
+    std::vector<int32_t> tokens;
+    for (int32_t budget : budgets) {
+        int32_t n = 0;
+        while (n < (int32_t) accepted.size() && rank[accepted[n]] < budget) {
+            n++;
+        }
+        tokens.push_back(n + 1); // the target's own token after the accepted ones
+    }
+    return tokens;
+}
+
+sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves) {
+    const std::vector<int32_t> order = nodes_by_score(tree);
 
     std::vector<uint8_t> keep(tree.size(), 0);
     std::vector<uint8_t> has_kept_child(tree.size(), 0);

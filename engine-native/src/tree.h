@@ -32,6 +32,11 @@ int32_t sx_tree_max_depth(const sx_tree & tree);
 // prefix-closed. Node order (parents first) is preserved.
 sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves);
 
+// Tokens a round would have yielded (the bonus token included) had its tree held only its best
+// `budgets[i]` nodes by score, the tree a smaller budget grows: the accepted path counts while its
+// nodes are among them. One round thus measures every smaller budget too.
+std::vector<int32_t> sx_tree_tokens_within(const sx_tree & tree, const std::vector<int32_t> & accepted,
+                                           const std::vector<int32_t> & budgets);
 // Leaf sequence ids for one-pass verification: leaves get 0..L-1; every node lists the ids of all
 // leaves below it (itself included when it is a leaf), ascending.
 std::vector<std::vector<int32_t>> sx_tree_leaf_seqs(const sx_tree & tree, int32_t * n_leaves);

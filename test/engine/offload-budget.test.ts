@@ -16,13 +16,19 @@ function curve(ms: (n: number) => number, batches = BATCHES): CostPoint[] {
   return batches.map((batch) => ({ batch, ms: ms(batch) }));
 }
 
+/** The automatic budget's first choice (no round observed yet) and its expected rates. */
+function firstChoice(draft: CostPoint[], target: CostPoint[], limit = 1024) {
+  const learner = testing.budgetLearner({ draft, target, maxBudget: 1024 });
+  return { budget: learner.choose(limit), rates: learner.rates(), learner };
+}
+
 describe('automatic budget on synthetic cost curves', () => {
   // a draft on the GPU: a pass costs 2 ms for any batch up to the 128 beams
   const draft = curve(() => 2, [1, 2, 4, 8, 16, 32, 64, 128]);
 
   test('a flat target curve (offloaded weights: cost(1) ~ cost(512)) grows the tree to hundreds', () => {
     const target = curve((n) => 400 + 0.05 * n); // 400 ms at 1 token, 425.6 ms at 512
-    const r = testing.chooseBudget({ draft, target, maxBudget: 1024, limit: 1024 });
+    const r = firstChoice(draft, target);
     assert.ok(r.budget >= 255, `chose ${r.budget}: ${JSON.stringify(r.rates)}`);
     // and it is the rate's maximum, not a default
     const best = Math.max(...r.rates.map((x) => x.tokensPerMs));
@@ -30,14 +36,13 @@ describe('automatic budget on synthetic cost curves', () => {
   });
 
   test('the same flat curve under a smaller limit takes the limit', () => {
-    const target = curve((n) => 400 + 0.05 * n);
-    assert.equal(testing.chooseBudget({ draft, target, maxBudget: 1024, limit: 64 }).budget, 63); // trees of 2^n - 1 nodes
+    assert.equal(firstChoice(draft, curve((n) => 400 + 0.05 * n), 64).budget, 63); // trees of 2^n - 1 nodes
   });
 
   test('a CPU-like curve (cost grows with the batch from the first token) keeps the tree small', () => {
     const target = curve((n) => 10 * n);      // compute-bound: twice the tokens, twice the time
     const cpuDraft = curve((n) => 3 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
-    const r = testing.chooseBudget({ draft: cpuDraft, target, maxBudget: 1024, limit: 1024 });
+    const r = firstChoice(cpuDraft, target);
     assert.ok(r.budget <= 4, `chose ${r.budget}: ${JSON.stringify(r.rates)}`);
   });
 });
@@ -47,15 +52,89 @@ describe('a stale draft catches up only when it pays', () => {
   // rounds go without it); that pays for many tokens to come, not for a few
   const target = curve((n) => 100 + 5 * n);
   const draft = curve((n) => 1 + 0.1 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
-  const choose = (staleTokens: number, remaining: number) =>
-    testing.chooseBudget({ draft, target, maxBudget: 1024, limit: 1024, staleTokens, remaining });
+  const { budget, learner } = firstChoice(draft, target);
 
-  test('drafting pays on this curve', () => assert.ok(choose(0, 1).budget > 0));
-  test('a draft 4,000 tokens behind is not brought up to date for 2 tokens', () => assert.equal(choose(4000, 2).catchUpPays, false));
+  test('drafting pays on this curve', () => assert.ok(budget > 0));
+  test('a draft 4,000 tokens behind is not brought up to date for 2 tokens', () => assert.equal(learner.catchUpPays(budget, 4000, 2), false));
   test('it is for 100 tokens, and a few tokens behind always are', () => {
-    assert.equal(choose(4000, 100).catchUpPays, true);
-    assert.equal(choose(3, 2).catchUpPays, true);
+    assert.equal(learner.catchUpPays(budget, 4000, 100), true);
+    assert.equal(learner.catchUpPays(budget, 3, 2), true);
   });
+});
+
+describe('one round measures every smaller budget', () => {
+  // root 0; 1 (score -1) -> 2 (-3) -> 4 (-6); 0 -> 3 (-2) -> 5 (-4)
+  const tree = { tokens: [10, 11, 12, 13, 14, 15], parents: [-1, 0, 1, 0, 2, 3], scores: [0, -1, -3, -2, -6, -4] };
+
+  test('the accepted path counts while its nodes are among the best k', () => {
+    // accepted 1 -> 2 -> 4: ranks 0, 2, 4 (by score: 1, 3, 2, 5, 4)
+    assert.deepEqual(testing.tokensWithin(tree, [1, 2, 4], [0, 1, 2, 3, 4, 5]), [1, 2, 2, 3, 3, 4]);
+    // the other branch: 3 (rank 1) -> 5 (rank 3)
+    assert.deepEqual(testing.tokensWithin(tree, [3, 5], [0, 1, 2, 3, 4]), [1, 1, 2, 2, 3]);
+    assert.deepEqual(testing.tokensWithin(tree, [], [0, 3]), [1, 1]);
+  });
+});
+
+/**
+ * A seeded simulation of `auto` against every fixed budget: each round's accepted depth is drawn
+ * from a geometric distribution (continuation probability q) and a tree of budget k reaches depth
+ * log2(1 + k) (best-first trees are bushy near the root), so a round measures all smaller budgets as
+ * the engine's trees do. Rounds cost the cost curves' passes, as `auto` models them. Pure logic.
+ */
+function simulate(draft: CostPoint[], target: CostPoint[], q: number, rounds: number, seed: number) {
+  const learner = testing.budgetLearner({ draft, target, maxBudget: 1024 });
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const depths = Array.from({ length: rounds }, () => {
+    let depth = 0;
+    while (random() < q && depth < 32) depth++;
+    return depth;
+  });
+  // the curves are the truth here: piecewise linear, beyond the last point with the last slope
+  const at = (c: CostPoint[], n: number) => {
+    const i = Math.max(1, c.findIndex((p) => p.batch >= n) < 0 ? c.length - 1 : c.findIndex((p) => p.batch >= n));
+    const [a, b] = [c[i - 1], c[i]];
+    return n <= a.batch ? a.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
+  };
+  const reach = (k: number) => Math.floor(Math.log2(1 + k));
+  const roundMs = (k: number) => at(target, k + 1) + (k === 0 ? 0 : (reach(k) + 1) * at(draft, Math.max(1, k)));
+  const yielded = (k: number, depth: number) => 1 + Math.min(depth, reach(k));
+  let tokens = 0, ms = 0;
+  for (const depth of depths) {
+    const k = learner.choose(1024);
+    const tokensWithin = learner.candidates.filter((c) => c <= k).map((c) => yielded(c, depth));
+    const targetMs = at(target, k + 1);
+    learner.observe({ budget: k, tokensWithin, otherMs: roundMs(k) - targetMs, targetMs, treeNodes: k });
+    tokens += yielded(k, depth);
+    ms += roundMs(k);
+  }
+  // every fixed budget on the same rounds
+  const fixed = learner.candidates.map((k) => ({ budget: k, tokensPerMs: depths.reduce((a, d) => a + yielded(k, d), 0) / (rounds * roundMs(k)) }));
+  const best = fixed.reduce((a, b) => (b.tokensPerMs > a.tokensPerMs ? b : a));
+  return { auto: tokens / ms, best, autoregressive: fixed[0].tokensPerMs };
+}
+
+describe('auto learns the best budget (seeded simulation)', () => {
+  // the grown 1.1B target's calibration on this 2-core machine, and the bundled draft's
+  const cpuTarget = [[1, 69], [2, 92], [4, 131], [8, 210], [16, 409]].map(([batch, ms]) => ({ batch, ms }));
+  const cpuDraft = curve((n) => 1 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
+  const gpuTarget = curve((n) => 400 + 0.05 * n);
+  const cases: [string, CostPoint[], CostPoint[], number][] = [
+    ['CPU target, a well-matched draft', cpuDraft, cpuTarget, 0.55],
+    ['CPU target, a poor draft (speculation does not pay)', cpuDraft, cpuTarget, 0.15],
+    ['CPU target, an expensive draft', curve((n) => 30 + n, [1, 2, 4, 8, 16, 32, 64, 128]), cpuTarget, 0.55],
+    ['offloaded target (flat curve)', curve(() => 2, [1, 2, 4, 8, 16, 32, 64, 128]), gpuTarget, 0.8],
+  ];
+  for (const [name, draft, target, q] of cases) {
+    test(`${name}: within 5% of the best fixed budget over 150 rounds`, () => {
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const r = simulate(draft, target, q, 150, seed);
+        assert.ok(r.auto >= 0.95 * r.best.tokensPerMs,
+          `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}`);
+        assert.ok(r.auto >= 0.95 * r.autoregressive);
+      }
+    });
+  }
 });
 
 describe('VRAM budget -> GPU layers', () => {
