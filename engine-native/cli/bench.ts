@@ -143,14 +143,11 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
 /**
  * The cost model behind `auto`, for a fixed budget: every verification round costs one target pass
  * of budget + 1 tokens from the start-up calibration curve, plus the rest of the round as measured
- * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating. `scale`
- * multiplies the curve: the engine rescales its curve by the passes it times while generating (the
- * machine's speed drifts), so the sweep scales it by its own autoregressive passes; 1 is the
- * start-up calibration as it was.
+ * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating.
  */
-function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number, scale: number): number {
+function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number): number {
   const rounds = sum(results.map((r) => r.stats.targetPasses - 1));
-  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * scale * costAt(curve, budget + 1);
+  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * costAt(curve, budget + 1);
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 
@@ -177,20 +174,16 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
     }
     const ar = results[0];
     const arAgg = aggregate(ar);
-    // this run's single-token pass against the calibration's
-    const scale = arAgg.targetMsPerPass / costAt(calibration.target, 1);
-    rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg, calibrationScale: scale });
-    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(1)} ms ` +
-      `(${scale.toFixed(2)}x the start-up calibration)`);
+    rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
+    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(2)} ms ` +
+      `(calibration ${costAt(calibration.target, 1).toFixed(2)} ms)`);
     for (const [i, [mode, budget]] of configs.entries()) {
       if (i === 0) continue;
       const rs = results[i];
       const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-      const predicted = predictedTokensPerSecond(rs, calibration.target, budget, scale);
-      const unscaled = predictedTokensPerSecond(rs, calibration.target, budget, 1);
+      const predicted = predictedTokensPerSecond(rs, calibration.target, budget);
       rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
-        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1,
-        predictedUnscaled: unscaled, predictionErrorUnscaled: unscaled / agg.tokensPerSecondOverall - 1 });
+        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1 });
       log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
         `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
         `cost model ${predicted.toFixed(1)} vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
@@ -299,7 +292,6 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
       autoVsBestFixed: tps('specexec (auto)') / tps('specexec (best fixed budget'),
       bestFixedBudget: best.budget,
       costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),
-      costModelMaxErrorUnscaled: Math.max(...fixed.map((x) => Math.abs(x.predictionErrorUnscaled as number))),
     };
     log(`summary: ${JSON.stringify(summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}`);
     return { label: t.label, description: t.description ?? init.target.description, target: init.target.path,

@@ -5,7 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-double sx_cost_curve::at(int32_t n) const {
+// the calibration: piecewise linear, beyond the last point linear from the last two
+static double interpolate(const std::vector<int32_t> & batch, const std::vector<double> & ms, int32_t n) {
     if (batch.empty()) {
         return 1.0;
     }
@@ -27,27 +28,27 @@ double sx_cost_curve::at(int32_t n) const {
     return ms[k] + slope * (n - batch[k]);
 }
 
+double sx_cost_curve::at(int32_t n) const {
+    return offset_ms + interpolate(batch, ms, n);
+}
+
 void sx_cost_curve::observe(int32_t n, double measured) {
     if (batch.empty() || !(measured > 0)) {
         return;
     }
-    const double predicted = at(n);
-    if (!(predicted > 0)) {
-        return;
-    }
-    // the machine's speed drifts (other load, a longer history to attend over): the whole curve
-    // follows slowly, the calibration point nearest to the measurement (by batch ratio) faster
+    // passes in a generation pay what back-to-back calibration passes do not (waking the threads,
+    // caches refilled after sampling and streaming), and the machine's speed drifts: every pass
+    // shifts the whole curve a little; the calibration point nearest to it (by batch ratio) moves
+    // towards it too, for what is particular to its size
     size_t nearest = 0;
     for (size_t i = 1; i < batch.size(); ++i) {
         if (std::fabs(std::log((double) batch[i] / n)) < std::fabs(std::log((double) batch[nearest] / n))) {
             nearest = i;
         }
     }
-    const double ratio = measured / predicted;
-    for (double & m : ms) {
-        m *= std::pow(ratio, 0.03);
-    }
-    ms[nearest] *= std::pow(ratio, 0.1);
+    const double error = measured - at(n);
+    offset_ms += 0.05 * error;
+    ms[nearest] = std::max(0.0, ms[nearest] + 0.05 * error);
 }
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {

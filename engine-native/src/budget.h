@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
-// Milliseconds of one forward pass against batch size (piecewise linear, extrapolated linearly).
+// Milliseconds of one forward pass against batch size: the calibration (piecewise linear,
+// extrapolated linearly) plus what passes during generation are measured to cost beyond it.
 struct sx_cost_curve {
     std::vector<int32_t> batch;
     std::vector<double>  ms;
+    double               offset_ms = 0;
     double at(int32_t n) const;
     void   observe(int32_t n, double ms); // nudges the curve towards a measurement
 };

@@ -60,6 +60,15 @@ describe('a stale draft catches up only when it pays', () => {
     assert.equal(learner.catchUpPays(budget, 4000, 100), true);
     assert.equal(learner.catchUpPays(budget, 3, 2), true);
   });
+
+  test('a few tokens behind are caught up even while no draft leads, so that budgets get tried again', () => {
+    const unlucky = testing.budgetLearner({ draft, target: curve((n) => 50 + 12 * n), maxBudget: 1024 });
+    // budget 1 rejected its token four times in a row: budget 0 leads now
+    for (let i = 0; i < 4; i++) unlucky.observe({ budget: 1, tokensWithin: [1, 1], otherMs: 3, targetMs: 74, treeNodes: 1 });
+    assert.equal(unlucky.choose(1024), 0);
+    assert.equal(unlucky.catchUpPays(1, 3, 20), true);
+    assert.equal(unlucky.catchUpPays(1, 4000, 20), false);
+  });
 });
 
 describe('one round measures every smaller budget', () => {
