@@ -261,7 +261,8 @@ interface Target {
 
 async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt[], llamaCpp: boolean) {
   const prompts = allPrompts.slice(0, t.plan.prompts);
-  const log = (line: string) => process.stdout.write(`[${t.label}] ${line}\n`);
+  const start = Date.now();
+  const log = (line: string) => process.stdout.write(`[${t.label} ${((Date.now() - start) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   let theirs: Row[] | undefined;
   if (llamaCpp) {
     const threads = flags.threads ?? os.availableParallelism();
