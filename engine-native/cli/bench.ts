@@ -51,10 +51,10 @@ const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   },
   full: {
     trained: {
-      prompts: 40, maxTokens: 64, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
+      prompts: 16, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
       historyTokens: [128, 256, 512, 1024, 2048, 4096],
     },
-    grown: { prompts: 12, maxTokens: 64, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048] },
+    grown: { prompts: 8, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048] },
   },
 };
 const CONTEXT = 4096 + 512;
