@@ -142,12 +142,13 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
 
 /**
  * The cost model behind `auto`, for a fixed budget: every verification round costs one target pass
- * of budget + 1 tokens from the start-up calibration curve, plus the rest of the round as measured
- * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating.
+ * over its tree (its nodes + the root) from the start-up calibration curve, plus the rest of the
+ * round as measured (draft passes, tree bookkeeping, sampling), which is what `auto` learns while
+ * generating. (A specexec tree holds the budget's nodes; a chain stops at its maximum depth.)
  */
-function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[], budget: number): number {
-  const rounds = sum(results.map((r) => r.stats.targetPasses - 1));
-  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + rounds * costAt(curve, budget + 1);
+function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[]): number {
+  const passesMs = sum(results.flatMap((r) => r.stats.treeSizes.slice(1).map((nodes) => costAt(curve, nodes + 1))));
+  const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + passesMs;
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 
@@ -181,7 +182,7 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
       if (i === 0) continue;
       const rs = results[i];
       const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-      const predicted = predictedTokensPerSecond(rs, calibration.target, budget);
+      const predicted = predictedTokensPerSecond(rs, calibration.target);
       rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
         predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1 });
       log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
