@@ -28,9 +28,11 @@ static const int32_t MAX_BEAMS    = 128;
 // ggml's GPU backends compute the layers left in RAM on the GPU from this batch size (op_offload)
 static const int32_t OP_OFFLOAD_MIN_BATCH = 32;
 // a calibration past this is cut short (the curve is extrapolated from what was measured)
-static const double  CALIBRATION_MAX_MS   = 20000;
-// tokens of history the calibration's passes attend over (bench and editor prompts: 300-1,500)
-static const int32_t CALIBRATION_HISTORY  = 256;
+static const double  CALIBRATION_MAX_MS   = 10000;
+// tokens of history the calibration's passes attend over (bench and editor prompts: 300-1,500),
+// as many as its prefill reads in about this time
+static const int32_t CALIBRATION_HISTORY    = 256;
+static const double  CALIBRATION_HISTORY_MS = 3000;
 
 sx_engine * sx_engine_init(const sx_engine_params & params) {
     sx_engine * e = new sx_engine();
@@ -130,19 +132,25 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
         return curve;
     }
     const int32_t top     = std::min(max_batch, side.n_batch);
-    // the history of a typical completion prompt, as far as the context leaves room for it
+    // the history of a typical completion prompt, as far as the context leaves room for it and a
+    // slow model's prefill stays short (chunks while under CALIBRATION_HISTORY_MS)
     const int32_t history = std::max(0, std::min<int32_t>(CALIBRATION_HISTORY, (int32_t) llama_n_ctx(side.ctx) - top - 1));
+    const std::vector<llama_token> prompt  = calibration_tokens(side, history, 101);
+    const sx_clock::time_point     t0      = sx_clock::now();
     sx_side_reset(side);
-    sx_side_decode(side, calibration_tokens(side, history, 101).data(), history);
+    for (int32_t i = 0; i < history && ms_since(t0) < CALIBRATION_HISTORY_MS; i += 64) {
+        sx_side_decode(side, prompt.data() + i, std::min(64, history - i));
+    }
     time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
-    // A calibration must stay short, yet see the whole curve. Two doublings in a row that about
-    // doubled a slow pass mean compute-bound: the rest is extrapolated linearly. On a GPU, a slow
-    // pass that did not grow means weights streamed over the bus (500 tokens cost what 1 does): the
-    // largest batch alone decides the rest. Below op_offload's batch, layers in RAM run on the CPU,
-    // whose memory-bound small batches look flat too, so only GPU batches may jump.
-    const bool    gpu         = sx_side_placement(side) != "cpu";
-    bool          grew_before = false; // the previous doubling about doubled the time
-    double        spent_ms    = 0;
+    // A calibration must stay short, yet see the curve as far as it affords: it doubles the batch
+    // while the next doubling (about twice this pass, three times) fits in the time left; beyond
+    // that the curve is extrapolated linearly (which underestimates: a tree's attention grows
+    // faster than its size). On a GPU, a slow pass that did not grow means weights streamed over
+    // the bus (500 tokens cost what 1 does): the largest batch alone decides the rest. Below
+    // op_offload's batch, layers in RAM run on the CPU, whose memory-bound small batches look flat
+    // too, so only GPU batches may jump.
+    const bool gpu      = sx_side_placement(side) != "cpu";
+    double     spent_ms = 0;
     for (int32_t n = 1;;) {
         const double ms    = time_pass(side, n);
         const bool   grows = !curve.ms.empty() && ms >= 1.8 * curve.ms.back();
@@ -150,11 +158,10 @@ static sx_cost_curve calibrate_side(sx_side & side, int32_t max_batch, const std
         curve.batch.push_back(n);
         curve.ms.push_back(ms);
         spent_ms += 3 * ms; // time_pass takes the median of three
-        if (n >= top || (slow && grows && grew_before) || spent_ms > CALIBRATION_MAX_MS) {
+        if (n >= top || spent_ms + 3 * 2 * ms > CALIBRATION_MAX_MS) {
             break;
         }
-        grew_before = grows;
-        n           = gpu && n >= OP_OFFLOAD_MIN_BATCH && slow && !grows ? top : std::min(2 * n, top);
+        n = gpu && n >= OP_OFFLOAD_MIN_BATCH && slow && !grows ? top : std::min(2 * n, top);
     }
     sx_side_reset(side);
     if (!cache.empty()) {
