@@ -20,10 +20,11 @@ static sx_tree tree_from_js(const Napi::Object & o) {
     std::vector<llama_token> tokens  = tokens_from_js(o.Get("tokens"));
     Napi::Array              parents = o.Get("parents").As<Napi::Array>();
     const bool               scored  = o.Has("scores"); // else node order is score order
+    Napi::Array              scores  = scored ? o.Get("scores").As<Napi::Array>() : Napi::Array::New(o.Env());
     sx_tree                  tree;
     sx_tree_init(tree, tokens.at(0));
     for (size_t i = 1; i < tokens.size(); ++i) {
-        const float score = scored ? o.Get("scores").As<Napi::Array>().Get((uint32_t) i).As<Napi::Number>().FloatValue() : -(float) i;
+        const float score = scored ? scores.Get((uint32_t) i).As<Napi::Number>().FloatValue() : -(float) i;
         tree.add(tokens[i], parents.Get((uint32_t) i).As<Napi::Number>().Int32Value(), score);
     }
     return tree;
