@@ -142,6 +142,44 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
     int                     code = 0;
 };
 
+// Times target passes off the JS thread (a slow target's passes take seconds).
+class TimePassesWorker : public Napi::AsyncWorker {
+  public:
+    TimePassesWorker(Napi::Env env, EngineWrap * owner, std::vector<int32_t> batches)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), owner(owner), batches(std::move(batches)) {
+        owner->Ref();
+    }
+    ~TimePassesWorker() override { owner->Unref(); }
+
+    void Execute() override {
+        try {
+            ms = sx_engine_time_target_passes(owner->engine, batches);
+        } catch (const sx_error & e) {
+            code = e.code;
+            SetError(e.what());
+        }
+    }
+    void OnOK() override {
+        owner->busy = false;
+        sx_cost_curve curve;
+        curve.batch = batches;
+        curve.ms    = ms;
+        deferred.Resolve(curve_to_js(Env(), curve));
+    }
+    void OnError(const Napi::Error & e) override {
+        owner->busy = false;
+        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
+    }
+
+    Napi::Promise::Deferred deferred;
+
+  private:
+    EngineWrap *         owner;
+    std::vector<int32_t> batches;
+    std::vector<double>  ms;
+    int                  code = 0;
+};
+
 Napi::Function EngineWrap::define(Napi::Env env) {
     return DefineClass(env, "Engine",
                        {
@@ -150,6 +188,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("cancel", &EngineWrap::cancel),
                            InstanceMethod("close", &EngineWrap::close),
                            InstanceMethod("nextLogits", &EngineWrap::next_logits),
+                           InstanceMethod("timeTargetPasses", &EngineWrap::time_target_passes),
                        });
 }
 
@@ -200,6 +239,29 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     engine->cancel.store(false);
     GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
     Napi::Promise    p = w->deferred.Promise();
+    w->Queue();
+    return p;
+}
+
+// timeTargetPasses(batches) -> Promise<[{batch, ms}]>
+Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
+    if (!engine) {
+        return rejected(info.Env(), SX_ERR_NOT_INITIALIZED, "no models loaded; call load() first");
+    }
+    if (busy) {
+        return rejected(info.Env(), SX_ERR_BUSY, "a request is already running");
+    }
+    if (info.Length() < 1 || !info[0].IsArray()) {
+        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "timeTargetPasses(batches): batches must be an array of integers");
+    }
+    Napi::Array          a = info[0].As<Napi::Array>();
+    std::vector<int32_t> batches;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        batches.push_back(a.Get(i).ToNumber().Int32Value());
+    }
+    busy                 = true;
+    TimePassesWorker * w = new TimePassesWorker(info.Env(), this, std::move(batches));
+    Napi::Promise      p = w->deferred.Promise();
     w->Queue();
     return p;
 }

@@ -1,6 +1,6 @@
 // JS class Engine: load(params) -> Promise<info>, generate(request, onDelta) -> Promise<result>,
-// cancel(), close(). Loading and generation run on libuv worker threads; deltas reach JS through
-// the worker's progress queue.
+// timeTargetPasses(batches) -> Promise<[{batch, ms}]>, cancel(), close(). Loading, generation and
+// timing run on libuv worker threads; deltas reach JS through the worker's progress queue.
 #pragma once
 
 #include "engine.h"
@@ -14,7 +14,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     ~EngineWrap() override;
 
     sx_engine * engine = nullptr;
-    bool        busy   = false; // a load or generation is running on a worker thread
+    bool        busy   = false; // a load, generation or timing is running on a worker thread
 
   private:
     Napi::Value load(const Napi::CallbackInfo & info);
@@ -22,4 +22,5 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Value cancel(const Napi::CallbackInfo & info);
     Napi::Value close(const Napi::CallbackInfo & info);
     Napi::Value next_logits(const Napi::CallbackInfo & info);
+    Napi::Value time_target_passes(const Napi::CallbackInfo & info);
 };

@@ -7,8 +7,8 @@ import {
   type CancellationToken, type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import {
-  ErrorCodes, Methods, type ChatParams, type CompleteParams, type CompleteResult, type InitializeParams,
-  type InitializeResult, type ModelInfo, type ProgressParams,
+  ErrorCodes, Methods, type ChatParams, type CompleteParams, type CompleteResult, type CostPoint, type InitializeParams,
+  type InitializeResult, type MeasurePassCostParams, type ModelInfo, type ProgressParams,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -69,6 +69,10 @@ export class EngineClient {
 
   chat(params: ChatParams, onDelta?: DeltaHandler, token?: CancellationToken): Promise<CompleteResult> {
     return this.withProgress(Methods.chat, params, onDelta, token);
+  }
+
+  measurePassCost(params: MeasurePassCostParams): Promise<CostPoint[]> {
+    return this.request(Methods.measurePassCost, params);
   }
 
   inspectModel(modelPath: string): Promise<ModelInfo> {

@@ -6,7 +6,9 @@ import {
 import { ResyncingMessageReader } from './framing';
 import { EngineService } from './engine-service';
 import { loadAddon } from './native';
-import { parseChatMessages, parseCompleteParams, parseInitializeParams, parseSampling, progressToken } from './params';
+import {
+  parseChatMessages, parseCompleteParams, parseInitializeParams, parseMeasurePassCostParams, parseSampling, progressToken,
+} from './params';
 import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type SamplingParams } from './protocol';
 
 function log(message: string): void {
@@ -40,6 +42,11 @@ function serve(connection: MessageConnection, service: EngineService): void {
     const messages = parseChatMessages(params);
     const request = { prompt: service.chatPrompt(messages), ...parseSampling(params as Record<string, unknown>, service.defaultMode) };
     return service.complete(request, token, progressSink(params as SamplingParams));
+  });
+
+  connection.onRequest(Methods.measurePassCost, (params: unknown) => {
+    requireInitialized();
+    return service.measurePassCost(parseMeasurePassCostParams(params, service.initialized!.maxBudget + 1));
   });
 
   connection.onRequest(Methods.inspectModel, async (params: unknown) => {

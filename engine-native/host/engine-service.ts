@@ -1,4 +1,4 @@
-// The engine host's state: the loaded models and a serial queue of generation requests.
+// The engine host's state: the loaded models and a serial queue of requests that use them.
 // One generation runs at a time (the models' KV caches are shared state); others wait in a
 // bounded queue, and a cancelled request leaves the queue or stops the running generation.
 import { mkdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
 import { loadAddon, type NativeEngine, type NativeError, type NativeRequest, type NativeResult } from './native';
 import {
   DECODING_MODES, ErrorCodes, PROTOCOL_VERSION,
-  type CompleteResult, type DecodingMode, type InitializeParams, type InitializeResult, type ModelInfo,
+  type CompleteResult, type CostPoint, type DecodingMode, type InitializeParams, type InitializeResult, type ModelInfo,
 } from './protocol';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -97,6 +97,17 @@ export class EngineService {
         subscription.dispose();
       }
     }, () => new ResponseError(ErrorCodes.RequestCancelled, 'superseded by newer requests before it started'));
+  }
+
+  measurePassCost(batches: number[]): Promise<CostPoint[]> {
+    this.checkNotShuttingDown();
+    return this.enqueue(async () => {
+      try {
+        return await this.engine.timeTargetPasses(batches);
+      } catch (e) {
+        throw toResponseError(e);
+      }
+    });
   }
 
   chatPrompt(messages: { role: string; content: string }[]): string {

@@ -45,6 +45,8 @@ export interface NativeEngine {
   close(): void;
   /** The target's next-token logits after `tokens`, from the engine's own KV cache (tests). */
   nextLogits(tokens: Uint32Array): Float32Array;
+  /** One target pass of each batch size after the cached history, timed (median of three). */
+  timeTargetPasses(batches: number[]): Promise<CostPoint[]>;
 }
 
 export interface TestTree {

@@ -105,6 +105,17 @@ export function parseChatMessages(p: unknown): ChatMessage[] {
   });
 }
 
+const MAX_TIMED_PASSES = 64;
+
+export function parseMeasurePassCostParams(p: unknown, maxBatch: number): number[] {
+  const batches = isObject(p) ? p.batches : undefined;
+  if (!Array.isArray(batches) || batches.length === 0 || batches.length > MAX_TIMED_PASSES ||
+    !batches.every((n) => Number.isInteger(n) && n >= 1 && n <= maxBatch)) {
+    throw invalid(`measurePassCost expects {batches: [...]}: 1 to ${MAX_TIMED_PASSES} integers between 1 and ${maxBatch}`);
+  }
+  return batches as number[];
+}
+
 export function progressToken(p: SamplingParams): string | number | undefined {
   const t = (p as Record<string, unknown>).progressToken;
   return typeof t === 'string' || typeof t === 'number' ? t : undefined;

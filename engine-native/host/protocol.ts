@@ -217,11 +217,23 @@ export interface InspectModelParams {
   path: string;
 }
 
+/**
+ * specexec/measurePassCost: times one target pass of each batch size now, after the history the
+ * target's cache holds (the last prompt and its completion), as the start-up calibration does.
+ * For benchmarks: this machine's speed drifts, so a prediction is checked against a curve measured
+ * beside the generations it predicts.
+ */
+export interface MeasurePassCostParams {
+  /** Batch sizes (tokens in the pass), each 1 to the engine's maxBudget + 1. */
+  batches: number[];
+}
+
 export const Methods = {
   initialize: 'initialize',
   complete: 'complete',
   chat: 'chat',
   inspectModel: 'inspectModel',
+  measurePassCost: 'specexec/measurePassCost',
   shutdown: 'shutdown',
   progress: 'specexec/progress',
 } as const;

@@ -180,6 +180,23 @@ void sx_engine_calibrate(sx_engine * e) {
                                       e->params.threads);
 }
 
+std::vector<double> sx_engine_time_target_passes(sx_engine * e, const std::vector<int32_t> & batches) {
+    const int32_t history = (int32_t) e->target.cached.size();
+    const int32_t room    = std::min<int32_t>(e->target.n_batch, (int32_t) llama_n_ctx(e->target.ctx) - history);
+    for (int32_t n : batches) {
+        if (n < 1 || n > room) {
+            throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": batch sizes must be 1 to " + std::to_string(room) +
+                                                        " (the target's batch, and the context after its " +
+                                                        std::to_string(history) + " cached tokens), got " + std::to_string(n));
+        }
+    }
+    std::vector<double> ms;
+    for (int32_t n : batches) {
+        ms.push_back(time_pass(e->target, n));
+    }
+    return ms;
+}
+
 // ---------------------------------------------------------------------------------------------
 // generation
 

@@ -95,6 +95,11 @@ void        sx_engine_free(sx_engine * engine);
 // params.calibration_cache when set).
 void sx_engine_calibrate(sx_engine * engine);
 
+// One target pass of each batch size after what the target's cache holds now, timed as the
+// calibration times them (median of three; the cache is left as it was): lets a benchmark
+// re-measure the cost curve beside the generations it predicts, on a machine whose speed drifts.
+std::vector<double> sx_engine_time_target_passes(sx_engine * engine, const std::vector<int32_t> & batches);
+
 // Runs one request to completion, cancellation or error (throws sx_error). Set engine->cancel from
 // any thread to stop the generation early; it is cleared when the generation ends.
 sx_result sx_engine_generate(sx_engine * engine, const sx_request & request, const sx_on_delta & on_delta);

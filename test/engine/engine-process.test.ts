@@ -154,6 +154,22 @@ describe('engine process', () => {
     assert.equal((await engine.complete({ prompt: 'x = ', maxTokens: 4 })).tokens.length, 4);
   });
 
+  test('measurePassCost times target passes after the cached history and leaves the cache as it was', async () => {
+    const before = await engine.complete({ prompt: PROMPTS[1], maxTokens: 16, mode: 'autoregressive' });
+    const points = await engine.measurePassCost({ batches: [1, 8, 64] });
+    assert.deepEqual(points.map((p) => p.batch), [1, 8, 64]);
+    assert.ok(points.every((p) => Number.isFinite(p.ms) && p.ms > 0), JSON.stringify(points));
+    const again = await engine.complete({ prompt: PROMPTS[1] + before.text, maxTokens: 8, mode: 'autoregressive' });
+    const reference = Array.from(loadAddon().referenceGreedy(models.target, PROMPTS[1] + before.text, 8, 2));
+    assert.deepEqual(again.tokens, reference, 'the timed passes left nothing in the history');
+    // the host checks the shape; the engine checks that the passes fit the context after the history
+    for (const bad of [{}, { batches: [] }, { batches: [0] }, { batches: [2.5] }, { batches: ['8'] }, { batches: [1e6] }, { batches: [1000] }]) {
+      const err = await rejection(engine.connection.sendRequest('specexec/measurePassCost', bad));
+      assert.equal(err.code, ErrorCodes.InvalidParams, JSON.stringify(bad));
+      assert.match(err.message, /batch/);
+    }
+  });
+
   test('an unknown method gets MethodNotFound and the process keeps serving', async () => {
     const err = await rejection(engine.connection.sendRequest('teleport', {}));
     assert.equal(err.code, ErrorCodes.MethodNotFound);
