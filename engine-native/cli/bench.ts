@@ -39,6 +39,8 @@ interface Plan {
   temperatures: number[];
   /** History lengths (tokens, about) for the prompt-length scaling. */
   historyTokens: number[];
+  /** Completions of other held-out prompts that `auto` learns from before the wall clock. */
+  autoWarmUpPrompts: number;
 }
 
 const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
@@ -46,21 +48,23 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 // budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
-    trained: { prompts: 10, maxTokens: 32, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096] },
-    grown: { prompts: 4, maxTokens: 32, modes: ['specexec'], budgets: [1, 3, 7, 15], temperatures: [0], historyTokens: [128, 1024] },
+    trained: { prompts: 6, maxTokens: 32, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096], autoWarmUpPrompts: 2 },
+    grown: { prompts: 3, maxTokens: 32, modes: ['specexec'], budgets: [1, 3, 7, 15], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2 },
   },
   full: {
     trained: {
       prompts: 16, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
-      historyTokens: [128, 256, 512, 1024, 2048, 4096],
+      historyTokens: [128, 256, 512, 1024, 2048, 4096], autoWarmUpPrompts: 4,
     },
-    grown: { prompts: 8, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048] },
+    grown: {
+      prompts: 8, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048],
+      autoWarmUpPrompts: 4,
+    },
   },
 };
 const CONTEXT = 4096 + 512;
 // trees of 2^n - 1 nodes: passes of 2^n tokens (see budget.cpp)
 const FIXED_BUDGET = 15;
-const AUTO_WARM_UP_PROMPTS = 4;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -130,8 +134,10 @@ async function runAll(session: EngineSession, prompts: BenchPrompt[], params: Om
   return out;
 }
 
-/** One target pass of `n` tokens from the calibration curve (linear between points, beyond the last). */
-function costAt(curve: { batch: number; ms: number }[], n: number): number {
+type Curve = { batch: number; ms: number }[];
+
+/** One target pass of `n` tokens from a cost curve (linear between points, beyond the last). */
+function costAt(curve: Curve, n: number): number {
   if (curve.length === 0) return NaN;
   let i = curve.findIndex((p) => p.batch >= n);
   if (i === 0) return curve[0].ms;
@@ -142,11 +148,11 @@ function costAt(curve: { batch: number; ms: number }[], n: number): number {
 
 /**
  * The cost model behind `auto`, for a fixed budget: every verification round costs one target pass
- * over its tree (its nodes + the root) from the start-up calibration curve, plus the rest of the
- * round as measured (draft passes, tree bookkeeping, sampling), which is what `auto` learns while
- * generating. (A specexec tree holds the budget's nodes; a chain stops at its maximum depth.)
+ * over its tree (its nodes + the root) from a cost curve, plus the rest of the round as measured
+ * (draft passes, tree bookkeeping, sampling), which is what `auto` learns while generating. (A
+ * specexec tree holds the budget's nodes; a chain stops at its maximum depth.)
  */
-function predictedTokensPerSecond(results: CompleteResult[], curve: { batch: number; ms: number }[]): number {
+function predictedTokensPerSecond(results: CompleteResult[], curve: Curve): number {
   const passesMs = sum(results.flatMap((r) => r.stats.treeSizes.slice(1).map((nodes) => costAt(curve, nodes + 1))));
   const ms = sum(results.map((r) => decodeMs(r) - r.stats.targetMs)) + passesMs;
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
@@ -159,39 +165,60 @@ function modeParams(mode: DecodingMode, budget: number): Partial<CompleteParams>
 
 type Row = Record<string, unknown>;
 
+/** The pointwise median of curves over the same batch sizes. */
+const medianCurve = (curves: Curve[]): Curve => curves[0].map((p, j) => ({ batch: p.batch, ms: median(curves.map((c) => c[j].ms)) }));
+
+/**
+ * The sweep: every configuration on every prompt. The cost model is checked against the target's
+ * pass cost re-timed after each prompt's configurations, the median over the sweep's prompts (this
+ * VM's speed drifts by up to 30% within minutes, which would otherwise count as the model's error;
+ * one re-timing alone is noisy); its prediction from the start-up calibration is reported beside it.
+ */
 async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan, calibration: InitializeResult['calibration'],
-  log: (line: string) => void): Promise<Row[]> {
+  log: (line: string) => void): Promise<{ rows: Row[]; passCost: Curve }> {
   const base = { maxTokens: plan.maxTokens, seed: 1 };
   const rows: Row[] = [];
+  const largestPass = Math.max(...plan.budgets) + 1;
+  const batches = calibration.target.map((p) => p.batch).filter((b) => b <= largestPass);
+  if (batches[batches.length - 1] < largestPass) batches.push(largestPass);
+  const retimed: Curve[] = [];
   for (const temperature of plan.temperatures) {
     const configs: [DecodingMode, number][] = [['autoregressive', 0], ...plan.modes.flatMap((mode) => plan.budgets.map((b): [DecodingMode, number] => [mode, b]))];
     // prompt by prompt, every configuration in a row: the caches keep the prompt (its pass is not
     // what the sweep measures), so only the first configuration of a prompt reads all of it
     const results = configs.map((): CompleteResult[] => []);
+    const curves: Curve[] = [];
     for (const p of prompts) {
       for (const [i, [mode, budget]] of configs.entries()) {
         results[i].push(await session.client.complete(request(p, { ...base, temperature, ...(mode === 'autoregressive' ? { mode } : modeParams(mode, budget)) })));
       }
+      curves.push(await session.client.measurePassCost({ batches }));
     }
+    retimed.push(...curves);
+    const duringSweep = medianCurve(curves);
     const ar = results[0];
     const arAgg = aggregate(ar);
     rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
     log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(2)} ms ` +
-      `(calibration ${costAt(calibration.target, 1).toFixed(2)} ms)`);
+      `(calibration ${costAt(calibration.target, 1).toFixed(2)} ms at start-up, ${duringSweep[0].ms.toFixed(2)} re-timed)`);
     for (const [i, [mode, budget]] of configs.entries()) {
       if (i === 0) continue;
       const rs = results[i];
       const agg = aggregate(rs, temperature === 0 ? ar : undefined);
-      const predicted = predictedTokensPerSecond(rs, calibration.target);
+      const predicted = predictedTokensPerSecond(rs, duringSweep);
+      const fromStartUp = predictedTokensPerSecond(rs, calibration.target);
       rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
-        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1 });
+        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1,
+        predictedFromStartUpCalibration: fromStartUp, predictionErrorFromStartUpCalibration: fromStartUp / agg.tokensPerSecondOverall - 1 });
       log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
         `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
-        `cost model ${predicted.toFixed(1)} vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
+        `cost model ${predicted.toFixed(1)} [start-up curve ${fromStartUp.toFixed(1)}] vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
         (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
     }
   }
-  return rows;
+  const passCost = medianCurve(retimed);
+  log(`target pass re-timed during the sweep (ms, median): ${passCost.map((p) => `${p.batch}:${p.ms.toFixed(1)}`).join(' ')}`);
+  return { rows, passCost };
 }
 
 /** Fixed-budget specexec rows of the greedy sweep. */
@@ -201,10 +228,18 @@ const greedyFixed = (rows: Row[]) => rows.filter((x) => x.mode === 'specexec' &&
 // whole prompt, as the first request on a file does.
 const FLUSH: CompleteParams = { prompt: '\n\n# unrelated\n', maxTokens: 2, mode: 'specexec', budget: 1, temperature: 0 };
 
+/** The prompt as it was before the user typed its last line (or the second half of a one-liner). */
+function beforeLastLine(p: BenchPrompt): BenchPrompt {
+  const cut = p.prefix.lastIndexOf('\n', p.prefix.length - 2);
+  return { ...p, prefix: p.prefix.slice(0, cut > 0 ? cut + 1 : Math.floor(p.prefix.length / 2)) };
+}
+
 /**
  * Wall clock at the settings a user gets, interleaved prompt by prompt so that a machine's drift
- * hits every configuration alike, each request on cold caches (time to first token includes reading
- * the prompt); `best` is the fastest fixed budget of the sweep.
+ * hits every configuration alike; `best` is the fastest fixed budget of the sweep. Each request
+ * follows a completion of the same file before its last line was typed, as completions do while
+ * one edits (time to first token: reading the new line, then the first pass); the first
+ * completion in a file reads all of it, measured on cold caches for autoregressive and `auto`.
  */
 async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void): Promise<Row[]> {
   const configs: [string, Partial<CompleteParams>][] = [
@@ -215,19 +250,28 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
     [`specexec (best fixed budget, ${best})`, { mode: 'specexec', budget: best }],
     ['specexec (auto)', { mode: 'specexec', budget: 'auto' }],
   ];
+  const coldConfigs = new Set([0, configs.length - 1]);
   const results = configs.map((): CompleteResult[] => []);
+  const cold = configs.map((): CompleteResult[] => []);
   for (const p of prompts) {
     for (const [i, [, params]] of configs.entries()) {
-      await session.client.complete(FLUSH);
-      results[i].push(await session.client.complete(request(p, { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params })));
+      const settings = { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params };
+      if (coldConfigs.has(i)) {
+        await session.client.complete(FLUSH);
+        cold[i].push(await session.client.complete(request(p, settings)));
+      }
+      await session.client.complete(request(beforeLastLine(p), { ...settings, maxTokens: 2 })); // its first round syncs the draft
+      results[i].push(await session.client.complete(request(p, settings)));
     }
   }
   const ar = aggregate(results[0]);
   return configs.map(([config, params], i) => {
     const agg = aggregate(results[i]);
+    const firstTokenMsCold = coldConfigs.has(i) ? median(cold[i].map((r) => r.stats.firstTokenMs)) : undefined;
     log(`${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
-      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
-    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
+      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
+      (firstTokenMsCold !== undefined ? ` (cold ${firstTokenMsCold.toFixed(1)} ms)` : '') + `, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
+    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, firstTokenMsCold, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
       firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
   });
 }
@@ -276,12 +320,12 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
   try {
     log(`target pass against batch size (ms): ${init.calibration.target.map((p) => `${p.batch}:${p.ms.toFixed(1)}`).join(' ')}`);
     await runAll(session, prompts.slice(0, 1), { maxTokens: t.plan.maxTokens, mode: 'autoregressive' }); // warm-up
-    const rows = await sweep(session, prompts, t.plan, init.calibration, log);
+    const { rows, passCost } = await sweep(session, prompts, t.plan, init.calibration, log);
     const fixed = greedyFixed(rows);
     const best = fixed.reduce((a, b) => ((b.tokensPerSecond as number) > (a.tokensPerSecond as number) ? b : a));
     // `auto` learns while it generates and keeps what it learnt for the session: it starts the
     // wall clock as it would after a few completions, warmed up on other held-out prompts
-    await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + AUTO_WARM_UP_PROMPTS),
+    await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + t.plan.autoWarmUpPrompts),
       { maxTokens: t.plan.maxTokens, temperature: 0, mode: 'specexec', budget: 'auto' });
     const wall = await wallClock(session, prompts, t.plan, best.budget as number, log);
     const scaling = await historyScaling(session, prompts, t.plan, log);
@@ -294,11 +338,12 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
       autoVsBestFixed: tps('specexec (auto)') / tps('specexec (best fixed budget'),
       bestFixedBudget: best.budget,
       costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),
+      costModelMaxErrorFromStartUpCalibration: Math.max(...fixed.map((x) => Math.abs(x.predictionErrorFromStartUpCalibration as number))),
     };
     log(`summary: ${JSON.stringify(summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}`);
     return { label: t.label, description: t.description ?? init.target.description, target: init.target.path,
       targetParameters: init.target.parameters, draft: init.draft?.path ?? null, threads: init.threads, plan: t.plan,
-      calibration: init.calibration, summary, llamaCpp: theirs ?? null, sweep: rows, wallClock: wall, scaling };
+      calibration: init.calibration, passCostDuringSweep: passCost, summary, llamaCpp: theirs ?? null, sweep: rows, wallClock: wall, scaling };
   } finally {
     await session.close();
   }
@@ -344,6 +389,7 @@ function plots(outBase: string, results: TargetResult[]): string[] {
     ], { title: `Tokens per second (${r.label} target, greedy, ${r.threads} threads)`, xLabel: 'budget', yLabel: 'tokens/s', logX: true }));
     write(`${r.label}-pass-cost`, lineChart([
       { name: 'target', points: r.calibration.target.map((p) => [p.batch, p.ms / r.calibration.target[0].ms]) },
+      { name: 'target, re-timed during the sweep', points: r.passCostDuringSweep.map((p) => [p.batch, p.ms / r.passCostDuringSweep[0].ms]) },
       { name: 'draft', points: r.calibration.draft.map((p) => [p.batch, p.ms / r.calibration.draft[0].ms]) },
     ], { title: `One forward pass against batch size (${r.label})`, xLabel: 'tokens in the pass', yLabel: 't(B) / t(1)', logX: true }));
   }

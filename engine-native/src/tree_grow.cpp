@@ -5,7 +5,10 @@
 #include <queue>
 
 // SpecExec: repeatedly expand the best unexpanded nodes that rank in the top K; a child enters
-// only if it ranks in the top K of all nodes. Stops when nothing new enters or at max_depth.
+// only if it ranks in the top K of all nodes. Stops when nothing new can enter or at max_depth.
+// Once K nodes are in, a node is expanded only if a child could still beat the K-th best score:
+// a child scores at most its parent's score + log(depth_decay), and a draft pass that cannot add
+// a node would cost as much as one that does.
 static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_expand_fn & expand) {
     const float log_decay = std::log(p.depth_decay);
     // the K best scores among non-root nodes (min-heap: top() is the K-th best)
@@ -17,7 +20,7 @@ static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_
         const float threshold = full ? best.top() : -INFINITY;
         std::vector<int32_t> frontier;
         for (int32_t i = 0; i < tree.size(); ++i) {
-            if (!tree.expanded[i] && tree.depth[i] < p.max_depth && (i == 0 || tree.score[i] >= threshold)) {
+            if (!tree.expanded[i] && tree.depth[i] < p.max_depth && (i == 0 || tree.score[i] + log_decay > threshold)) {
                 frontier.push_back(i);
             }
         }

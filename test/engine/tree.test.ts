@@ -39,6 +39,14 @@ describe('tree growth on a fake draft (golden)', () => {
     assert.ok(Math.abs(t.scores[4] - (Math.log(0.6) + Math.log(0.9) + Math.log(0.8) + 3 * d)) < 1e-5);
   });
 
+  test('specexec spends no draft pass on nodes whose children cannot enter the tree', () => {
+    // budget 1: after the root's pass the tree holds 10; its children score below it, so no second pass
+    const t = testing.growTree({ shape: 'specexec', budget: 1 }, TABLE);
+    assert.deepEqual(paths(t), ['', '10']);
+    assert.equal(t.passes, 1);
+    assert.deepEqual(t.expanded, [['']]);
+  });
+
   test('specexec at a larger budget takes the next best nodes', () => {
     const t = testing.growTree({ shape: 'specexec', budget: 7 }, TABLE);
     // the 7 best by score: 10 .57, 10,20 .49, 10,20,30 .37, 11 .29, 11,40 .14, 11,41 .14, 12 .095
