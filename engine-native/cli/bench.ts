@@ -48,7 +48,7 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 // budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
-    trained: { prompts: 6, maxTokens: 32, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096], autoWarmUpPrompts: 2 },
+    trained: { prompts: 6, maxTokens: 24, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096], autoWarmUpPrompts: 2 },
     grown: { prompts: 3, maxTokens: 32, modes: ['specexec'], budgets: [1, 3, 7, 15], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2 },
   },
   full: {
@@ -158,6 +158,12 @@ function predictedTokensPerSecond(results: CompleteResult[], curve: Curve): numb
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 
+// A chain is at most the request's maximum depth long (32 by default): past the first budget that
+// reaches it, every budget drafts the same chain, so the sweep does not run them again.
+const CHAIN_MAX_DEPTH = 32;
+const sweepBudgets = (mode: DecodingMode, budgets: number[]) =>
+  mode === 'chain' ? budgets.filter((_b, i) => i === 0 || budgets[i - 1] < CHAIN_MAX_DEPTH) : budgets;
+
 function modeParams(mode: DecodingMode, budget: number): Partial<CompleteParams> {
   // the sweep drafts fixed-length chains; the wall-clock table uses chain's own default (p-min 0.75)
   return mode === 'chain' ? { mode, draftMax: budget, draftPMin: 0 } : { mode, budget };
@@ -183,7 +189,8 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
   if (batches[batches.length - 1] < largestPass) batches.push(largestPass);
   const retimed: Curve[] = [];
   for (const temperature of plan.temperatures) {
-    const configs: [DecodingMode, number][] = [['autoregressive', 0], ...plan.modes.flatMap((mode) => plan.budgets.map((b): [DecodingMode, number] => [mode, b]))];
+    const configs: [DecodingMode, number][] = [['autoregressive', 0],
+      ...plan.modes.flatMap((mode) => sweepBudgets(mode, plan.budgets).map((b): [DecodingMode, number] => [mode, b]))];
     // prompt by prompt, every configuration in a row: the caches keep the prompt (its pass is not
     // what the sweep measures), so only the first configuration of a prompt reads all of it
     const results = configs.map((): CompleteResult[] => []);
