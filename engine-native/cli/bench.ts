@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../host/native';
-import type { CompleteParams, CompleteResult, DecodingMode, InitializeResult } from '../host/protocol';
+import type { CompleteParams, CompleteResult, CostPoint, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
 import { ensureGrownTarget, GROWN_DESCRIPTION, GROWN_LABEL } from './grown-target';
 import { llamaCppBaselines } from './llama-cpp-baseline';
@@ -134,7 +134,7 @@ async function runAll(session: EngineSession, prompts: BenchPrompt[], params: Om
   return out;
 }
 
-type Curve = { batch: number; ms: number }[];
+type Curve = CostPoint[];
 
 /** One target pass of `n` tokens from a cost curve (linear between points, beyond the last). */
 function costAt(curve: Curve, n: number): number {
@@ -158,7 +158,7 @@ function predictedTokensPerSecond(results: CompleteResult[], curve: Curve): numb
   return (1000 * sum(results.map(tokensAfterFirst))) / ms;
 }
 
-// A chain is at most the request's maximum depth long (32 by default): past the first budget that
+// The sweep's chains are at most this deep (the request's maxDepth): past the first budget that
 // reaches it, every budget drafts the same chain, so the sweep does not run them again.
 const CHAIN_MAX_DEPTH = 32;
 const sweepBudgets = (mode: DecodingMode, budgets: number[]) =>
@@ -166,7 +166,7 @@ const sweepBudgets = (mode: DecodingMode, budgets: number[]) =>
 
 function modeParams(mode: DecodingMode, budget: number): Partial<CompleteParams> {
   // the sweep drafts fixed-length chains; the wall-clock table uses chain's own default (p-min 0.75)
-  return mode === 'chain' ? { mode, draftMax: budget, draftPMin: 0 } : { mode, budget };
+  return mode === 'chain' ? { mode, draftMax: budget, draftPMin: 0, maxDepth: CHAIN_MAX_DEPTH } : { mode, budget };
 }
 
 type Row = Record<string, unknown>;
