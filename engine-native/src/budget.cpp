@@ -29,7 +29,7 @@ static double interpolate(const std::vector<int32_t> & batch, const std::vector<
 }
 
 double sx_cost_curve::at(int32_t n) const {
-    return offset_ms + interpolate(batch, ms, n);
+    return scale * interpolate(batch, ms, n);
 }
 
 void sx_cost_curve::observe(int32_t n, double measured) {
@@ -37,18 +37,20 @@ void sx_cost_curve::observe(int32_t n, double measured) {
         return;
     }
     // passes in a generation pay what back-to-back calibration passes do not (waking the threads,
-    // caches refilled after sampling and streaming), and the machine's speed drifts: every pass
-    // shifts the whole curve a little; the calibration point nearest to it (by batch ratio) moves
-    // towards it too, for what is particular to its size
+    // caches refilled after sampling and streaming), and the machine's speed drifts, which scales
+    // every pass alike: every pass scales the whole curve a little; the calibration point nearest
+    // to it (by batch ratio) moves towards it too, for what is particular to its size. (A shift by
+    // the same milliseconds for all would make small passes look dearer than they are after a run
+    // of large ones, and keep `auto` from coming back to a smaller budget.)
     size_t nearest = 0;
     for (size_t i = 1; i < batch.size(); ++i) {
         if (std::fabs(std::log((double) batch[i] / n)) < std::fabs(std::log((double) batch[nearest] / n))) {
             nearest = i;
         }
     }
-    const double error = measured - at(n);
-    offset_ms += 0.05 * error;
-    ms[nearest] = std::max(0.0, ms[nearest] + 0.05 * error);
+    const double step = 1.0 + 0.1 * (measured / at(n) - 1.0);
+    scale *= step;
+    ms[nearest] *= step;
 }
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {
@@ -132,12 +134,14 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
         }
     }
     // explore: every fourth round, the next larger budget while it might still beat the best by
-    // its optimistic estimate (its mean plus one token over the root of its observations). Smaller
-    // budgets need no exploring: each round measures them within its own tree
+    // its optimistic estimate, its mean plus a bonus that shrinks with its observations and grows
+    // slowly with the rounds since (UCB): a budget that an unlucky start made look poor gets tried
+    // again, one a few observations refuted is not tried every fourth round. Smaller budgets need
+    // no exploring: each round measures them within its own tree
     const int32_t next = best + 1;
     if (b.rounds % 4 == 3 && next < (int32_t) b.candidates.size() && b.candidates[next] <= limit) {
         const int32_t k          = b.candidates[next];
-        const double  optimistic = (sx_budget_expected_tokens(b, k) + 1.0 / std::sqrt(1.0 + b.seen[next])) /
+        const double  optimistic = (sx_budget_expected_tokens(b, k) + 0.35 * std::sqrt(std::log(1.0 + b.rounds) / (1.0 + b.seen[next]))) /
                                   sx_budget_expected_ms(b, k);
         if (optimistic > best_rate) {
             return k;

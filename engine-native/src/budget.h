@@ -12,11 +12,11 @@
 #include <vector>
 
 // Milliseconds of one forward pass against batch size: the calibration (piecewise linear,
-// extrapolated linearly) plus what passes during generation are measured to cost beyond it.
+// extrapolated linearly), scaled to what passes during generation are measured to cost.
 struct sx_cost_curve {
     std::vector<int32_t> batch;
     std::vector<double>  ms;
-    double               offset_ms = 0;
+    double               scale = 1;
     double at(int32_t n) const;
     void   observe(int32_t n, double ms); // nudges the curve towards a measurement
 };
