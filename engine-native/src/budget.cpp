@@ -141,7 +141,8 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     const int32_t next = best + 1;
     if (b.rounds % 4 == 3 && next < (int32_t) b.candidates.size() && b.candidates[next] <= limit) {
         const int32_t k          = b.candidates[next];
-        const double  optimistic = (sx_budget_expected_tokens(b, k) + 0.35 * std::sqrt(std::log(1.0 + b.rounds) / (1.0 + b.seen[next]))) /
+        const double  bonus      = 0.3 * std::sqrt(std::log(1.0 + b.rounds) / (1.0 + b.seen[next]));
+        const double  optimistic = (sx_budget_expected_tokens(b, k) + bonus) /
                                   sx_budget_expected_ms(b, k);
         if (optimistic > best_rate) {
             return k;
