@@ -4,6 +4,8 @@
 #include "devices.h"
 #include "errors.h"
 
+#include <functional>
+
 static Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
     Napi::Array a = Napi::Array::New(env, c.batch.size());
     for (size_t i = 0; i < c.batch.size(); ++i) {
@@ -27,35 +29,59 @@ static Napi::Object offload_to_js(Napi::Env env, const sx_engine * e) {
     return o;
 }
 
+// What every call that runs on a worker thread shares: its promise, the engine object kept alive
+// and busy until the call settles, and the error code of a failure. Each worker holds one.
+struct EngineCall {
+    EngineCall(Napi::Env env, EngineWrap * owner) : deferred(Napi::Promise::Deferred::New(env)), owner(owner) {
+        owner->Ref();
+    }
+    ~EngineCall() { owner->Unref(); }
+
+    // Runs the engine work on the worker thread; an error becomes the call's code and message.
+    void run(const std::function<void()> & work, int code_otherwise, const std::function<void(const std::string &)> & set_error) {
+        try {
+            work();
+        } catch (const sx_error & e) {
+            code = e.code;
+            set_error(e.what());
+        } catch (const std::exception & e) {
+            code = code_otherwise;
+            set_error(e.what());
+        }
+    }
+    void resolve(Napi::Value value) {
+        owner->busy = false;
+        deferred.Resolve(value);
+    }
+    void reject(const Napi::Error & e) {
+        owner->busy = false;
+        deferred.Reject(error_to_js(e.Env(), code, e.Message()).Value());
+    }
+
+    Napi::Promise::Deferred deferred;
+    EngineWrap *            owner;
+    int                     code = 0;
+};
+
 // Loads the models off the JS thread; replaces the previous engine only on success.
 class LoadWorker : public Napi::AsyncWorker {
   public:
     LoadWorker(Napi::Env env, EngineWrap * owner, sx_engine_params params)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), owner(owner), params(std::move(params)) {
-        owner->Ref();
-    }
-    ~LoadWorker() override { owner->Unref(); }
+        : Napi::AsyncWorker(env), call(env, owner), params(std::move(params)) {}
 
     void Execute() override {
-        try {
+        call.run([&] {
             loaded = sx_engine_init(params);
             sx_engine_calibrate(loaded);
             target = sx_model_describe(loaded->target.model, params.target_path);
             if (loaded->draft.model) {
                 draft = sx_model_describe(loaded->draft.model, params.draft_path);
             }
-        } catch (const sx_error & e) {
-            code = e.code;
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code = SX_ERR_MODEL_UNSUPPORTED;
-            SetError(e.what());
-        }
+        }, SX_ERR_MODEL_UNSUPPORTED, [this](const std::string & m) { SetError(m); });
     }
     void OnOK() override {
-        owner->busy = false;
-        sx_engine_free(owner->engine);
-        owner->engine = loaded;
+        sx_engine_free(call.owner->engine);
+        call.owner->engine = loaded;
         Napi::Object o = Napi::Object::New(Env());
         o.Set("target", model_info_to_js(Env(), target));
         o.Set("draft", loaded->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
@@ -67,21 +93,16 @@ class LoadWorker : public Napi::AsyncWorker {
         cal.Set("draft", curve_to_js(Env(), loaded->budget.draft));
         o.Set("calibration", cal);
         o.Set("offload", offload_to_js(Env(), loaded));
-        deferred.Resolve(o);
+        call.resolve(o);
     }
-    void OnError(const Napi::Error & e) override {
-        owner->busy = false;
-        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
-    }
+    void OnError(const Napi::Error & e) override { call.reject(e); }
 
-    Napi::Promise::Deferred deferred;
+    EngineCall call;
 
   private:
-    EngineWrap *     owner;
     sx_engine_params params;
     sx_engine *      loaded = nullptr;
     sx_model_info    target, draft;
-    int              code = 0;
 };
 
 struct Delta {
@@ -92,28 +113,19 @@ struct Delta {
 class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
   public:
     GenerateWorker(Napi::Env env, EngineWrap * owner, sx_request request, Napi::Function on_delta)
-        : Napi::AsyncProgressQueueWorker<Delta>(env),
-          deferred(Napi::Promise::Deferred::New(env)), owner(owner), request(std::move(request)) {
-        owner->Ref();
+        : Napi::AsyncProgressQueueWorker<Delta>(env), call(env, owner), request(std::move(request)) {
         if (!on_delta.IsEmpty()) {
             callback = Napi::Persistent(on_delta);
         }
     }
-    ~GenerateWorker() override { owner->Unref(); }
 
     void Execute(const ExecutionProgress & progress) override {
-        try {
-            result = sx_engine_generate(owner->engine, request, [&](const std::string & text, int32_t n) {
+        call.run([&] {
+            result = sx_engine_generate(call.owner->engine, request, [&](const std::string & text, int32_t n) {
                 Delta d{text, n};
                 progress.Send(&d, 1);
             });
-        } catch (const sx_error & e) {
-            code = e.code;
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code = SX_ERR_DECODE_FAILED;
-            SetError(e.what());
-        }
+        }, SX_ERR_DECODE_FAILED, [this](const std::string & m) { SetError(m); });
     }
     void OnProgress(const Delta * data, size_t count) override {
         if (callback.IsEmpty()) {
@@ -123,61 +135,40 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
             callback.Call({Napi::String::New(Env(), data[i].text), Napi::Number::New(Env(), data[i].n_tokens)});
         }
     }
-    void OnOK() override {
-        owner->busy = false;
-        deferred.Resolve(result_to_js(Env(), result));
-    }
-    void OnError(const Napi::Error & e) override {
-        owner->busy = false;
-        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
-    }
+    void OnOK() override { call.resolve(result_to_js(Env(), result)); }
+    void OnError(const Napi::Error & e) override { call.reject(e); }
 
-    Napi::Promise::Deferred deferred;
+    EngineCall call;
 
   private:
-    EngineWrap *            owner;
     sx_request              request;
     Napi::FunctionReference callback;
     sx_result               result;
-    int                     code = 0;
 };
 
 // Times target passes off the JS thread (a slow target's passes take seconds).
 class TimePassesWorker : public Napi::AsyncWorker {
   public:
     TimePassesWorker(Napi::Env env, EngineWrap * owner, std::vector<int32_t> batches)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), owner(owner), batches(std::move(batches)) {
-        owner->Ref();
-    }
-    ~TimePassesWorker() override { owner->Unref(); }
+        : Napi::AsyncWorker(env), call(env, owner), batches(std::move(batches)) {}
 
     void Execute() override {
-        try {
-            ms = sx_engine_time_target_passes(owner->engine, batches);
-        } catch (const sx_error & e) {
-            code = e.code;
-            SetError(e.what());
-        }
+        call.run([&] { ms = sx_engine_time_target_passes(call.owner->engine, batches); }, SX_ERR_DECODE_FAILED,
+                 [this](const std::string & m) { SetError(m); });
     }
     void OnOK() override {
-        owner->busy = false;
         sx_cost_curve curve;
         curve.batch = batches;
         curve.ms    = ms;
-        deferred.Resolve(curve_to_js(Env(), curve));
+        call.resolve(curve_to_js(Env(), curve));
     }
-    void OnError(const Napi::Error & e) override {
-        owner->busy = false;
-        deferred.Reject(error_to_js(Env(), code, e.Message()).Value());
-    }
+    void OnError(const Napi::Error & e) override { call.reject(e); }
 
-    Napi::Promise::Deferred deferred;
+    EngineCall call;
 
   private:
-    EngineWrap *         owner;
     std::vector<int32_t> batches;
     std::vector<double>  ms;
-    int                  code = 0;
 };
 
 Napi::Function EngineWrap::define(Napi::Env env) {
@@ -213,7 +204,7 @@ Napi::Value EngineWrap::load(const Napi::CallbackInfo & info) {
     }
     busy             = true;
     LoadWorker * w   = new LoadWorker(info.Env(), this, engine_params_from_js(info[0].As<Napi::Object>()));
-    Napi::Promise p  = w->deferred.Promise();
+    Napi::Promise p  = w->call.deferred.Promise();
     w->Queue();
     return p;
 }
@@ -238,7 +229,7 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     busy                    = true;
     engine->cancel.store(false);
     GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
-    Napi::Promise    p = w->deferred.Promise();
+    Napi::Promise    p = w->call.deferred.Promise();
     w->Queue();
     return p;
 }
@@ -261,7 +252,7 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
     }
     busy                 = true;
     TimePassesWorker * w = new TimePassesWorker(info.Env(), this, std::move(batches));
-    Napi::Promise      p = w->deferred.Promise();
+    Napi::Promise      p = w->call.deferred.Promise();
     w->Queue();
     return p;
 }

@@ -1,6 +1,7 @@
 // JS class Engine: load(params) -> Promise<info>, generate(request, onDelta) -> Promise<result>,
 // timeTargetPasses(batches) -> Promise<[{batch, ms}]>, cancel(), close(). Loading, generation and
-// timing run on libuv worker threads; deltas reach JS through the worker's progress queue.
+// timing run on a libuv worker thread (the host keeps one: see engine-host.ts); deltas reach JS
+// through the worker's progress queue.
 #pragma once
 
 #include "engine.h"

@@ -41,6 +41,10 @@ interface Plan {
   historyTokens: number[];
   /** Completions of other held-out prompts that `auto` learns from before the wall clock. */
   autoWarmUpPrompts: number;
+  /** The wall clock's fixed budget for specinfer and specexec (trees of 2^n - 1 nodes: passes of 2^n tokens). */
+  fixedBudget: number;
+  /** Prompts whose completion is also timed on cold caches (all when absent). */
+  coldPrompts?: number;
 }
 
 const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
@@ -48,23 +52,28 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 // budgets that can pay on a CPU, and its tokens per pass equal the trained target's anyway.
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
-    trained: { prompts: 6, maxTokens: 24, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096], autoWarmUpPrompts: 2 },
-    grown: { prompts: 3, maxTokens: 32, modes: ['specexec'], budgets: [1, 3, 7, 15], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2 },
+    trained: {
+      prompts: 6, maxTokens: 24, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096],
+      autoWarmUpPrompts: 2, fixedBudget: 15,
+    },
+    // a cold first token reads the whole prompt (~8 s on the grown target): one prompt's
+    grown: {
+      prompts: 3, maxTokens: 24, modes: ['specexec'], budgets: [1, 3, 7], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2,
+      fixedBudget: 3, coldPrompts: 1,
+    },
   },
   full: {
     trained: {
       prompts: 16, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
-      historyTokens: [128, 256, 512, 1024, 2048, 4096], autoWarmUpPrompts: 4,
+      historyTokens: [128, 256, 512, 1024, 2048, 4096], autoWarmUpPrompts: 4, fixedBudget: 15,
     },
     grown: {
       prompts: 8, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048],
-      autoWarmUpPrompts: 4,
+      autoWarmUpPrompts: 4, fixedBudget: 15,
     },
   },
 };
 const CONTEXT = 4096 + 512;
-// trees of 2^n - 1 nodes: passes of 2^n tokens (see budget.cpp)
-const FIXED_BUDGET = 15;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -246,24 +255,25 @@ function beforeLastLine(p: BenchPrompt): BenchPrompt {
  * hits every configuration alike; `best` is the fastest fixed budget of the sweep. Each request
  * follows a completion of the same file before its last line was typed, as completions do while
  * one edits (time to first token: reading the new line, then the first pass); the first
- * completion in a file reads all of it, measured on cold caches for autoregressive and `auto`.
+ * completion in a file reads all of it, measured on cold caches for autoregressive and `auto`
+ * (on the plan's first `coldPrompts`).
  */
 async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void): Promise<Row[]> {
   const configs: [string, Partial<CompleteParams>][] = [
     ['autoregressive', { mode: 'autoregressive' }],
     ['chain (draft-max 16, p-min 0.75)', { mode: 'chain' }],
-    [`specinfer (budget ${FIXED_BUDGET})`, { mode: 'specinfer', budget: FIXED_BUDGET }],
-    [`specexec (budget ${FIXED_BUDGET})`, { mode: 'specexec', budget: FIXED_BUDGET }],
+    [`specinfer (budget ${plan.fixedBudget})`, { mode: 'specinfer', budget: plan.fixedBudget }],
+    [`specexec (budget ${plan.fixedBudget})`, { mode: 'specexec', budget: plan.fixedBudget }],
     [`specexec (best fixed budget, ${best})`, { mode: 'specexec', budget: best }],
     ['specexec (auto)', { mode: 'specexec', budget: 'auto' }],
   ];
   const coldConfigs = new Set([0, configs.length - 1]);
   const results = configs.map((): CompleteResult[] => []);
   const cold = configs.map((): CompleteResult[] => []);
-  for (const p of prompts) {
+  for (const [j, p] of prompts.entries()) {
     for (const [i, [, params]] of configs.entries()) {
       const settings = { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params };
-      if (coldConfigs.has(i)) {
+      if (coldConfigs.has(i) && j < (plan.coldPrompts ?? prompts.length)) {
         await session.client.complete(FLUSH);
         cold[i].push(await session.client.complete(request(p, settings)));
       }
@@ -274,12 +284,14 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   const ar = aggregate(results[0]);
   return configs.map(([config, params], i) => {
     const agg = aggregate(results[i]);
+    // each prompt's ratio to autoregressive on the same prompt, a minute apart: the machine's drift cancels
+    const pairedSpeedupVsAutoregressive = median(results[i].map((r, j) => r.stats.tokensPerSecond / results[0][j].stats.tokensPerSecond));
     const firstTokenMsCold = coldConfigs.has(i) ? median(cold[i].map((r) => r.stats.firstTokenMs)) : undefined;
     log(`${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
-      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
+      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x, per prompt ${pairedSpeedupVsAutoregressive.toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
       (firstTokenMsCold !== undefined ? ` (cold ${firstTokenMsCold.toFixed(1)} ms)` : '') + `, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
     return { config, mode: params.mode, budget: params.budget ?? null, ...agg, firstTokenMsCold, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
-      firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
+      pairedSpeedupVsAutoregressive, firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
   });
 }
 
