@@ -79,6 +79,12 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/**
+ * The median over prompts of each prompt's ratio a/b: prompts differ in speed by more than the
+ * configurations do, and the two ran on the same prompt minutes apart, so the machine's drift and
+ * the prompts' spread cancel (a ratio of two medians can pick different prompts).
+ */
+const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const round = (x: number, digits = 3) => +x.toFixed(digits);
@@ -284,13 +290,13 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   const ar = aggregate(results[0]);
   return configs.map(([config, params], i) => {
     const agg = aggregate(results[i]);
-    // each prompt's ratio to autoregressive on the same prompt, a minute apart: the machine's drift cancels
-    const pairedSpeedupVsAutoregressive = median(results[i].map((r, j) => r.stats.tokensPerSecond / results[0][j].stats.tokensPerSecond));
+    const tokensPerSecondPerPrompt = results[i].map((r) => r.stats.tokensPerSecond);
+    const pairedSpeedupVsAutoregressive = pairedRatio(tokensPerSecondPerPrompt, results[0].map((r) => r.stats.tokensPerSecond));
     const firstTokenMsCold = coldConfigs.has(i) ? median(cold[i].map((r) => r.stats.firstTokenMs)) : undefined;
     log(`${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
       `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x, per prompt ${pairedSpeedupVsAutoregressive.toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
       (firstTokenMsCold !== undefined ? ` (cold ${firstTokenMsCold.toFixed(1)} ms)` : '') + `, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
-    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, firstTokenMsCold, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
+    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, tokensPerSecondPerPrompt, firstTokenMsCold, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
       pairedSpeedupVsAutoregressive, firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
   });
 }
@@ -331,7 +337,8 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
   if (llamaCpp) {
     const threads = flags.threads ?? os.availableParallelism();
     theirs = llamaCppBaselines(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens, threads).map((r) => ({
-      program: r.program, tokensPerSecond: median(r.tokensPerSecond), min: Math.min(...r.tokensPerSecond), max: Math.max(...r.tokensPerSecond) }));
+      program: r.program, tokensPerSecond: median(r.tokensPerSecond), min: Math.min(...r.tokensPerSecond), max: Math.max(...r.tokensPerSecond),
+      tokensPerSecondPerPrompt: r.tokensPerSecond }));
     for (const r of theirs) log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
   }
   const session = await openEngine({ ...flags, target: t.path });
@@ -348,13 +355,13 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
       { maxTokens: t.plan.maxTokens, temperature: 0, mode: 'specexec', budget: 'auto' });
     const wall = await wallClock(session, prompts, t.plan, best.budget as number, log);
     const scaling = await historyScaling(session, prompts, t.plan, log);
-    const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecond as number;
+    const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecondPerPrompt as number[];
     const speculative = theirs?.find((r) => String(r.program).startsWith('llama-speculative-simple'));
     const summary = {
-      speedupVsAutoregressive: tps('specexec (auto)') / tps('autoregressive'),
-      speedupVsLlamaSpeculative: speculative ? tps('specexec (auto)') / (speculative.tokensPerSecond as number) : null,
-      autoregressiveVsLlamaCpp: theirs ? tps('autoregressive') / (theirs[0].tokensPerSecond as number) : null,
-      autoVsBestFixed: tps('specexec (auto)') / tps('specexec (best fixed budget'),
+      speedupVsAutoregressive: pairedRatio(tps('specexec (auto)'), tps('autoregressive')),
+      speedupVsLlamaSpeculative: speculative ? pairedRatio(tps('specexec (auto)'), speculative.tokensPerSecondPerPrompt as number[]) : null,
+      autoregressiveVsLlamaCpp: theirs ? pairedRatio(tps('autoregressive'), theirs[0].tokensPerSecondPerPrompt as number[]) : null,
+      autoVsBestFixed: pairedRatio(tps('specexec (auto)'), tps('specexec (best fixed budget')),
       bestFixedBudget: best.budget,
       costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),
       costModelMaxErrorFromStartUpCalibration: Math.max(...fixed.map((x) => Math.abs(x.predictionErrorFromStartUpCalibration as number))),
