@@ -14,8 +14,8 @@ import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type Sam
 // One thread for every engine call: llama.cpp's CPU backend keeps an OpenMP thread team per calling
 // thread, and libuv's pool (4 threads) would hand successive calls to different threads, each
 // waking its own team (measured on 2 cores: passes timed after a generation ran up to 2x slower,
-// generations 10-30% slower). The host uses the pool for nothing else; libuv reads this when the
-// pool starts, at the first engine call.
+// generations 10-30% slower). Its one other use of the pool, inspectModel, waits for a running
+// call (the CLI's `models` uses it, never mid-generation). libuv reads this when the pool starts.
 process.env.UV_THREADPOOL_SIZE = '1';
 
 function log(message: string): void {
