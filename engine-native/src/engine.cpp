@@ -87,10 +87,11 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     stat(side.path.c_str(), &st);
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
-    // the placement last: a CPU build, a GPU build and each GPU layer split time differently
+    // the placement last: a CPU build, a GPU build and each GPU layer split time differently;
+    // "tree": passes timed as trees (curves cached before were causal batches)
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
-           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|" + host + "|" +
-           sx_side_placement(side);
+           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|" + host +
+           "|" + sx_side_placement(side);
 }
 
 static std::vector<llama_token> calibration_tokens(const sx_side & side, int32_t n, int32_t salt) {
