@@ -33,11 +33,14 @@ describe('engine process: long runs', () => {
       if ((i + 1) % 1000 === 0) samples.push({ n: i + 1, rss: rssMiB(pid), fds: readdirSync(`/proc/${pid}/fd`).length });
     }
     t.diagnostic(samples.map((s) => `${s.n}: ${s.rss.toFixed(1)} MiB, ${s.fds} fds`).join('; '));
-    // after the first 3,000 every mode, budget and tree shape has been seen and malloc's arenas have
-    // settled; a leak of 1 KB per completion would add 6.8 MiB over the 7,000 that follow (measured
-    // here: +2.8 MiB, most of it before 6,000; before the young-generation cap: +26 MiB)
+    // After the first 3,000 every mode, budget and tree shape has been seen and malloc's arenas have
+    // settled; a leak of 2 KB per completion would add 13.7 MiB over the 7,000 that follow. What
+    // grows without leaking: the host's garbage between V8's full collections (a saw-tooth of up to
+    // ~7 MiB, one drop every ~6,000 completions) and a few MiB that level off by ~6,500 (measured
+    // over 2026-11-24/25: +2.8 to +7.9 MiB; before the young-generation cap: +22 to +26 MiB). Native
+    // memory alone is checked below with forced collections.
     const settled = samples[2], last = samples[samples.length - 1];
-    assert.ok(last.rss - settled.rss < 6, `RSS grew from ${settled.rss.toFixed(1)} to ${last.rss.toFixed(1)} MiB`);
+    assert.ok(last.rss - settled.rss < 12, `RSS grew from ${settled.rss.toFixed(1)} to ${last.rss.toFixed(1)} MiB`);
     assert.equal(last.fds, samples[0].fds, 'open file descriptors');
   });
 });
