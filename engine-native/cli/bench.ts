@@ -56,7 +56,7 @@ const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
       prompts: 6, maxTokens: 24, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096],
       autoWarmUpPrompts: 2, fixedBudget: 15,
     },
-    // a cold first token reads the whole prompt (~8 s on the grown target): one prompt's
+    // a cold first token on the grown target reads the whole prompt (~6-8 s): timed on one prompt only
     grown: {
       prompts: 3, maxTokens: 24, modes: ['specexec'], budgets: [1, 3, 7], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2,
       fixedBudget: 3, coldPrompts: 1,
