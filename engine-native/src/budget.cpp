@@ -84,16 +84,19 @@ double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
     if (k <= 0) {
         return 1.0;
     }
-    // fit a in 1 + a*log2(1+k) to the observed means (weighted by observations); default 0.5
-    double num = 0, den = 0;
+    // a in 1 + a*log2(1+k): the slopes the observed means imply, averaged by their observations,
+    // with a prior slope of 0.5 worth PRIOR_WEIGHT observations (a first round or two that accepted
+    // nothing do not yet mean that drafting never pays). A least-squares fit would weigh the largest
+    // budgets by log2(1+k)^2: one round at 1023 that accepted nothing, which every candidate
+    // observes, outweighed fifty rounds at 1.
+    double num = PRIOR_WEIGHT * 0.5, den = PRIOR_WEIGHT;
     for (size_t j = 0; j < b.candidates.size(); ++j) {
         if (b.seen[j] > 0 && b.candidates[j] > 0) {
-            const double x = std::log2(1.0 + b.candidates[j]);
-            num += b.seen[j] * x * (b.tokens_per_pass[j] - 1.0);
-            den += b.seen[j] * x * x;
+            num += b.seen[j] * (b.tokens_per_pass[j] - 1.0) / std::log2(1.0 + b.candidates[j]);
+            den += b.seen[j];
         }
     }
-    const double a     = den > 0 ? std::max(0.0, num / den) : 0.5;
+    const double a     = std::max(0.0, num / den);
     const double prior = 1.0 + a * std::log2(1.0 + k);
     const int32_t i    = index_of(b, k);
     if (b.candidates[i] != k || b.seen[i] == 0) {
@@ -123,6 +126,13 @@ static double expected_rate(const sx_budget & b, int32_t k) {
     return sx_budget_expected_tokens(b, k) / sx_budget_expected_ms(b, k);
 }
 
+// The tokens per pass budget k may still turn out to yield: its estimate plus a bonus that shrinks
+// with its observations and grows slowly with the rounds (UCB)
+static double optimistic_tokens(const sx_budget & b, int32_t k) {
+    const int32_t i = index_of(b, k);
+    return sx_budget_expected_tokens(b, k) + 0.3 * std::sqrt(std::log(1.0 + b.rounds) / (1.0 + b.seen[i]));
+}
+
 int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
     int32_t best = 0;
     double  best_rate = -1;
@@ -134,17 +144,13 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
         }
     }
     // explore: every fourth round, the next larger budget while it might still beat the best by
-    // its optimistic estimate, its mean plus a bonus that shrinks with its observations and grows
-    // slowly with the rounds since (UCB): a budget that an unlucky start made look poor gets tried
-    // again, one a few observations refuted is not tried every fourth round. Smaller budgets need
-    // no exploring: each round measures them within its own tree
+    // its optimistic estimate: a budget that an unlucky start made look poor gets tried again, one
+    // a few observations refuted is not tried every fourth round. Smaller budgets need no
+    // exploring: each round measures them within its own tree
     const int32_t next = best + 1;
     if (b.rounds % 4 == 3 && next < (int32_t) b.candidates.size() && b.candidates[next] <= limit) {
-        const int32_t k          = b.candidates[next];
-        const double  bonus      = 0.3 * std::sqrt(std::log(1.0 + b.rounds) / (1.0 + b.seen[next]));
-        const double  optimistic = (sx_budget_expected_tokens(b, k) + bonus) /
-                                  sx_budget_expected_ms(b, k);
-        if (optimistic > best_rate) {
+        const int32_t k = b.candidates[next];
+        if (optimistic_tokens(b, k) / sx_budget_expected_ms(b, k) > best_rate) {
             return k;
         }
     }
@@ -164,7 +170,9 @@ bool sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int3
     if (catch_up_ms <= 0.05 * sx_budget_expected_ms(b, k)) {
         return true;
     }
-    const double ms_per_token_k = sx_budget_expected_ms(b, k) / sx_budget_expected_tokens(b, k);
+    // priced as optimistically as exploring: budget k may be chosen to learn what it yields, and a
+    // draft left behind while budget 0 led would otherwise never be brought up to date to learn it
+    const double ms_per_token_k = sx_budget_expected_ms(b, k) / optimistic_tokens(b, k);
     const double ms_per_token_0 = sx_budget_expected_ms(b, 0);
     return (ms_per_token_0 - ms_per_token_k) * remaining > catch_up_ms;
 }

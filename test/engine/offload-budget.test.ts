@@ -85,18 +85,23 @@ describe('one round measures every smaller budget', () => {
 });
 
 /**
- * A seeded simulation of `auto` against every fixed budget: each round's accepted depth is drawn
- * from a geometric distribution (continuation probability q) and a tree of budget k reaches depth
- * log2(1 + k) (best-first trees are bushy near the root), so a round measures all smaller budgets as
- * the engine's trees do. Rounds cost the cost curves' passes, as `auto` models them, or `truth`'s
- * when the calibration is stale; the timings `auto` observes are off by up to +-`noise`. Pure logic.
+ * A seeded simulation of `auto` against every fixed budget, driven as the engine drives it: each
+ * round's accepted depth is drawn from a geometric distribution (continuation probability q) and a
+ * tree of budget k reaches depth log2(1 + k) (best-first trees are bushy near the root), so a round
+ * measures all smaller budgets as the engine's trees do. Completions of `generation` tokens follow
+ * prompts of `prompt` new tokens: the draft starts each one behind by the prompt, falls behind by
+ * every round that goes without it, and catches up (in passes of its largest batch) before the next
+ * round that drafts, unless `auto` judges that not worth it and runs the round without the draft.
+ * Rounds cost the cost curves' passes, as `auto` models them, or `truth`'s when the calibration is
+ * stale; the timings `auto` observes are off by up to +-`noise`. Pure logic.
  */
-function simulate(draft: CostPoint[], target: CostPoint[], q: number, rounds: number, seed: number,
-  { truth = target, noise = 0 }: { truth?: CostPoint[]; noise?: number } = {}) {
+function simulate(draft: CostPoint[], target: CostPoint[], q: number, generations: number, seed: number,
+  { truth = target, noise = 0, prompt = 300, generation = 48 }: { truth?: CostPoint[]; noise?: number; prompt?: number; generation?: number } = {}) {
   const learner = testing.budgetLearner({ draft, target, maxBudget: 1024 });
+  const chosen = new Map<number, number>(); // the rounds `auto` ran at each budget
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const depths = Array.from({ length: rounds }, () => {
+  const depths = Array.from({ length: generations * generation }, () => {
     let depth = 0;
     while (random() < q && depth < 32) depth++;
     return depth;
@@ -107,23 +112,45 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, rounds: nu
     const [a, b] = [c[i - 1], c[i]];
     return n <= a.batch ? a.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
   };
+  const top = draft[draft.length - 1].batch;
+  const catchUpMs = (stale: number) => Math.floor(stale / top) * at(draft, top) + (stale % top > 0 ? at(draft, stale % top) : 0);
   const reach = (k: number) => Math.floor(Math.log2(1 + k));
   const roundMs = (k: number) => at(truth, k + 1) + (k === 0 ? 0 : (reach(k) + 1) * at(draft, Math.max(1, k)));
   const jitter = () => 1 + noise * (2 * random() - 1);
   const yielded = (k: number, depth: number) => 1 + Math.min(depth, reach(k));
-  let tokens = 0, ms = 0;
-  for (const depth of depths) {
-    const k = learner.choose(1024);
-    const tokensWithin = learner.candidates.filter((c) => c <= k).map((c) => yielded(c, depth));
-    const targetMs = at(truth, k + 1);
-    learner.observe({ budget: k, tokensWithin, otherMs: (roundMs(k) - targetMs) * jitter(), targetMs: targetMs * jitter(), treeNodes: k });
-    tokens += yielded(k, depth);
-    ms += roundMs(k);
-  }
-  // every fixed budget on the same rounds
-  const fixed = learner.candidates.map((k) => ({ budget: k, tokensPerMs: depths.reduce((a, d) => a + yielded(k, d), 0) / (rounds * roundMs(k)) }));
+  // tokens per ms over all completions, with a fixed budget or (none given) with `auto`
+  const run = (fixed?: number) => {
+    let tokens = 0, ms = 0, round = 0;
+    for (let g = 0; g < generations; g++) {
+      let stale = prompt;
+      for (let remaining = generation; remaining > 0;) {
+        const depth = depths[round++];
+        let k = fixed ?? learner.choose(1024);
+        if (fixed === undefined && stale > 0 && !learner.catchUpPays(k, stale, remaining)) k = 0;
+        if (fixed === undefined) chosen.set(k, (chosen.get(k) ?? 0) + 1);
+        if (k > 0) {
+          ms += catchUpMs(stale);
+          stale = 0;
+        }
+        const n = Math.min(remaining, yielded(k, depth));
+        if (fixed === undefined) {
+          const tokensWithin = learner.candidates.filter((c) => c <= k).map((c) => yielded(c, depth));
+          const targetMs = at(truth, k + 1);
+          learner.observe({ budget: k, tokensWithin, otherMs: (roundMs(k) - targetMs) * jitter(), targetMs: targetMs * jitter(), treeNodes: k });
+        }
+        stale += k === 0 ? n : 0;
+        remaining -= n;
+        tokens += n;
+        ms += roundMs(k);
+      }
+    }
+    return tokens / ms;
+  };
+  const auto = run();
+  const fixed = learner.candidates.map((k) => ({ budget: k, tokensPerMs: run(k) }));
   const best = fixed.reduce((a, b) => (b.tokensPerMs > a.tokensPerMs ? b : a));
-  return { auto: tokens / ms, best, autoregressive: fixed[0].tokensPerMs };
+  const share = (k: number) => (chosen.get(k) ?? 0) / [...chosen.values()].reduce((a, b) => a + b);
+  return { auto, best, autoregressive: fixed[0].tokensPerMs, share };
 }
 
 describe('auto learns the best budget (seeded simulation)', () => {
@@ -137,14 +164,18 @@ describe('auto learns the best budget (seeded simulation)', () => {
     ['CPU target, an expensive draft', curve((n) => 30 + n, [1, 2, 4, 8, 16, 32, 64, 128]), cpuTarget, 0.55],
     ['offloaded target (flat curve)', curve(() => 2, [1, 2, 4, 8, 16, 32, 64, 128]), gpuTarget, 0.8],
   ];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
   for (const [name, draft, target, q] of cases) {
-    test(`${name}: within 5% of the best fixed budget over 150 rounds`, () => {
-      for (const seed of [1, 2, 3, 4, 5]) {
-        const r = simulate(draft, target, q, 150, seed);
-        assert.ok(r.auto >= 0.95 * r.best.tokensPerMs,
-          `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}`);
-        assert.ok(r.auto >= 0.95 * r.autoregressive);
+    test(`${name}: 95% of the best fixed budget on average over 6 completions, never below 85% or 95% of no draft`, () => {
+      const vsBest: number[] = [];
+      for (let seed = 1; seed <= 40; seed++) {
+        const r = simulate(draft, target, q, 6, seed);
+        assert.ok(r.auto >= 0.85 * r.best.tokensPerMs && r.auto >= 0.95 * r.autoregressive,
+          `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}, ` +
+          `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`);
+        vsBest.push(r.auto / r.best.tokensPerMs);
       }
+      assert.ok(mean(vsBest) >= 0.95, `mean ${mean(vsBest).toFixed(3)} of the best fixed budget`);
     });
   }
 
@@ -157,13 +188,34 @@ describe('auto learns the best budget (seeded simulation)', () => {
     const draft = curve((n) => 2 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
     const vsBest: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {
-      const r = simulate(draft, startUp, 0.48, 300, seed, { truth: now, noise: 0.3 });
+      const r = simulate(draft, startUp, 0.48, 10, seed, { truth: now, noise: 0.3 });
       assert.ok(r.auto >= 0.93 * r.best.tokensPerMs && r.auto >= 0.93 * r.autoregressive,
         `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}, ` +
         `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`);
       vsBest.push(r.auto / r.best.tokensPerMs);
     }
-    assert.ok(vsBest.reduce((a, b) => a + b) / vsBest.length >= 0.97);
+    assert.ok(mean(vsBest) >= 0.97, `mean ${mean(vsBest).toFixed(3)} of the best fixed budget`);
+  });
+
+  // The grown target in the full benchmark run of 2026-11-25: budget 1 worth 7% over none, every
+  // completion on a new file (the draft 300 tokens behind). While budget 0 led, the draft stayed
+  // behind for the whole completion and `auto` never brought it up to date to try budget 1 again,
+  // which its first few (unlucky) rounds had underrated: 375 of 376 rounds went without the draft
+  // (here: a quarter of the rounds at budget 1 in the median seed).
+  test('budget 1 a little ahead, the draft behind by each new prompt: auto settles on budget 1', () => {
+    const now = [[1, 48.8], [2, 65.5], [4, 102], [8, 178], [16, 330]].map(([batch, ms]) => ({ batch, ms }));
+    const startUp = [[1, 44.9], [2, 60.9], [4, 94.3], [8, 166], [16, 306]].map(([batch, ms]) => ({ batch, ms }));
+    const draft = [[1, 1.4], [2, 1.4], [4, 1.67], [8, 2.13], [16, 3.58], [32, 5.63], [64, 10.3], [128, 20.5]].map(([batch, ms]) => ({ batch, ms }));
+    const vsBest: number[] = [], share: number[] = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = simulate(draft, startUp, 0.48, 12, seed, { truth: now, noise: 0.3 });
+      assert.ok(r.auto >= 0.92 * r.best.tokensPerMs, `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed ${(r.best.tokensPerMs * 1000).toFixed(2)}`);
+      vsBest.push(r.auto / r.best.tokensPerMs);
+      share.push(r.share(1));
+    }
+    assert.ok(mean(vsBest) >= 0.98, `mean ${mean(vsBest).toFixed(3)} of the best fixed budget`);
+    share.sort((a, b) => a - b);
+    assert.ok(share[20] >= 0.5, `budget 1 in ${(100 * share[20]).toFixed(0)}% of the rounds (median seed)`);
   });
 });
 
