@@ -34,9 +34,10 @@ struct sx_budget {
 };
 
 void    sx_budget_init(sx_budget & b, int32_t max_budget);
-// Expected tokens per target pass at budget k: the observed mean, shrunk towards a curve fitted to
-// all observations (1 + a * log2(1 + k), the shape of SpecExec's published curves), which alone
-// stands in for budgets not yet observed.
+// Expected tokens per target pass at budget k: the observed mean, shrunk towards the curve
+// 1 + a * log2(1 + k) (the shape of SpecExec's published curves) whose slope a is the mean of the
+// slopes all observations imply, with a prior of 0.5; the curve alone stands in for budgets not yet
+// observed.
 double  sx_budget_expected_tokens(const sx_budget & b, int32_t k);
 double  sx_budget_expected_ms(const sx_budget & b, int32_t k);
 int32_t sx_budget_choose(sx_budget & b, int32_t limit);

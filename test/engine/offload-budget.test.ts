@@ -16,6 +16,11 @@ function curve(ms: (n: number) => number, batches = BATCHES): CostPoint[] {
   return batches.map((batch) => ({ batch, ms: ms(batch) }));
 }
 
+/** A measured cost curve, as [batch, ms] pairs. */
+function measured(pairs: [number, number][]): CostPoint[] {
+  return pairs.map(([batch, ms]) => ({ batch, ms }));
+}
+
 /** The automatic budget's first choice (no round observed yet) and its expected rates. */
 function firstChoice(draft: CostPoint[], target: CostPoint[], limit = 1024) {
   const learner = testing.budgetLearner({ draft, target, maxBudget: 1024 });
@@ -108,7 +113,8 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, generation
   });
   // the curves are the truth here: piecewise linear, beyond the last point with the last slope
   const at = (c: CostPoint[], n: number) => {
-    const i = Math.max(1, c.findIndex((p) => p.batch >= n) < 0 ? c.length - 1 : c.findIndex((p) => p.batch >= n));
+    const above = c.findIndex((p) => p.batch >= n);
+    const i = Math.max(1, above < 0 ? c.length - 1 : above);
     const [a, b] = [c[i - 1], c[i]];
     return n <= a.batch ? a.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
   };
@@ -155,7 +161,7 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, generation
 
 describe('auto learns the best budget (seeded simulation)', () => {
   // the grown 1.1B target's calibration on this 2-core machine, and the bundled draft's
-  const cpuTarget = [[1, 69], [2, 92], [4, 131], [8, 210], [16, 409]].map(([batch, ms]) => ({ batch, ms }));
+  const cpuTarget = measured([[1, 69], [2, 92], [4, 131], [8, 210], [16, 409]]);
   const cpuDraft = curve((n) => 1 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
   const gpuTarget = curve((n) => 400 + 0.05 * n);
   const cases: [string, CostPoint[], CostPoint[], number][] = [
@@ -183,8 +189,8 @@ describe('auto learns the best budget (seeded simulation)', () => {
   // third dearer than at start-up, timings off by up to 30%. Exploring larger budgets must not cost
   // what the close call cannot win back.
   test('a stale calibration and noisy timings, budgets 0 and 1 even: within 7% of both, 3% on average', () => {
-    const now = [[1, 90], [2, 127], [4, 179], [8, 280], [16, 490]].map(([batch, ms]) => ({ batch, ms }));
-    const startUp = [[1, 71], [2, 91], [4, 120], [8, 181], [16, 330]].map(([batch, ms]) => ({ batch, ms }));
+    const now = measured([[1, 90], [2, 127], [4, 179], [8, 280], [16, 490]]);
+    const startUp = measured([[1, 71], [2, 91], [4, 120], [8, 181], [16, 330]]);
     const draft = curve((n) => 2 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
     const vsBest: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {
@@ -203,9 +209,9 @@ describe('auto learns the best budget (seeded simulation)', () => {
   // which its first few (unlucky) rounds had underrated: 375 of 376 rounds went without the draft
   // (here: a quarter of the rounds at budget 1 in the median seed).
   test('budget 1 a little ahead, the draft behind by each new prompt: auto settles on budget 1', () => {
-    const now = [[1, 48.8], [2, 65.5], [4, 102], [8, 178], [16, 330]].map(([batch, ms]) => ({ batch, ms }));
-    const startUp = [[1, 44.9], [2, 60.9], [4, 94.3], [8, 166], [16, 306]].map(([batch, ms]) => ({ batch, ms }));
-    const draft = [[1, 1.4], [2, 1.4], [4, 1.67], [8, 2.13], [16, 3.58], [32, 5.63], [64, 10.3], [128, 20.5]].map(([batch, ms]) => ({ batch, ms }));
+    const now = measured([[1, 48.8], [2, 65.5], [4, 102], [8, 178], [16, 330]]);
+    const startUp = measured([[1, 44.9], [2, 60.9], [4, 94.3], [8, 166], [16, 306]]);
+    const draft = measured([[1, 1.4], [2, 1.4], [4, 1.67], [8, 2.13], [16, 3.58], [32, 5.63], [64, 10.3], [128, 20.5]]);
     const vsBest: number[] = [], share: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {
       const r = simulate(draft, startUp, 0.48, 12, seed, { truth: now, noise: 0.3 });
