@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
 import {
-  ErrorCodes, type ChatParams, type CompleteParams, type CompleteResult, type InitializeResult,
+  describeCpu, ErrorCodes, type ChatParams, type CompleteParams, type CompleteResult, type InitializeResult,
 } from '../engine-native/host/protocol';
 import { engineConfig, initializeParams, type EngineConfig } from './config';
 import { MAX_CRASHES, recentCrashes, restartDelay } from './backoff';
@@ -121,7 +121,7 @@ export class Engine implements vscode.Disposable {
       this.log(`ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
         `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
         (info.draft ? `, draft ${info.draft.name || path.basename(info.draft.path)}` : ', no draft') +
-        `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}`);
+        `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}, CPU kernels ${describeCpu(info.cpu)}`);
       this.setState(this.active > 0 ? 'generating' : 'ready');
       return { client, info };
     } catch (e) {

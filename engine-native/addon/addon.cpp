@@ -1,5 +1,6 @@
 // The N-API module: thin wrappers only; all behaviour lives in engine-native/src.
 #include "convert.h"
+#include "cpu_backend.h"
 #include "devices.h"
 #include "engine_wrap.h"
 #include "errors.h"
@@ -8,6 +9,7 @@
 #include "testing.h"
 #include "text.h"
 
+#include <dlfcn.h>
 #include <napi.h>
 
 // Tokenizer(path): vocabulary-only model, used by the training pipeline and tests so that they
@@ -157,21 +159,66 @@ static Napi::Value format_chat(const Napi::CallbackInfo & info) {
     return Napi::String::New(info.Env(), sx_chat_format(tmpl, messages));
 }
 
+static Napi::Array strings_to_js(Napi::Env env, const std::vector<std::string> & strings) {
+    Napi::Array a = Napi::Array::New(env, strings.size());
+    for (size_t i = 0; i < strings.size(); ++i) {
+        a.Set((uint32_t) i, strings[i]);
+    }
+    return a;
+}
+
+static Napi::Object cpu_to_js(Napi::Env env, const sx_cpu_report & cpu) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("variant", cpu.variant);
+    o.Set("featuresSeen", strings_to_js(env, cpu.features_seen));
+    o.Set("featuresUsed", strings_to_js(env, cpu.features_used));
+    Napi::Array variants = Napi::Array::New(env, cpu.variants.size());
+    for (size_t i = 0; i < cpu.variants.size(); ++i) {
+        Napi::Object v = Napi::Object::New(env);
+        v.Set("name", cpu.variants[i].name);
+        v.Set("score", cpu.variants[i].score);
+        variants.Set((uint32_t) i, v);
+    }
+    o.Set("variants", variants);
+    return o;
+}
+
 static Napi::Value system_info(const Napi::CallbackInfo & info) {
-    sx_backend_init();
+    try {
+        sx_backend_init();
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("llamaSystemInfo", llama_print_system_info());
     o.Set("maxSequences", SPECEXEC_MAX_SEQ);
     o.Set("defaultThreads", sx_default_threads());
+    o.Set("cpu", cpu_to_js(info.Env(), sx_cpu_describe()));
     return o;
 }
 
 // devices() -> {name, description, type, memoryFree, memoryTotal}[]: what llama.cpp can compute on
 static Napi::Value devices(const Napi::CallbackInfo & info) {
-    return devices_to_js(info.Env(), sx_devices());
+    try {
+        return devices_to_js(info.Env(), sx_devices());
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+// The folder this addon was loaded from: the portable build's backend modules lie beside it.
+static std::string addon_dir(void) {
+    Dl_info dl = {};
+    if (dladdr((void *) &addon_dir, &dl) == 0 || dl.dli_fname == nullptr) {
+        return ".";
+    }
+    const std::string file = dl.dli_fname;
+    const size_t      slash = file.find_last_of('/');
+    return slash == std::string::npos ? "." : file.substr(0, slash);
 }
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
+    sx_backend_set_module_dir(addon_dir());
     exports.Set("Engine", EngineWrap::define(env));
     exports.Set("Tokenizer", TokenizerWrap::define(env));
     exports.Set("inspectModel", Napi::Function::New(env, inspect_model));

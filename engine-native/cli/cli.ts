@@ -16,7 +16,7 @@ import { runBench } from './bench';
 import { ensureGrownTarget, growTarget, GROWN_DESCRIPTION } from './grown-target';
 import { addonPath, loadAddon, packageRoot } from '../host/native';
 import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
-import type { CompleteParams, DecodingMode } from '../host/protocol';
+import { describeCpu, type CompleteParams, type DecodingMode } from '../host/protocol';
 
 const USAGE = `usage:
   specexec complete [--draft FILE] [--target FILE] (--prompt TEXT | --prompt-file FILE) [--suffix TEXT]
@@ -122,7 +122,8 @@ async function info(flags: Flags): Promise<void> {
     const out = [];
     for (const m of models) out.push(await session.client.inspectModel(m));
     // the devices of the addon the engine host loads (the same file: SPECEXEC_NATIVE_BUILD applies to both)
-    const report = { addon: addonPath(), devices: loadAddon().devices(), models: out.length === 1 ? out[0] : out };
+    const addon = loadAddon();
+    const report = { addon: addonPath(), cpu: addon.systemInfo().cpu, devices: addon.devices(), models: out.length === 1 ? out[0] : out };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } finally {
     await session.close();
@@ -137,7 +138,7 @@ async function demo(): Promise<void> {
     const init = session.initialized!;
     process.stdout.write(`target: ${init.target.path} (${init.target.description}, ${(init.target.parameters / 1e6).toFixed(1)}M params)\n`);
     if (init.draft) process.stdout.write(`draft:  ${init.draft.path} (${init.draft.description}, ${(init.draft.parameters / 1e6).toFixed(1)}M params)\n`);
-    process.stdout.write(`threads: ${init.threads}, modes: ${init.modes.join(', ')}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`);
+    process.stdout.write(`threads: ${init.threads}, modes: ${init.modes.join(', ')}, CPU kernels: ${describeCpu(init.cpu)}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`);
     const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, mode: 'specexec', budget: 16 },
       (d) => process.stdout.write(d));
     process.stdout.write(`\n--- stats: specexec, budget 16 ---\n${summary(result)}\n`);

@@ -17,46 +17,57 @@ export interface EngineClientOptions {
   /** Receives the host's stderr (llama.cpp warnings, host log), line by line. */
   onStderr?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** A command the host runs under, e.g. ['nice', '-n', '10'], or a CPU emulator in tests. */
+  launcher?: string[];
 }
 
 export type DeltaHandler = (delta: string, tokens: number) => void;
+
+/** Lines of the host's stderr kept for the report of a crash. */
+const LOG_TAIL_LINES = 20;
 
 export class EngineClient {
   readonly process: ChildProcess;
   readonly connection: MessageConnection;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly progress = new Map<string, DeltaHandler>();
-  /** Rejects when the process ends: vscode-jsonrpc would leave requests in flight pending forever. */
-  private readonly ended: Promise<never>;
+  private readonly inFlight = new Map<number, string>();
+  private readonly logTail: string[] = [];
   private nextToken = 1;
+  private nextRequest = 1;
 
   constructor(options: EngineClientOptions = {}) {
     const hostScript = options.hostScript ?? path.join(__dirname, 'engine-host.js');
     // process.execPath is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node.
     // A 1 MB young generation: V8 otherwise grows it to 16 MB per semi-space over thousands of
     // requests, which looks like a leak in an all-day process; the host's garbage is tiny anyway.
-    this.process = spawn(process.execPath, ['--max-semi-space-size=1', hostScript], {
+    const [command, ...args] = [...options.launcher ?? [], process.execPath, '--max-semi-space-size=1', hostScript];
+    this.process = spawn(command, args, {
       env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.on('error', () => undefined); // surfaced through `exited` and the connection closing
-    this.ended = this.exited.then(({ code, signal }) => {
-      throw new ResponseError(ErrorCodes.InternalError,
-        `the engine process ended during the request (${signal ? `killed by ${signal}` : `exit code ${code}`})`);
-    });
-    this.ended.catch(() => undefined); // only requests in flight care
     let pending = '';
     this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
-      for (const line of lines) options.onStderr?.(line);
+      for (const line of lines) {
+        this.logTail.push(line);
+        if (this.logTail.length > LOG_TAIL_LINES) this.logTail.shift();
+        options.onStderr?.(line);
+      }
     });
     this.connection = createMessageConnection(
       new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(Methods.progress, (p: ProgressParams) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
     this.connection.onError(() => undefined);
     this.connection.listen();
+  }
+
+  /** The methods awaiting an answer and the host's last log lines: what a crash report needs. */
+  crashContext(): { inFlight: string[]; logTail: string[] } {
+    return { inFlight: [...this.inFlight.values()], logTail: [...this.logTail] };
   }
 
   initialize(params: InitializeParams, token?: CancellationToken): Promise<InitializeResult> {
@@ -95,9 +106,22 @@ export class EngineClient {
   }
 
   // vscode-jsonrpc takes a trailing `undefined` for a second positional parameter: pass the token only when given
-  private request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+  private async request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+    const id = this.nextRequest++;
+    this.inFlight.set(id, method);
     const sent = token ? this.connection.sendRequest<R>(method, params, token) : this.connection.sendRequest<R>(method, params);
-    return Promise.race([sent, this.ended]);
+    // vscode-jsonrpc would leave a request pending forever when the process ends
+    const ended = this.exited.then(({ code, signal }): never => {
+      const tail = this.logTail.length > 0 ? `; its last log lines:\n${this.logTail.join('\n')}` : '';
+      throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} ` +
+        `(${signal ? `killed by ${signal}` : `exit code ${code}`})${tail}`);
+    });
+    ended.catch(() => undefined); // only while this request waits
+    try {
+      return await Promise.race([sent, ended]);
+    } finally {
+      this.inFlight.delete(id);
+    }
   }
 
   private async withProgress<P extends object>(method: string, params: P, onDelta?: DeltaHandler,

@@ -66,6 +66,7 @@ export class EngineService {
           modes: loaded.draft ? [...DECODING_MODES] : ['autoregressive'],
           calibration: loaded.calibration,
           offload: loaded.offload,
+          cpu: loadAddon().systemInfo().cpu,
         };
         return this.info;
       } catch (e) {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type {
-  CompletionStats, CostPoint, DeviceInfo, InitializeParams, ModelInfo, OffloadInfo, PromptTrim, StopReason,
+  CompletionStats, CostPoint, CpuInfo, DeviceInfo, InitializeParams, ModelInfo, OffloadInfo, PromptTrim, StopReason,
 } from './protocol';
 
 export interface NativeLoadResult {
@@ -120,7 +120,7 @@ export interface NativeAddon {
   evalLogits(path: string, tokens: Uint32Array, threads: number): Float32Array;
   referenceGreedy(path: string, prompt: string | { prefix: string; suffix: string }, nTokens: number, threads: number): Uint32Array;
   formatChat(template: string | null, messages: { role: string; content: string }[]): string;
-  systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number };
+  systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number; cpu: CpuInfo };
   devices(): DeviceInfo[];
   testing: NativeTesting;
 }

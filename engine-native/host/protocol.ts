@@ -79,6 +79,25 @@ export interface InitializeResult {
   /** Forward-pass cost against batch size, measured at start-up (cached per model and machine). */
   calibration: { target: CostPoint[]; draft: CostPoint[] };
   offload: OffloadInfo;
+  cpu: CpuInfo;
+}
+
+/** The CPU kernels in use: a portable build picks its variant at run time (src/cpu_backend.h). */
+export interface CpuInfo {
+  /** e.g. "haswell", "sapphirerapids"; "native" in a -march=native build. */
+  variant: string;
+  /** What the CPU and OS report, by ggml's names (AVX2, AVX512, AMX_INT8, DOTPROD, ...). */
+  featuresSeen: string[];
+  /** What the variant in use was compiled for. */
+  featuresUsed: string[];
+  /** Every variant of the build with its score on this CPU (0: cannot run here). */
+  variants: { name: string; score: number }[];
+}
+
+/** "zen4 (1 of 10 variants; CPU: SSE42 AVX ... AVX512_BF16)", for logs. */
+export function describeCpu(cpu: CpuInfo): string {
+  const of = cpu.variants.length > 0 ? `1 of ${cpu.variants.length} variants; ` : '';
+  return `${cpu.variant} (${of}CPU: ${cpu.featuresSeen.join(' ') || 'no extensions reported'})`;
 }
 
 /** A device llama.cpp can compute on (ggml_backend_dev_*). */
@@ -255,4 +274,5 @@ export const ErrorCodes = {
   Busy: -32016,
   DecodeFailed: -32017,
   ShuttingDown: -32018,
+  BackendUnavailable: -32019,
 } as const;

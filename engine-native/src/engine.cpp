@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "cpu_backend.h"
+
 #include "draft_model.h"
 #include "errors.h"
 #include "offload.h"
@@ -87,11 +89,12 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     stat(side.path.c_str(), &st);
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
-    // the placement last: a CPU build, a GPU build and each GPU layer split time differently;
-    // "tree": passes timed as trees (curves cached before were causal batches)
+    // the placement last: a CPU build, a GPU build and each GPU layer split time differently, and
+    // so does each CPU variant (AMX or not); "tree": passes timed as trees (curves cached before
+    // were causal batches)
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
            std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|" + host +
-           "|" + sx_side_placement(side);
+           "|" + sx_side_placement(side) + "|" + sx_cpu_describe().variant;
 }
 
 static std::vector<llama_token> calibration_tokens(const sx_side & side, int32_t n, int32_t salt) {

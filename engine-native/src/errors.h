@@ -14,6 +14,7 @@ enum sx_error_code {
     SX_ERR_NOT_INITIALIZED          = -32015, // no models loaded yet
     SX_ERR_BUSY                     = -32016, // a generation is already running
     SX_ERR_DECODE_FAILED            = -32017, // llama_decode returned an error
+    SX_ERR_BACKEND                  = -32019, // no CPU backend this CPU can run (or the forced one cannot)
     SX_ERR_INVALID_ARGUMENT         = -32602, // same as JSON-RPC InvalidParams
 };
 

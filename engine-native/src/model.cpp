@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include "cpu_backend.h"
 #include "errors.h"
 #include "gguf_check.h"
 
@@ -43,6 +44,7 @@ void sx_backend_init(void) {
     static std::once_flag once;
     std::call_once(once, [] {
         llama_log_set(sx_log_callback, nullptr);
+        sx_backend_load_modules();
         llama_backend_init();
     });
 }

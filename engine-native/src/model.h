@@ -25,7 +25,8 @@ struct sx_model_info {
     std::string chat_template; // empty when the model has none
 };
 
-// Initialises the llama.cpp backend once and routes its log to stderr (warnings and errors only).
+// Initialises the llama.cpp backend once (loading the backend modules of a portable build) and
+// routes its log to stderr (warnings and errors only). Throws sx_error (SX_ERR_BACKEND).
 void sx_backend_init(void);
 
 // Validates the file and loads it. vocab_only loads just the tokenizer. Throws sx_error.

@@ -9,7 +9,7 @@ usage: export_gguf.py CKPT.pt OUT.gguf [--type q8_0|f16|f32] [--name NAME] [--no
   --no-permute is a NEGATIVE CONTROL only (verification must then fail).
   Q8_0 quantizes every 2-D weight (token embedding included); norms stay F32.
 Deterministic: the same checkpoint gives the same bytes."""
-import argparse, json, os, sys, numpy as np, torch
+import argparse, json, os, sys, numpy as np
 from common import gguf_module, VOCAB_GGUF
 
 def permute(w, n_head):   # == convert_hf_to_gguf.py LlamaModel.permute
@@ -66,6 +66,7 @@ if __name__ == '__main__':
     ap.add_argument('--name', default=None); ap.add_argument('--description', default='')
     ap.add_argument('--no-permute', action='store_true', help='negative control only')
     a = ap.parse_args()
+    import torch  # only to read a training checkpoint: write_gguf itself needs numpy alone
     ck = torch.load(a.ckpt, map_location='cpu')
     c = ck['cfg']; sd = {k: v.float().numpy() for k, v in ck['state'].items()}
     prog = ck.get('progress', {})

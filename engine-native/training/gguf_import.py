@@ -5,9 +5,9 @@
   * resume training from an exported model if a checkpoint is lost (train.py-compatible .pt via --to-ckpt),
   * grow the shipped target (grow_target.py).
 usage: gguf_import.py MODEL.gguf --to-ckpt OUT.pt"""
-import sys, numpy as np, torch
+import sys, numpy as np
 from common import gguf_module
-from model import Cfg, LM
+# torch only where a torch model is built: reading a GGUF (grow_target.py) needs numpy alone
 
 def unpermute(w, n_head):   # inverse of export_gguf.permute
     return w.reshape(n_head, w.shape[0] // n_head // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
@@ -43,6 +43,8 @@ def read_gguf(path):
     return c, sd
 
 def load_model(path):
+    import torch
+    from model import Cfg, LM
     c, sd = read_gguf(path)
     m = LM(Cfg(**c))
     m.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
@@ -50,11 +52,14 @@ def load_model(path):
     return m, c
 
 def load_ckpt(path):
+    import torch
+    from model import Cfg, LM
     ck = torch.load(path, map_location='cpu')
     m = LM(Cfg(**ck['cfg'])); m.load_state_dict(ck['state']); m.eval()
     return m, ck
 
 if __name__ == '__main__':
+    import torch
     m, c = load_model(sys.argv[1])
     print(c, m.n_params())
     if '--to-ckpt' in sys.argv:

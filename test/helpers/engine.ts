@@ -12,8 +12,26 @@ export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-export function startEngine(env?: NodeJS.ProcessEnv): EngineClient {
-  return new EngineClient({ hostScript: HOST_SCRIPT, env, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); } });
+/** Signals that mean the engine crashed; the tests themselves send only SIGKILL, SIGTERM and SIGSTOP. */
+const CRASH_SIGNALS = new Set(['SIGILL', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
+
+/** A real engine host process; `launcher` runs it under another command (an emulated CPU). */
+export function startEngine(env?: NodeJS.ProcessEnv, launcher?: string[]): EngineClient {
+  const client = new EngineClient({
+    hostScript: HOST_SCRIPT, env, launcher, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); },
+  });
+  reportCrash(client);
+  return client;
+}
+
+/** A crash anywhere in the suite names its signal, the methods in flight and the engine's last log lines. */
+function reportCrash(client: EngineClient): void {
+  void client.exited.then(({ signal }) => {
+    if (signal === null || !CRASH_SIGNALS.has(signal)) return;
+    const { inFlight, logTail } = client.crashContext();
+    console.error(`engine host ${client.process.pid} crashed: killed by ${signal} during ` +
+      `${inFlight.join(', ') || 'no request'}; its last log lines:\n${logTail.map((l) => `  ${l}`).join('\n')}`);
+  });
 }
 
 /** A host process spoken to with raw bytes, for malformed-protocol tests. */
