@@ -14,7 +14,7 @@ import { llamaCppBaselines } from './llama-cpp-baseline';
 import { PAPER, project, SETUPS } from './projection';
 import { lineChart, type Series } from './svg-plot';
 
-interface BenchPrompt {
+export interface BenchPrompt {
   prefix: string;
   suffix?: string;
 }
@@ -75,7 +75,7 @@ const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
 };
 const CONTEXT = 4096 + 512;
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
@@ -84,19 +84,19 @@ const median = (xs: number[]) => {
  * configurations do, and the two ran on the same prompt minutes apart, so the machine's drift and
  * the prompts' spread cancel (a ratio of two medians can pick different prompts).
  */
-const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
+export const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const round = (x: number, digits = 3) => +x.toFixed(digits);
 
-function loadPrompts(file: string): BenchPrompt[] {
+export function loadPrompts(file: string): BenchPrompt[] {
   if (!existsSync(file)) throw new CliError(`benchmark prompts not found: ${file}`);
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchPrompt);
 }
 
 // tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
-const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
-const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
+export const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
+export const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
 
 interface Aggregate {
   /** Tokens per verification pass: the tokens after the first over the target passes after the prompt's. */
@@ -139,7 +139,7 @@ function aggregate(results: CompleteResult[], reference?: CompleteResult[]): Agg
   };
 }
 
-function request(p: BenchPrompt, params: Omit<CompleteParams, 'prompt'>): CompleteParams {
+export function request(p: BenchPrompt, params: Omit<CompleteParams, 'prompt'>): CompleteParams {
   return { ...params, prompt: p.suffix ? { prefix: p.prefix, suffix: p.suffix } : p.prefix };
 }
 
@@ -301,7 +301,7 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   });
 }
 
-function histogram(xs: number[]): Record<string, number> {
+export function histogram(xs: number[]): Record<string, number> {
   const h: Record<string, number> = {};
   for (const x of xs) h[x] = (h[x] ?? 0) + 1;
   return h;

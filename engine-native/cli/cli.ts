@@ -8,11 +8,13 @@
 //   specexec info [--model FILE]
 //   specexec demo
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+//   specexec bench-cpu
 //   specexec grow-target [--target FILE] [--out FILE]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
+import { runCpuBench } from './bench-cpu';
 import { ensureGrownTarget, growTarget, GROWN_DESCRIPTION } from './grown-target';
 import { addonPath, loadAddon, packageRoot } from '../host/native';
 import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
@@ -27,6 +29,7 @@ const USAGE = `usage:
   specexec info [--model FILE]
   specexec demo
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
+  specexec bench-cpu
   specexec grow-target [--target FILE] [--out FILE]
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
 is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).
@@ -35,7 +38,10 @@ on the GPU (-1: all, the default), --vram-budget MIB chooses both to fit that mu
 the target stays in RAM and is streamed to the GPU once per verified tree. info lists the devices.
 bench runs the bundled draft with the trained target and with the GROWN target (the trained target
 grown to a real 1.1B shape, the realistic regime: grow-target builds it, cached under build/grown/),
-and llama.cpp's own programs on the same prompts (built from the pinned source on first use).`;
+and llama.cpp's own programs on the same prompts (built from the pinned source on first use).
+bench-cpu compares, on the grown target, the portable build's CPU variant with a native build
+(build-native/, when built) and, on a CPU with AMX, with AMX off. info names the CPU variant in use;
+SPECEXEC_CPU_VARIANT=NAME forces one.`;
 
 const OPTIONS = {
   draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
@@ -185,6 +191,7 @@ async function main(argv: string[]): Promise<void> {
         return { label: t.slice(0, eq), path: t.slice(eq + 1) };
       }),
     });
+    case 'bench-cpu': return runCpuBench();
     case 'grow-target': return growTargetCommand(flags);
     default: throw new CliError(`unknown command '${command}'\n${USAGE}`);
   }

@@ -39,9 +39,10 @@ export function resolveModels(flags: ModelFlags): { draft: string | null; target
   return { draft, target };
 }
 
-export async function openEngine(flags: ModelFlags): Promise<EngineSession> {
+/** `env` adds to the host's environment (SPECEXEC_NATIVE_BUILD, SPECEXEC_CPU_VARIANT, ...). */
+export async function openEngine(flags: ModelFlags, env?: NodeJS.ProcessEnv): Promise<EngineSession> {
   const verbose = process.env.SPECEXEC_VERBOSE === '1';
-  const client = new EngineClient({ onStderr: (line) => { if (verbose) process.stderr.write(line + '\n'); } });
+  const client = new EngineClient({ env, onStderr: (line) => { if (verbose) process.stderr.write(line + '\n'); } });
   const session: EngineSession = { client, cancel: new CancellationTokenSource(), close: () => client.shutdown() };
   if (flags.load === false) return session;
   const models = resolveModels(flags);

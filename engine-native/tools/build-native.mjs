@@ -5,6 +5,11 @@
 //
 // Environment:
 //   SPECEXEC_BACKEND=cpu|vulkan|cuda|metal   GPU backend of ggml (default cpu)
+//   SPECEXEC_CPU=portable|native               portable (default, what ships): CPU kernels for every
+//                                              instruction-set level, chosen at run time; native:
+//                                              -march=native, for this machine only (never package it)
+//   SPECEXEC_AMX=0|1                           without / with ggml's AMX kernels (default 1)
+//                                              (both kept by the build directory once given)
 //   SPECEXEC_BUILD_DIR=DIR                     build directory (default build/ for cpu, build-<backend>/
 //                                              otherwise, so a GPU variant never replaces the CPU addon;
 //                                              load it with SPECEXEC_NATIVE_BUILD=build-<backend>)
@@ -70,9 +75,16 @@ function backendName() {
   return backend;
 }
 
+// Passed only when set: a build directory keeps what it was configured with (CMake's cache).
+function cpuFlags() {
+  const { SPECEXEC_CPU: cpu, SPECEXEC_AMX: amx } = process.env;
+  if (cpu && !['portable', 'native'].includes(cpu)) fail(`unknown SPECEXEC_CPU '${cpu}' (use portable or native)`);
+  return [...(cpu ? [`SPECEXEC_CPU=${cpu}`] : []), ...(amx ? [`SPECEXEC_AMX=${amx === '0' ? 'OFF' : 'ON'}`] : [])];
+}
+
 function cmakeFlags(backend, bundle) {
   const extra = (process.env.SPECEXEC_CMAKE_FLAGS || '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-D/, ''));
-  return [`SPECEXEC_LLAMA_BUNDLE=${bundle}`, ...BACKEND_FLAGS[backend], ...extra].map((f) => `--CD${f}`);
+  return [`SPECEXEC_LLAMA_BUNDLE=${bundle}`, ...cpuFlags(), ...BACKEND_FLAGS[backend], ...extra].map((f) => `--CD${f}`);
 }
 
 function main() {
