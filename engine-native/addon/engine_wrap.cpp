@@ -121,9 +121,14 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
 
     void Execute(const ExecutionProgress & progress) override {
         call.run([&] {
+            // no listener, no deltas: each one would wake the JS thread, which on a small machine
+            // preempts a compute thread in the middle of a pass
+            const bool streaming = !callback.IsEmpty();
             result = sx_engine_generate(call.owner->engine, request, [&](const std::string & text, int32_t n) {
-                Delta d{text, n};
-                progress.Send(&d, 1);
+                if (streaming) {
+                    Delta d{text, n};
+                    progress.Send(&d, 1);
+                }
             });
         }, SX_ERR_DECODE_FAILED, [this](const std::string & m) { SetError(m); });
     }

@@ -52,16 +52,40 @@ std::vector<std::string> sx_cpu_features(void) {
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
 
+// (each bit guarded: older kernel headers lack the newer ones)
 std::vector<std::string> sx_cpu_features(void) {
     std::vector<std::string> out = { "NEON" };
     const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
-    if (hw & HWCAP_ASIMDDP)  out.push_back("DOTPROD");
-    if (hw & HWCAP_ASIMDHP)  out.push_back("FP16_VECTOR_ARITHMETIC");
-    if (hw & HWCAP_SVE)      out.push_back("SVE");
-    if (hw2 & HWCAP2_I8MM)   out.push_back("MATMUL_INT8");
-    if (hw2 & HWCAP2_SVE2)   out.push_back("SVE2");
+    (void) hw2;
+#ifdef HWCAP_ASIMDDP
+    if (hw & HWCAP_ASIMDDP) {
+        out.push_back("DOTPROD");
+    }
+#endif
+#ifdef HWCAP_ASIMDHP
+    if (hw & HWCAP_ASIMDHP) {
+        out.push_back("FP16_VECTOR_ARITHMETIC");
+    }
+#endif
+#ifdef HWCAP_SVE
+    if (hw & HWCAP_SVE) {
+        out.push_back("SVE");
+    }
+#endif
+#ifdef HWCAP2_I8MM
+    if (hw2 & HWCAP2_I8MM) {
+        out.push_back("MATMUL_INT8");
+    }
+#endif
+#ifdef HWCAP2_SVE2
+    if (hw2 & HWCAP2_SVE2) {
+        out.push_back("SVE2");
+    }
+#endif
 #ifdef HWCAP2_SME
-    if (hw2 & HWCAP2_SME)    out.push_back("SME");
+    if (hw2 & HWCAP2_SME) {
+        out.push_back("SME");
+    }
 #endif
     return out;
 }
