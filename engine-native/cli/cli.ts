@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
 import { runCpuBench } from './bench-cpu';
+import type { ResponseError } from 'vscode-jsonrpc/node';
+import type { CrashData } from '../host/engine-client';
 import { ensureGrownTarget, growTarget, GROWN_DESCRIPTION } from './grown-target';
 import { addonPath, loadAddon, packageRoot } from '../host/native';
 import { CliError, openEngine, resolveModels, summary, type ModelFlags } from './session';
@@ -199,5 +201,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   process.stderr.write(`specexec: ${(e as Error).message}\n`);
+  const logTail = ((e as ResponseError<CrashData>).data as CrashData | undefined)?.logTail;
+  if (logTail?.length) process.stderr.write(`the engine's last log lines:\n${logTail.join('\n')}\n`);
   process.exitCode = 1;
 });

@@ -26,6 +26,11 @@ export type DeltaHandler = (delta: string, tokens: number) => void;
 /** Lines of the host's stderr kept for the report of a crash. */
 const LOG_TAIL_LINES = 20;
 
+/** The data of the error that a request in flight gets when the engine process ends. */
+export interface CrashData {
+  logTail: string[];
+}
+
 export class EngineClient {
   readonly process: ChildProcess;
   readonly connection: MessageConnection;
@@ -111,10 +116,10 @@ export class EngineClient {
     this.inFlight.set(id, method);
     const sent = token ? this.connection.sendRequest<R>(method, params, token) : this.connection.sendRequest<R>(method, params);
     // vscode-jsonrpc would leave a request pending forever when the process ends
+    // (the log lines go in the error's data: the editor already has them in its log)
     const ended = this.exited.then(({ code, signal }): never => {
-      const tail = this.logTail.length > 0 ? `; its last log lines:\n${this.logTail.join('\n')}` : '';
       throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} ` +
-        `(${signal ? `killed by ${signal}` : `exit code ${code}`})${tail}`);
+        `(${signal ? `killed by ${signal}` : `exit code ${code}`})`, { logTail: [...this.logTail] } satisfies CrashData);
     });
     ended.catch(() => undefined); // only while this request waits
     try {
