@@ -28,12 +28,12 @@ function serve(connection: MessageConnection, service: EngineService): void {
       throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
     }
   };
+  // no progress token, no sink: the engine then streams nothing
   const progressSink = (params: SamplingParams) => {
     const token = progressToken(params);
+    if (token === undefined) return undefined;
     return (delta: string, tokens: number) => {
-      if (token !== undefined) {
-        void connection.sendNotification(Methods.progress, { token, delta, tokens } satisfies ProgressParams);
-      }
+      void connection.sendNotification(Methods.progress, { token, delta, tokens } satisfies ProgressParams);
     };
   };
 

@@ -75,7 +75,8 @@ export class EngineService {
     });
   }
 
-  complete(request: NativeRequest, token: CancellationToken, onDelta: DeltaSink): Promise<CompleteResult> {
+  /** `onDelta` undefined: nobody streams, and the engine sends no deltas (each would wake this thread). */
+  complete(request: NativeRequest, token: CancellationToken, onDelta?: DeltaSink): Promise<CompleteResult> {
     this.checkNotShuttingDown();
     if (!this.info) {
       throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');

@@ -40,7 +40,8 @@ export interface NativeResult {
 
 export interface NativeEngine {
   load(params: InitializeParams & { calibrationCache?: string }): Promise<NativeLoadResult>;
-  generate(request: NativeRequest, onDelta: (delta: string, tokens: number) => void): Promise<NativeResult>;
+  /** Without `onDelta` no text is streamed (the result still has all of it). */
+  generate(request: NativeRequest, onDelta?: (delta: string, tokens: number) => void): Promise<NativeResult>;
   cancel(): void;
   close(): void;
   /** The target's next-token logits after `tokens`, from the engine's own KV cache (tests). */

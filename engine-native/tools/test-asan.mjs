@@ -45,11 +45,13 @@ function libasan() {
 }
 
 const RUNTIME = /asan_|libsanitizer|libstdc\+\+|libc\.so|libc_start|\/libc-|libgcc/;
+// the addon and the llama.cpp libraries beside it (the portable build links them dynamically)
+const OURS = /specexec\.node|libllama\.so|libggml[\w.-]*\.so/;
 
 function allocatedByEngine(stack) {
   const frames = stack.split('\n').filter((l) => /^\s+#\d+ /.test(l));
   const owner = frames.find((f) => !RUNTIME.test(f));
-  return owner !== undefined && owner.includes('specexec.node');
+  return owner !== undefined && OURS.test(owner);
 }
 
 // One report per process: "ERROR: AddressSanitizer: <kind>" (fatal) or LeakSanitizer's list of
