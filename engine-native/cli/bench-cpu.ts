@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../host/native';
 import type { CompleteResult, CostPoint, CpuInfo } from '../host/protocol';
-import { decodeMs, histogram, loadPrompts, median, pairedRatio, request, tokensAfterFirst } from './bench';
+import { histogram, loadPrompts, median, pairedRatio, request } from './bench';
 import { ensureGrownTarget, GROWN_DESCRIPTION } from './grown-target';
 import { openEngine, resolveModels, type EngineSession } from './session';
 
@@ -55,7 +55,8 @@ function configs(root: string, portableCpu: CpuInfo): Config[] {
   return out;
 }
 
-const tokensPerSecond = (r: CompleteResult) => tokensAfterFirst(r) / (decodeMs(r) / 1000);
+/** The engine's own rate: tokens after the first over the time after it. */
+const tokensPerSecond = (r: CompleteResult) => r.stats.tokensPerSecond;
 
 export async function runCpuBench(): Promise<void> {
   const root = packageRoot();

@@ -95,8 +95,8 @@ export function loadPrompts(file: string): BenchPrompt[] {
 }
 
 // tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
-export const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
-export const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
+const decodeMs = (r: CompleteResult) => r.stats.elapsedMs - r.stats.promptMs;
+const tokensAfterFirst = (r: CompleteResult) => Math.max(0, r.stats.tokens - 1);
 
 interface Aggregate {
   /** Tokens per verification pass: the tokens after the first over the target passes after the prompt's. */

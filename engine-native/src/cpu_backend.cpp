@@ -81,10 +81,12 @@ static void load_cpu_variant(const std::vector<std::string> & files) {
         throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": no CPU backend (" + k_cpu_prefix + "*" + k_module_ext +
                                            ") in " + g_module_dir + ": rebuild the engine with `npm run build`");
     }
-    const char *          forced = std::getenv("SPECEXEC_CPU_VARIANT");
-    const sx_cpu_variant * pick  = nullptr;
+    const char *           env    = std::getenv("SPECEXEC_CPU_VARIANT");
+    const std::string      forced = env != nullptr ? env : "";
+    const sx_cpu_variant * pick   = nullptr;
     for (const auto & v : g_variants) {
-        if (forced != nullptr && *forced != '\0' ? v.name == forced : (pick == nullptr || v.score > pick->score)) {
+        const bool better = forced.empty() ? pick == nullptr || v.score > pick->score : v.name == forced;
+        if (better) {
             pick = &v;
         }
     }
@@ -128,6 +130,10 @@ static std::vector<std::string> variant_features(void) {
         out.push_back(f->name);
     }
     return out;
+}
+
+const std::string & sx_cpu_variant_name(void) {
+    return g_variant;
 }
 
 sx_cpu_report sx_cpu_describe(void) {

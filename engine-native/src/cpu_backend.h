@@ -26,5 +26,6 @@ void sx_backend_set_module_dir(const std::string & dir);
 // of the build. Nothing to do in a native build. Throws sx_error (SX_ERR_BACKEND).
 void sx_backend_load_modules(void);
 
-// Call after sx_backend_init.
-sx_cpu_report sx_cpu_describe(void);
+// Call after sx_backend_init. The name alone is cheap; the report reads cpuid.
+const std::string & sx_cpu_variant_name(void);
+sx_cpu_report       sx_cpu_describe(void);

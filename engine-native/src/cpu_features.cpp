@@ -52,41 +52,33 @@ std::vector<std::string> sx_cpu_features(void) {
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
 
-// (each bit guarded: older kernel headers lack the newer ones)
+// bits that older kernel headers lack count as absent
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM 0
+#endif
+#ifndef HWCAP2_SVE2
+#define HWCAP2_SVE2 0
+#endif
+#ifndef HWCAP2_SME
+#define HWCAP2_SME 0
+#endif
+
 std::vector<std::string> sx_cpu_features(void) {
     std::vector<std::string> out = { "NEON" };
     const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
-    (void) hw2;
-#ifdef HWCAP_ASIMDDP
-    if (hw & HWCAP_ASIMDDP) {
-        out.push_back("DOTPROD");
+    struct { const char * name; bool has; } feats[] = {
+        { "DOTPROD",                (hw & HWCAP_ASIMDDP) != 0 },
+        { "FP16_VECTOR_ARITHMETIC", (hw & HWCAP_ASIMDHP) != 0 },
+        { "SVE",                    (hw & HWCAP_SVE) != 0 },
+        { "MATMUL_INT8",            (hw2 & HWCAP2_I8MM) != 0 },
+        { "SVE2",                   (hw2 & HWCAP2_SVE2) != 0 },
+        { "SME",                    (hw2 & HWCAP2_SME) != 0 },
+    };
+    for (const auto & f : feats) {
+        if (f.has) {
+            out.push_back(f.name);
+        }
     }
-#endif
-#ifdef HWCAP_ASIMDHP
-    if (hw & HWCAP_ASIMDHP) {
-        out.push_back("FP16_VECTOR_ARITHMETIC");
-    }
-#endif
-#ifdef HWCAP_SVE
-    if (hw & HWCAP_SVE) {
-        out.push_back("SVE");
-    }
-#endif
-#ifdef HWCAP2_I8MM
-    if (hw2 & HWCAP2_I8MM) {
-        out.push_back("MATMUL_INT8");
-    }
-#endif
-#ifdef HWCAP2_SVE2
-    if (hw2 & HWCAP2_SVE2) {
-        out.push_back("SVE2");
-    }
-#endif
-#ifdef HWCAP2_SME
-    if (hw2 & HWCAP2_SME) {
-        out.push_back("SME");
-    }
-#endif
     return out;
 }
 

@@ -94,7 +94,7 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     // were causal batches)
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
            std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|" + host +
-           "|" + sx_side_placement(side) + "|" + sx_cpu_describe().variant;
+           "|" + sx_side_placement(side) + "|" + sx_cpu_variant_name();
 }
 
 static std::vector<llama_token> calibration_tokens(const sx_side & side, int32_t n, int32_t salt) {
