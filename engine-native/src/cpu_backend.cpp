@@ -121,11 +121,16 @@ void sx_backend_load_modules(void) {}
 
 #endif
 
+// A function of the loaded CPU backend (a module in the portable build): looked up, not linked.
+static void * cpu_backend_proc(const char * name) {
+    ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
+    return reg ? ggml_backend_reg_get_proc_address(reg, name) : nullptr;
+}
+
 static std::vector<std::string> variant_features(void) {
     std::vector<std::string> out;
     ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
-    auto get = reg ? (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features")
-                   : nullptr;
+    auto get = (ggml_backend_get_features_t) cpu_backend_proc("ggml_backend_get_features");
     for (ggml_backend_feature * f = get ? get(reg) : nullptr; f != nullptr && f->name != nullptr; ++f) {
         out.push_back(f->name);
     }
@@ -138,4 +143,25 @@ const std::string & sx_cpu_variant_name(void) {
 
 sx_cpu_report sx_cpu_describe(void) {
     return { g_variant, sx_cpu_features(), variant_features(), g_variants };
+}
+
+ggml_threadpool_t sx_cpu_threadpool_new(int32_t threads) {
+    auto create = (ggml_threadpool_t (*)(ggml_threadpool_params *)) cpu_backend_proc("ggml_threadpool_new");
+    ggml_threadpool_params params = ggml_threadpool_params_default(threads);
+    // between passes an idle worker spins ~1e5 pauses (a few ms) before it sleeps, not ggml's
+    // default 50x that (~170 ms of a busy core after every completion, while the user types);
+    // passes come within microseconds of each other, so tokens/s is the same
+    params.poll = 1;
+    ggml_threadpool_t      pool   = create ? create(&params) : nullptr;
+    if (pool == nullptr) {
+        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": cannot start a pool of " + std::to_string(threads) + " CPU threads");
+    }
+    return pool;
+}
+
+void sx_cpu_threadpool_free(ggml_threadpool_t pool) {
+    auto destroy = (void (*)(ggml_threadpool_t)) cpu_backend_proc("ggml_threadpool_free");
+    if (pool != nullptr && destroy != nullptr) {
+        destroy(pool);
+    }
 }

@@ -4,6 +4,8 @@
 // one set of kernels, compiled in with -march=native.
 #pragma once
 
+#include "ggml.h"
+
 #include <string>
 #include <vector>
 
@@ -29,3 +31,8 @@ void sx_backend_load_modules(void);
 // Call after sx_backend_init. The name alone is cheap; the report reads cpuid.
 const std::string & sx_cpu_variant_name(void);
 sx_cpu_report       sx_cpu_describe(void);
+
+// The CPU backend's thread pool: `threads` threads (the caller is one of them) that outlive each
+// pass and serve whichever thread calls llama_decode. Throws sx_error (SX_ERR_BACKEND).
+ggml_threadpool_t sx_cpu_threadpool_new(int32_t threads);
+void              sx_cpu_threadpool_free(ggml_threadpool_t pool);

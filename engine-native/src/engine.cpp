@@ -4,6 +4,7 @@
 
 #include "draft_model.h"
 #include "errors.h"
+#include "model.h"
 #include "offload.h"
 #include "verify.h"
 
@@ -50,6 +51,9 @@ sx_engine * sx_engine_init(const sx_engine_params & params) {
         tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
         tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
         tp.threads      = e->params.threads;
+        sx_backend_init();
+        e->threadpool   = sx_cpu_threadpool_new(tp.threads);
+        tp.threadpool   = e->threadpool;
         const int32_t draft_batch = std::max(PROMPT_BATCH, MAX_BEAMS);
         sx_offload_resolve(e->params, draft_batch, tp.n_batch);
         tp.n_gpu_layers = e->params.n_gpu_layers_target;
@@ -78,6 +82,7 @@ void sx_engine_free(sx_engine * engine) {
     }
     sx_side_free(engine->draft);
     sx_side_free(engine->target);
+    sx_cpu_threadpool_free(engine->threadpool);
     delete engine;
 }
 
@@ -91,9 +96,9 @@ static std::string calibration_key(const sx_side & side, int32_t threads) {
     gethostname(host, sizeof(host) - 1);
     // the placement last: a CPU build, a GPU build and each GPU layer split time differently, and
     // so does each CPU variant (AMX or not); "tree": passes timed as trees (curves cached before
-    // were causal batches)
+    // were causal batches); "pool": passes run on ggml's thread pool (curves before were OpenMP's)
     return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
-           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|" + host +
+           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|pool|" + host +
            "|" + sx_side_placement(side) + "|" + sx_cpu_variant_name();
 }
 

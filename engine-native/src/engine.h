@@ -84,6 +84,7 @@ struct sx_engine {
     sx_side           draft;
     sx_side           target;
     sx_budget         budget;
+    ggml_threadpool_t threadpool = nullptr; // the CPU threads of both models' passes
     std::atomic<bool> cancel{false};
 };
 

@@ -41,6 +41,7 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
                                                  " tokens for " + path + " (out of memory? try a smaller contextSize)");
     }
+    llama_attach_threadpool(side.ctx, p.threadpool, p.threadpool);
     // llama.cpp may lower what was asked for (n_batch is capped at n_ctx): keep what it granted,
     // since a batch or sequence id beyond it aborts the process
     side.n_seq_max = (int32_t) llama_n_seq_max(side.ctx);

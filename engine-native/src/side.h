@@ -46,6 +46,7 @@ struct sx_side_params {
     int32_t n_batch;   // also n_ubatch: a whole tree in one physical pass
     int32_t n_seq_max;
     int32_t threads;
+    ggml_threadpool_t threadpool; // the engine's, shared by both models (they never run at once)
     int32_t n_gpu_layers; // -1: all
 };
 
