@@ -10,7 +10,7 @@ import { packageRoot } from '../host/native';
 import type { CompleteParams, CompleteResult, CostPoint, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
 import { ensureGrownTarget, GROWN_DESCRIPTION, GROWN_LABEL } from './grown-target';
-import { llamaCppBaselines } from './llama-cpp-baseline';
+import { LLAMA_CPP_PROGRAMS, llamaCppBaseline, type LlamaCppSpeeds } from './llama-cpp-baseline';
 import { PAPER, project, SETUPS } from './projection';
 import { lineChart, type Series } from './svg-plot';
 
@@ -264,7 +264,9 @@ function beforeLastLine(p: BenchPrompt): BenchPrompt {
  * completion in a file reads all of it, measured on cold caches for autoregressive and `auto`
  * (on the plan's first `coldPrompts`).
  */
-async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void): Promise<Row[]> {
+/** `beside(j)` runs before our runs of prompt j (llama.cpp's programs, timed beside ours). */
+async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void,
+  beside?: (j: number) => void): Promise<Row[]> {
   const configs: [string, Partial<CompleteParams>][] = [
     ['autoregressive', { mode: 'autoregressive' }],
     ['chain (draft-max 16, p-min 0.75)', { mode: 'chain' }],
@@ -277,6 +279,7 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   const results = configs.map((): CompleteResult[] => []);
   const cold = configs.map((): CompleteResult[] => []);
   for (const [j, p] of prompts.entries()) {
+    beside?.(j);
     for (const [i, [, params]] of configs.entries()) {
       const settings = { maxTokens: plan.maxTokens, seed: 1, temperature: 0, ...params };
       if (coldConfigs.has(i) && j < (plan.coldPrompts ?? prompts.length)) {
@@ -333,14 +336,9 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
   const prompts = allPrompts.slice(0, t.plan.prompts);
   const start = Date.now();
   const log = (line: string) => process.stdout.write(`[${t.label} ${((Date.now() - start) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-  let theirs: Row[] | undefined;
-  if (llamaCpp) {
-    const threads = flags.threads ?? os.availableParallelism();
-    theirs = llamaCppBaselines(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens, threads).map((r) => ({
-      program: r.program, tokensPerSecond: median(r.tokensPerSecond), min: Math.min(...r.tokensPerSecond), max: Math.max(...r.tokensPerSecond),
-      tokensPerSecondPerPrompt: r.tokensPerSecond }));
-    for (const r of theirs) log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
-  }
+  const baseline = llamaCpp ? llamaCppBaseline(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens,
+    flags.threads ?? os.availableParallelism()) : undefined;
+  const speeds: LlamaCppSpeeds[] = [];
   const session = await openEngine({ ...flags, target: t.path });
   const init = session.initialized as InitializeResult;
   try {
@@ -353,14 +351,21 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
     // wall clock as it would after a few completions, warmed up on other held-out prompts
     await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + t.plan.autoWarmUpPrompts),
       { maxTokens: t.plan.maxTokens, temperature: 0, mode: 'specexec', budget: 'auto' });
-    const wall = await wallClock(session, prompts, t.plan, best.budget as number, log);
+    const wall = await wallClock(session, prompts, t.plan, best.budget as number, log, baseline && ((j) => speeds.push(baseline(j))));
+    const theirs = baseline && (Object.keys(LLAMA_CPP_PROGRAMS) as (keyof LlamaCppSpeeds)[]).map((k): Row => {
+      const perPrompt = speeds.map((x) => x[k]);
+      return { program: LLAMA_CPP_PROGRAMS[k], tokensPerSecond: median(perPrompt), min: Math.min(...perPrompt), max: Math.max(...perPrompt),
+        tokensPerSecondPerPrompt: perPrompt };
+    });
+    for (const r of theirs ?? []) log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
     const scaling = await historyScaling(session, prompts, t.plan, log);
     const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecondPerPrompt as number[];
-    const speculative = theirs?.find((r) => String(r.program).startsWith('llama-speculative-simple'));
+    const completion = theirs?.find((r) => r.program === LLAMA_CPP_PROGRAMS.completion);
+    const speculative = theirs?.find((r) => r.program === LLAMA_CPP_PROGRAMS.speculative);
     const summary = {
       speedupVsAutoregressive: pairedRatio(tps('specexec (auto)'), tps('autoregressive')),
       speedupVsLlamaSpeculative: speculative ? pairedRatio(tps('specexec (auto)'), speculative.tokensPerSecondPerPrompt as number[]) : null,
-      autoregressiveVsLlamaCpp: theirs ? pairedRatio(tps('autoregressive'), theirs[0].tokensPerSecondPerPrompt as number[]) : null,
+      autoregressiveVsLlamaCpp: completion ? pairedRatio(tps('autoregressive'), completion.tokensPerSecondPerPrompt as number[]) : null,
       autoVsBestFixed: pairedRatio(tps('specexec (auto)'), tps('specexec (best fixed budget')),
       bestFixedBudget: best.budget,
       costModelMaxError: Math.max(...fixed.map((x) => Math.abs(x.predictionError as number))),

@@ -31,10 +31,17 @@ function promptTexts(model: string, prompts: PlainOrFimPrompt[]): string[] {
   }
 }
 
-export interface LlamaCppResult {
-  program: string;
-  tokensPerSecond: number[];
+export interface LlamaCppSpeeds {
+  /** llama-completion (autoregressive): tokens/s of its eval time. */
+  completion: number;
+  /** llama-speculative-simple (a draft chain, its default draft settings): tokens/s. */
+  speculative: number;
 }
+
+export const LLAMA_CPP_PROGRAMS = {
+  completion: 'llama-completion (autoregressive)',
+  speculative: 'llama-speculative-simple (draft-simple, default draft settings)',
+} as const;
 
 function run(bin: string, args: string[]): string {
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
@@ -42,26 +49,28 @@ function run(bin: string, args: string[]): string {
   return `${r.stdout}\n${r.stderr}`;
 }
 
-export function llamaCppBaselines(root: string, target: string, draft: string, prompts: PlainOrFimPrompt[], maxTokens: number,
-  threads: number): LlamaCppResult[] {
+/**
+ * Builds llama.cpp's programs and returns a function that runs both on prompt i. The benchmark
+ * calls it right beside our own runs of that prompt: this machine's speed drifts over minutes, so
+ * a ratio is only fair between runs made at the same time.
+ */
+export function llamaCppBaseline(root: string, target: string, draft: string, prompts: PlainOrFimPrompt[], maxTokens: number,
+  threads: number): (i: number) => LlamaCppSpeeds {
   execFileSync(process.execPath, [path.join(root, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
   const bin = (name: string) => path.join(root, 'build', 'llama-tools', 'bin', name);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-'));
-  const completion: number[] = [], speculative: number[] = [];
-  promptTexts(target, prompts).forEach((text, i) => {
+  const files = promptTexts(target, prompts).map((text, i) => {
     const file = path.join(dir, `prompt-${i}.txt`);
     writeFileSync(file, text);
-    const common = ['-f', file, '-n', String(maxTokens), '-t', String(threads), '--temp', '0', '-c', '4096'];
+    return file;
+  });
+  return (i) => {
+    const common = ['-f', files[i], '-n', String(maxTokens), '-t', String(threads), '--temp', '0', '-c', '4096'];
     const ar = run(bin('llama-completion'), ['-m', target, ...common, '-no-cnv', '--no-warmup']);
     const m1 = /eval time =\s+[\d.]+ ms \/\s+\d+ runs\s+\(\s*[\d.]+ ms per token,\s+([\d.]+) tokens per second\)/.exec(ar);
     const sp = run(bin('llama-speculative-simple'), ['-m', target, '-md', draft, ...common, '--spec-type', 'draft-simple']);
     const m2 = /decoded\s+\d+ tokens in\s+[\d.]+ seconds, speed:\s+([\d.]+) t\/s/.exec(sp);
     if (!m1 || !m2) throw new CliError('could not read the speed from llama.cpp\'s output');
-    completion.push(Number(m1[1]));
-    speculative.push(Number(m2[1]));
-  });
-  return [
-    { program: 'llama-completion (autoregressive)', tokensPerSecond: completion },
-    { program: 'llama-speculative-simple (draft-simple, default draft settings)', tokensPerSecond: speculative },
-  ];
+    return { completion: Number(m1[1]), speculative: Number(m2[1]) };
+  };
 }

@@ -11,11 +11,10 @@ import {
 } from './params';
 import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type SamplingParams } from './protocol';
 
-// One thread for every engine call: llama.cpp's CPU backend keeps an OpenMP thread team per calling
-// thread, and libuv's pool (4 threads) would hand successive calls to different threads, each
-// waking its own team (measured on 2 cores: passes timed after a generation ran up to 2x slower,
-// generations 10-30% slower). Its one other use of the pool, inspectModel, waits for a running
-// call (the CLI's `models` uses it, never mid-generation). libuv reads this when the pool starts.
+// Native calls one at a time, on one libuv thread: llama.cpp reports why a model failed to load only
+// through its process-wide log, which the engine reads back after the load (src/model.cpp), so two
+// loads at once could swap their errors. inspectModel therefore waits for a running generation
+// (`specexec info --model` uses it, never mid-generation). libuv reads this when the pool starts.
 process.env.UV_THREADPOOL_SIZE = '1';
 
 function log(message: string): void {
