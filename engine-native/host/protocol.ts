@@ -20,7 +20,7 @@ export interface InitializeParams {
   draftModelPath?: string | null;
   /** The large code model whose output the user gets (GGUF). */
   targetModelPath: string;
-  /** CPU threads for llama.cpp; 0 or omitted: all hardware threads. */
+  /** CPU threads for llama.cpp; 0 or omitted: the hardware threads, at most 16. */
   threads?: number;
   /** Context size in tokens for each model (default 4096). */
   contextSize?: number;

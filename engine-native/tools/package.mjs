@@ -2,7 +2,7 @@
 // Packages the extension for this machine's platform: specexec-code-<target>-<version>.vsix, with
 // the portable CPU addon (every CPU of the platform). VS Code installs the .vsix whose target
 // matches the user's platform (vsce package --target); a native addon cannot be cross-built, so each
-// target is packaged on a machine of its own platform (README, "Packages").
+// target is packaged on a machine of its own platform (docs/building.md, "Packages").
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // A real VS Code for the end-to-end tests: code-server 4.100.3 (VS Code 1.100.3) from the npm
 // registry, installed on first use into a cache outside node_modules, driven by Debian's Chromium
 // through playwright-core. See ../shared/recipes/vscode-e2e in the project notes and
-// extension/README.md ("Tests"). This module only exports helpers (node --test also loads it).
+// docs/testing.md ("End-to-end tests in a real VS Code"). This module only exports helpers (node --test also loads it).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
