@@ -28,7 +28,7 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
 
     explicit TokenizerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TokenizerWrap>(info) {
         if (info.Length() < 1 || !info[0].IsString()) {
-            throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "Tokenizer(path): path must be a string");
+            throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "Tokenizer(path): path must be a string");
         }
         try {
             model = sx_model_load(info[0].As<Napi::String>().Utf8Value(), 0, true);
@@ -41,13 +41,13 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
   private:
     const llama_vocab * vocab(Napi::Env env) {
         if (!model) {
-            throw error_to_js(env, SX_ERR_INVALID_ARGUMENT, "the tokenizer is closed");
+            throw error_to_js(env, SX_ERR_INVALID_PARAMS, "the tokenizer is closed");
         }
         return llama_model_get_vocab(model);
     }
     Napi::Value tokenize(const Napi::CallbackInfo & info) {
         if (info.Length() < 1 || !info[0].IsString()) {
-            throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "tokenize(text, parseSpecial): text must be a string");
+            throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "tokenize(text, parseSpecial): text must be a string");
         }
         const bool parse_special = info.Length() > 1 && info[1].ToBoolean();
         std::vector<llama_token> t = sx_tokenize(vocab(info.Env()), info[0].As<Napi::String>().Utf8Value(), false, parse_special);
@@ -104,7 +104,7 @@ class InspectWorker : public Napi::AsyncWorker {
 // inspectModel(path) -> Promise<ModelInfo>
 static Napi::Value inspect_model(const Napi::CallbackInfo & info) {
     if (info.Length() < 1 || !info[0].IsString()) {
-        throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "inspectModel(path): path must be a string");
+        throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "inspectModel(path): path must be a string");
     }
     InspectWorker * w = new InspectWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
     Napi::Promise   p = w->deferred.Promise();
@@ -148,7 +148,7 @@ static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
 static Napi::Value format_chat(const Napi::CallbackInfo & info) {
     const std::string tmpl = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     if (info.Length() < 2 || !info[1].IsArray()) {
-        throw error_to_js(info.Env(), SX_ERR_INVALID_ARGUMENT, "formatChat(template, messages): messages must be an array");
+        throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "formatChat(template, messages): messages must be an array");
     }
     Napi::Array                  a = info[1].As<Napi::Array>();
     std::vector<sx_chat_message> messages;

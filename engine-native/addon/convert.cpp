@@ -54,7 +54,7 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
         tokens[i] = (uint32_t) r.tokens[i];
     }
     o.Set("tokens", tokens);
-    o.Set("stopReason", r.stop_reason);
+    o.Set("stopReason", sx_stop_reason_name(r.stop_reason));
     Napi::Object s = Napi::Object::New(env);
     s.Set("promptTokens", r.stats.n_prompt_tokens);
     s.Set("tokens", r.stats.n_tokens);
@@ -112,7 +112,7 @@ sx_prompt prompt_from_js(const Napi::Value & v) {
         return p;
     }
     if (!v.IsObject()) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "prompt must be a string or {prefix, suffix}");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "prompt must be a string or {prefix, suffix}");
     }
     Napi::Object o = v.As<Napi::Object>();
     p.fim          = true;
@@ -152,7 +152,7 @@ sx_request request_from_js(const Napi::Object & o) {
     } else if (mode == "chain") {
         r.mode = SX_MODE_CHAIN;
     } else {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
     }
     r.budget      = int_or(o, "budget", 0); // 0 or absent: automatic
     r.max_depth   = int_or(o, "maxDepth", r.max_depth);
@@ -176,7 +176,7 @@ std::vector<llama_token> tokens_from_js(const Napi::Value & v) {
             out.push_back(a.Get(i).As<Napi::Number>().Int32Value());
         }
     } else {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "tokens must be a Uint32Array or an array of numbers");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "tokens must be a Uint32Array or an array of numbers");
     }
     return out;
 }

@@ -63,7 +63,8 @@ struct EngineCall {
     int                     code = 0;
 };
 
-// Loads the models off the JS thread; replaces the previous engine only on success.
+// Loads the models off the JS thread; replaces the previous engine only on success (a failure
+// after sx_engine_init, in calibration or description, frees the new one with the worker).
 class LoadWorker : public Napi::AsyncWorker {
   public:
     LoadWorker(Napi::Env env, EngineWrap * owner, sx_engine_params params)
@@ -72,7 +73,7 @@ class LoadWorker : public Napi::AsyncWorker {
     void Execute() override {
         call.run([&] {
             loaded = sx_engine_init(params);
-            sx_engine_calibrate(loaded);
+            sx_engine_calibrate(loaded.get());
             target = sx_model_describe(loaded->target.model, params.target_path);
             if (loaded->draft.model) {
                 draft = sx_model_describe(loaded->draft.model, params.draft_path);
@@ -80,19 +81,19 @@ class LoadWorker : public Napi::AsyncWorker {
         }, SX_ERR_MODEL_UNSUPPORTED, [this](const std::string & m) { SetError(m); });
     }
     void OnOK() override {
-        sx_engine_free(call.owner->engine);
-        call.owner->engine = loaded;
+        call.owner->engine = std::move(loaded);
+        const sx_engine * e = call.owner->engine.get();
         Napi::Object o = Napi::Object::New(Env());
         o.Set("target", model_info_to_js(Env(), target));
-        o.Set("draft", loaded->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
-        o.Set("threads", loaded->params.threads);
-        o.Set("contextSize", loaded->params.n_ctx);
-        o.Set("maxBudget", loaded->params.max_budget);
+        o.Set("draft", e->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
+        o.Set("threads", e->params.threads);
+        o.Set("contextSize", e->params.n_ctx);
+        o.Set("maxBudget", e->params.max_budget);
         Napi::Object cal = Napi::Object::New(Env());
-        cal.Set("target", curve_to_js(Env(), loaded->budget.target));
-        cal.Set("draft", curve_to_js(Env(), loaded->budget.draft));
+        cal.Set("target", curve_to_js(Env(), e->budget.target));
+        cal.Set("draft", curve_to_js(Env(), e->budget.draft));
         o.Set("calibration", cal);
-        o.Set("offload", offload_to_js(Env(), loaded));
+        o.Set("offload", offload_to_js(Env(), e));
         call.resolve(o);
     }
     void OnError(const Napi::Error & e) override { call.reject(e); }
@@ -101,7 +102,7 @@ class LoadWorker : public Napi::AsyncWorker {
 
   private:
     sx_engine_params params;
-    sx_engine *      loaded = nullptr;
+    sx_engine_ptr    loaded;
     sx_model_info    target, draft;
 };
 
@@ -124,7 +125,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
             // no listener, no deltas: each one would wake the JS thread, which on a small machine
             // preempts a compute thread in the middle of a pass
             const bool streaming = !callback.IsEmpty();
-            result = sx_engine_generate(call.owner->engine, request, [&](const std::string & text, int32_t n) {
+            result = sx_engine_generate(call.owner->engine.get(), request, [&](const std::string & text, int32_t n) {
                 if (streaming) {
                     Delta d{text, n};
                     progress.Send(&d, 1);
@@ -158,7 +159,7 @@ class TimePassesWorker : public Napi::AsyncWorker {
         : Napi::AsyncWorker(env), call(env, owner), batches(std::move(batches)) {}
 
     void Execute() override {
-        call.run([&] { ms = sx_engine_time_target_passes(call.owner->engine, batches); }, SX_ERR_DECODE_FAILED,
+        call.run([&] { ms = sx_engine_time_target_passes(call.owner->engine.get(), batches); }, SX_ERR_DECODE_FAILED,
                  [this](const std::string & m) { SetError(m); });
     }
     void OnOK() override {
@@ -190,9 +191,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
 
 EngineWrap::EngineWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<EngineWrap>(info) {}
 
-EngineWrap::~EngineWrap() {
-    sx_engine_free(engine);
-}
+EngineWrap::~EngineWrap() = default;
 
 static Napi::Value rejected(Napi::Env env, int code, const std::string & message) {
     Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
@@ -205,7 +204,7 @@ Napi::Value EngineWrap::load(const Napi::CallbackInfo & info) {
         return rejected(info.Env(), SX_ERR_BUSY, "the engine is busy; cancel the running request first");
     }
     if (info.Length() < 1 || !info[0].IsObject()) {
-        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "load(params): params must be an object");
+        return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "load(params): params must be an object");
     }
     busy             = true;
     LoadWorker * w   = new LoadWorker(info.Env(), this, engine_params_from_js(info[0].As<Napi::Object>()));
@@ -222,7 +221,7 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
         return rejected(info.Env(), SX_ERR_BUSY, "a generation is already running");
     }
     if (info.Length() < 1 || !info[0].IsObject()) {
-        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "generate(request, onDelta): request must be an object");
+        return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "generate(request, onDelta): request must be an object");
     }
     sx_request request;
     try {
@@ -248,7 +247,7 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
         return rejected(info.Env(), SX_ERR_BUSY, "a request is already running");
     }
     if (info.Length() < 1 || !info[0].IsArray()) {
-        return rejected(info.Env(), SX_ERR_INVALID_ARGUMENT, "timeTargetPasses(batches): batches must be an array of integers");
+        return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "timeTargetPasses(batches): batches must be an array of integers");
     }
     Napi::Array          a = info[0].As<Napi::Array>();
     std::vector<int32_t> batches;
@@ -273,8 +272,7 @@ Napi::Value EngineWrap::close(const Napi::CallbackInfo & info) {
     if (busy) {
         throw error_to_js(info.Env(), SX_ERR_BUSY, "cannot close while a request is running");
     }
-    sx_engine_free(engine);
-    engine = nullptr;
+    engine.reset();
     return info.Env().Undefined();
 }
 
@@ -284,7 +282,7 @@ Napi::Value EngineWrap::next_logits(const Napi::CallbackInfo & info) {
         throw error_to_js(info.Env(), busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED, "nextLogits needs a loaded, idle engine");
     }
     try {
-        const std::vector<float> l   = sx_engine_next_logits(engine, tokens_from_js(info[0]));
+        const std::vector<float> l   = sx_engine_next_logits(engine.get(), tokens_from_js(info[0]));
         Napi::Float32Array       out = Napi::Float32Array::New(info.Env(), l.size());
         std::copy(l.begin(), l.end(), out.Data());
         return out;

@@ -14,8 +14,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     explicit EngineWrap(const Napi::CallbackInfo & info);
     ~EngineWrap() override;
 
-    sx_engine * engine = nullptr;
-    bool        busy   = false; // a load, generation or timing is running on a worker thread
+    sx_engine_ptr engine;
+    bool          busy = false; // a load, generation or timing is running on a worker thread
 
   private:
     Napi::Value load(const Napi::CallbackInfo & info);

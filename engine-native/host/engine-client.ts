@@ -4,11 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import {
   CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter,
-  type CancellationToken, type MessageConnection,
+  type CancellationToken, type MessageConnection, type RequestParam, type RequestType,
 } from 'vscode-jsonrpc/node';
 import {
-  ErrorCodes, Methods, type ChatParams, type CompleteParams, type CompleteResult, type CostPoint, type InitializeParams,
-  type InitializeResult, type MeasurePassCostParams, type ModelInfo, type ProgressParams,
+  ErrorCodes, Notifications, Requests, type ChatParams, type CompleteParams, type CompleteResult, type CostPoint,
+  type InitializeParams, type InitializeResult, type MeasurePassCostParams, type ModelInfo,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -65,7 +65,7 @@ export class EngineClient {
     });
     this.connection = createMessageConnection(
       new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
-    this.connection.onNotification(Methods.progress, (p: ProgressParams) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
+    this.connection.onNotification(Notifications.progress, (p) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
     this.connection.onError(() => undefined);
     this.connection.listen();
   }
@@ -76,23 +76,23 @@ export class EngineClient {
   }
 
   initialize(params: InitializeParams, token?: CancellationToken): Promise<InitializeResult> {
-    return this.request(Methods.initialize, params, token);
+    return this.request(Requests.initialize, params, token);
   }
 
   complete(params: CompleteParams, onDelta?: DeltaHandler, token?: CancellationToken): Promise<CompleteResult> {
-    return this.withProgress(Methods.complete, params, onDelta, token);
+    return this.withProgress(Requests.complete, params, onDelta, token);
   }
 
   chat(params: ChatParams, onDelta?: DeltaHandler, token?: CancellationToken): Promise<CompleteResult> {
-    return this.withProgress(Methods.chat, params, onDelta, token);
+    return this.withProgress(Requests.chat, params, onDelta, token);
   }
 
   measurePassCost(params: MeasurePassCostParams): Promise<CostPoint[]> {
-    return this.request(Methods.measurePassCost, params);
+    return this.request(Requests.measurePassCost, params);
   }
 
   inspectModel(modelPath: string): Promise<ModelInfo> {
-    return this.request(Methods.inspectModel, { path: modelPath });
+    return this.request(Requests.inspectModel, { path: modelPath });
   }
 
   /** Asks the host to stop, and kills it if it has not exited within timeoutMs. */
@@ -100,8 +100,8 @@ export class EngineClient {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;
     const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
     try {
-      await Promise.race([this.connection.sendRequest(Methods.shutdown), this.exited]);
-      void this.connection.sendNotification('exit');
+      await Promise.race([this.connection.sendRequest(Requests.shutdown), this.exited]);
+      void this.connection.sendNotification(Notifications.exit);
     } catch {
       this.process.kill('SIGKILL');
     }
@@ -111,10 +111,11 @@ export class EngineClient {
   }
 
   // vscode-jsonrpc takes a trailing `undefined` for a second positional parameter: pass the token only when given
-  private async request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+  private async request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: CancellationToken): Promise<R> {
     const id = this.nextRequest++;
+    const method = type.method;
     this.inFlight.set(id, method);
-    const sent = token ? this.connection.sendRequest<R>(method, params, token) : this.connection.sendRequest<R>(method, params);
+    const sent: Promise<R> = token ? this.connection.sendRequest(type, params, token) : this.connection.sendRequest(type, params);
     // vscode-jsonrpc would leave a request pending forever when the process ends
     // (the log lines go in the error's data: the editor already has them in its log)
     const ended = this.exited.then(({ code, signal }): never => {
@@ -129,12 +130,12 @@ export class EngineClient {
     }
   }
 
-  private async withProgress<P extends object>(method: string, params: P, onDelta?: DeltaHandler,
-    token?: CancellationToken): Promise<CompleteResult> {
+  private async withProgress<P extends CompleteParams | ChatParams>(type: RequestType<P, CompleteResult, void>, params: P,
+    onDelta?: DeltaHandler, token?: CancellationToken): Promise<CompleteResult> {
     const progressToken = onDelta ? `p${this.nextToken++}` : undefined;
     if (progressToken) this.progress.set(progressToken, onDelta!);
     try {
-      return await this.request<CompleteResult>(method, { ...params, progressToken }, token);
+      return await this.request(type, { ...params, progressToken } as RequestParam<P>, token);
     } finally {
       if (progressToken) this.progress.delete(progressToken);
     }

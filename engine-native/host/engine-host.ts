@@ -1,7 +1,7 @@
 // The engine host process: serves the protocol in ./protocol.ts over stdin/stdout with
 // vscode-jsonrpc. Spawned by the VS Code extension and by the CLI. Logs go to stderr.
 import {
-  createMessageConnection, ResponseError, StreamMessageWriter, type CancellationToken, type MessageConnection,
+  createMessageConnection, ResponseError, StreamMessageWriter, type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import { ResyncingMessageReader } from './framing';
 import { EngineService } from './engine-service';
@@ -9,7 +9,7 @@ import { loadAddon } from './native';
 import {
   parseChatMessages, parseCompleteParams, parseInitializeParams, parseMeasurePassCostParams, parseSampling, progressToken,
 } from './params';
-import { ErrorCodes, Methods, type CompleteResult, type ProgressParams, type SamplingParams } from './protocol';
+import { ErrorCodes, Notifications, Requests, type SamplingParams } from './protocol';
 
 // Native calls one at a time, on one libuv thread: llama.cpp reports why a model failed to load only
 // through its process-wide log, which the engine reads back after the load (src/model.cpp), so two
@@ -32,30 +32,31 @@ function serve(connection: MessageConnection, service: EngineService): void {
     const token = progressToken(params);
     if (token === undefined) return undefined;
     return (delta: string, tokens: number) => {
-      void connection.sendNotification(Methods.progress, { token, delta, tokens } satisfies ProgressParams);
+      void connection.sendNotification(Notifications.progress, { token, delta, tokens });
     };
   };
 
-  connection.onRequest(Methods.initialize, (params: unknown) => service.initialize(parseInitializeParams(params)));
+  // params arrive unchecked (any client may send anything): typed `unknown` until parsed
+  connection.onRequest(Requests.initialize, (params: unknown) => service.initialize(parseInitializeParams(params)));
 
-  connection.onRequest(Methods.complete, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
+  connection.onRequest(Requests.complete, (params: unknown, token) => {
     requireInitialized();
     return service.complete(parseCompleteParams(params, service.defaultMode), token, progressSink(params as SamplingParams));
   });
 
-  connection.onRequest(Methods.chat, (params: unknown, token: CancellationToken): Promise<CompleteResult> => {
+  connection.onRequest(Requests.chat, (params: unknown, token) => {
     requireInitialized();
     const messages = parseChatMessages(params);
     const request = { prompt: service.chatPrompt(messages), ...parseSampling(params as Record<string, unknown>, service.defaultMode) };
     return service.complete(request, token, progressSink(params as SamplingParams));
   });
 
-  connection.onRequest(Methods.measurePassCost, (params: unknown) => {
+  connection.onRequest(Requests.measurePassCost, (params: unknown) => {
     requireInitialized();
     return service.measurePassCost(parseMeasurePassCostParams(params, service.initialized!.maxBudget + 1));
   });
 
-  connection.onRequest(Methods.inspectModel, async (params: unknown) => {
+  connection.onRequest(Requests.inspectModel, async (params: unknown) => {
     const path = (params as { path?: unknown } | null)?.path;
     if (typeof path !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'inspectModel expects {path: string}');
     try {
@@ -66,11 +67,11 @@ function serve(connection: MessageConnection, service: EngineService): void {
     }
   });
 
-  connection.onRequest(Methods.shutdown, async () => {
+  connection.onRequest(Requests.shutdown, async () => {
     await service.shutdown();
     return null;
   });
-  connection.onNotification('exit', () => process.exit(0));
+  connection.onNotification(Notifications.exit, () => process.exit(0));
 }
 
 function main(): void {

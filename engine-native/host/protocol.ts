@@ -1,6 +1,7 @@
 // The JSON-RPC 2.0 protocol between the engine host process and its clients (the VS Code
 // extension and the CLI). One file, imported by all three, so they cannot drift apart.
 // Framing: vscode-jsonrpc's Content-Length headers over the host's stdin/stdout.
+import { NotificationType, NotificationType0, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -177,7 +178,9 @@ export interface ChatParams extends SamplingParams {
   messages: ChatMessage[];
 }
 
-export type StopReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'context';
+/** Why a generation ended (the engine's sx_stop_reason names, src/engine.cpp). */
+export const STOP_REASONS = ['eos', 'length', 'stop', 'cancelled', 'context'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface CompletionStats {
   promptTokens: number;
@@ -247,17 +250,28 @@ export interface MeasurePassCostParams {
   batches: number[];
 }
 
-export const Methods = {
-  initialize: 'initialize',
-  complete: 'complete',
-  chat: 'chat',
-  inspectModel: 'inspectModel',
-  measurePassCost: 'specexec/measurePassCost',
-  shutdown: 'shutdown',
-  progress: 'specexec/progress',
+/**
+ * Every method once, with its params and result types: the client sends and the host serves these
+ * objects, so a method's name or types cannot differ between them.
+ */
+export const Requests = {
+  initialize: new RequestType<InitializeParams, InitializeResult, void>('initialize'),
+  complete: new RequestType<CompleteParams, CompleteResult, void>('complete'),
+  chat: new RequestType<ChatParams, CompleteResult, void>('chat'),
+  inspectModel: new RequestType<InspectModelParams, ModelInfo, void>('inspectModel'),
+  measurePassCost: new RequestType<MeasurePassCostParams, CostPoint[], void>('specexec/measurePassCost'),
+  /** Cancels the running generation and frees the models; `exit` then ends the process. */
+  shutdown: new RequestType0<null, void>('shutdown'),
 } as const;
 
-/** Stable error codes of JSON-RPC error replies. The engine's own codes match errors.h. */
+export const Notifications = {
+  /** Host to client: new text of a request that named a progressToken. */
+  progress: new NotificationType<ProgressParams>('specexec/progress'),
+  /** Client to host: exit now (after shutdown). */
+  exit: new NotificationType0('exit'),
+} as const;
+
+/** Stable error codes of JSON-RPC error replies. The engine's own codes are src/errors.h's (a unit test checks). */
 export const ErrorCodes = {
   ParseError: -32700,
   InvalidRequest: -32600,

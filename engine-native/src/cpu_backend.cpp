@@ -78,7 +78,7 @@ static void load_cpu_variant(const std::vector<std::string> & files) {
         }
     }
     if (g_variants.empty()) {
-        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": no CPU backend (" + k_cpu_prefix + "*" + k_module_ext +
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": no CPU backend (" + k_cpu_prefix + "*" + k_module_ext +
                                            ") in " + g_module_dir + ": rebuild the engine with `npm run build`");
     }
     const char *           env    = std::getenv("SPECEXEC_CPU_VARIANT");
@@ -91,15 +91,15 @@ static void load_cpu_variant(const std::vector<std::string> & files) {
         }
     }
     if (pick == nullptr) {
-        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": SPECEXEC_CPU_VARIANT=" + forced +
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": SPECEXEC_CPU_VARIANT=" + forced +
                                            " is not a variant of this build (it has: " + variant_names() + ")");
     }
     if (pick->score == 0) {
-        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": this CPU cannot run the CPU variant '" + pick->name +
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": this CPU cannot run the CPU variant '" + pick->name +
                                            "' (variants: " + variant_names() + ")");
     }
     if (ggml_backend_load((g_module_dir + "/" + k_cpu_prefix + pick->name + k_module_ext).c_str()) == nullptr) {
-        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": ggml could not load the CPU variant '" + pick->name + "'");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": ggml could not load the CPU variant '" + pick->name + "'");
     }
     g_variant = pick->name;
 }
@@ -154,7 +154,7 @@ ggml_threadpool_t sx_cpu_threadpool_new(int32_t threads) {
     params.poll = 1;
     ggml_threadpool_t      pool   = create ? create(&params) : nullptr;
     if (pool == nullptr) {
-        throw sx_error(SX_ERR_BACKEND, std::string(__func__) + ": cannot start a pool of " + std::to_string(threads) + " CPU threads");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": cannot start a pool of " + std::to_string(threads) + " CPU threads");
     }
     return pool;
 }

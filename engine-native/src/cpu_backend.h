@@ -25,7 +25,7 @@ struct sx_cpu_report {
 void sx_backend_set_module_dir(const std::string & dir);
 
 // Loads the CPU variant ($SPECEXEC_CPU_VARIANT, else the best scored) and any GPU backend module
-// of the build. Nothing to do in a native build. Throws sx_error (SX_ERR_BACKEND).
+// of the build. Nothing to do in a native build. Throws sx_error (SX_ERR_BACKEND_UNAVAILABLE).
 void sx_backend_load_modules(void);
 
 // Call after sx_backend_init. The name alone is cheap; the report reads cpuid.
@@ -33,6 +33,6 @@ const std::string & sx_cpu_variant_name(void);
 sx_cpu_report       sx_cpu_describe(void);
 
 // The CPU backend's thread pool: `threads` threads (the caller is one of them) that outlive each
-// pass and serve whichever thread calls llama_decode. Throws sx_error (SX_ERR_BACKEND).
+// pass and serve whichever thread calls llama_decode. Throws sx_error (SX_ERR_BACKEND_UNAVAILABLE).
 ggml_threadpool_t sx_cpu_threadpool_new(int32_t threads);
 void              sx_cpu_threadpool_free(ggml_threadpool_t pool);

@@ -21,6 +21,17 @@ static double ms_since(sx_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(sx_clock::now() - t0).count();
 }
 
+const char * sx_stop_reason_name(sx_stop_reason reason) {
+    switch (reason) {
+        case SX_STOP_EOS:       return "eos";
+        case SX_STOP_LENGTH:    return "length";
+        case SX_STOP_STRING:    return "stop";
+        case SX_STOP_CANCELLED: return "cancelled";
+        case SX_STOP_CONTEXT:   return "context";
+    }
+    return "length";
+}
+
 int32_t sx_default_threads(void) {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 2 : (int32_t) std::min(n, 16u);
@@ -37,37 +48,33 @@ static const double  CALIBRATION_MAX_MS   = 10000;
 static const int32_t CALIBRATION_HISTORY    = 256;
 static const double  CALIBRATION_HISTORY_MS = 3000;
 
-sx_engine * sx_engine_init(const sx_engine_params & params) {
-    sx_engine * e = new sx_engine();
+sx_engine_ptr sx_engine_init(const sx_engine_params & params) {
+    sx_engine_ptr e(new sx_engine());
     e->params     = params;
     if (e->params.threads <= 0) {
         e->params.threads = sx_default_threads();
     }
     e->params.max_budget = std::max(1, std::min(e->params.max_budget, 4 * SPECEXEC_MAX_SEQ));
     const bool speculative = !params.draft_path.empty();
-    try {
-        sx_side_params tp;
-        tp.n_ctx        = e->params.n_ctx;
-        tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
-        tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
-        tp.threads      = e->params.threads;
-        sx_backend_init();
-        e->threadpool   = sx_cpu_threadpool_new(tp.threads);
-        tp.threadpool   = e->threadpool;
-        const int32_t draft_batch = std::max(PROMPT_BATCH, MAX_BEAMS);
-        sx_offload_resolve(e->params, draft_batch, tp.n_batch);
-        tp.n_gpu_layers = e->params.n_gpu_layers_target;
-        sx_side_init(e->target, params.target_path, tp, &e->cancel);
-        if (speculative) {
-            sx_side_params dp = tp;
-            dp.n_batch        = draft_batch;
-            dp.n_gpu_layers   = e->params.n_gpu_layers_draft;
-            sx_side_init(e->draft, params.draft_path, dp, &e->cancel);
-            sx_check_vocab_compatible(e->draft.model, params.draft_path, e->target.model, params.target_path);
-        }
-    } catch (...) {
-        sx_engine_free(e);
-        throw;
+    // the engine owns everything from here: a throw frees what was loaded so far
+    sx_side_params tp;
+    tp.n_ctx        = e->params.n_ctx;
+    tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
+    tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
+    tp.threads      = e->params.threads;
+    sx_backend_init();
+    e->threadpool   = sx_cpu_threadpool_new(tp.threads);
+    tp.threadpool   = e->threadpool;
+    const int32_t draft_batch = std::max(PROMPT_BATCH, MAX_BEAMS);
+    sx_offload_resolve(e->params, draft_batch, tp.n_batch);
+    tp.n_gpu_layers = e->params.n_gpu_layers_target;
+    sx_side_init(e->target, params.target_path, tp, &e->cancel);
+    if (speculative) {
+        sx_side_params dp = tp;
+        dp.n_batch        = draft_batch;
+        dp.n_gpu_layers   = e->params.n_gpu_layers_draft;
+        sx_side_init(e->draft, params.draft_path, dp, &e->cancel);
+        sx_check_vocab_compatible(e->draft.model, params.draft_path, e->target.model, params.target_path);
     }
     if (speculative) {
         e->params.max_budget = std::min(e->params.max_budget, e->target.n_batch - 1);
@@ -205,7 +212,7 @@ std::vector<double> sx_engine_time_target_passes(sx_engine * e, const std::vecto
     const int32_t room    = std::min<int32_t>(e->target.n_batch, (int32_t) llama_n_ctx(e->target.ctx) - history);
     for (int32_t n : batches) {
         if (n < 1 || n > room) {
-            throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": batch sizes must be 1 to " + std::to_string(room) +
+            throw sx_error(SX_ERR_INVALID_PARAMS, std::string(__func__) + ": batch sizes must be 1 to " + std::to_string(room) +
                                                         " (the target's batch, and the context after its " +
                                                         std::to_string(history) + " cached tokens), got " + std::to_string(n));
         }
@@ -241,7 +248,7 @@ struct sx_generation {
             result.stats.first_token_ms = ms_since(t0);
         }
         if (llama_vocab_is_eog(vocab, t)) {
-            return end("eos");
+            return end(SX_STOP_EOS);
         }
         result.tokens.push_back(t);
         const std::string delta = stream.push(sx_token_piece(vocab, t));
@@ -249,14 +256,14 @@ struct sx_generation {
             on_delta(delta, (int32_t) result.tokens.size());
         }
         if (stream.stopped) {
-            return end("stop");
+            return end(SX_STOP_STRING);
         }
         if ((int32_t) result.tokens.size() >= req->max_tokens) {
-            return end("length");
+            return end(SX_STOP_LENGTH);
         }
         return t;
     }
-    llama_token end(const char * reason) {
+    llama_token end(sx_stop_reason reason) {
         result.stop_reason = reason;
         ended              = true;
         return LLAMA_TOKEN_NULL;
@@ -289,11 +296,11 @@ static void generate_autoregressive(sx_engine * e, const std::vector<llama_token
     llama_token t = prefill_and_draw_first(e, prompt, gen);
     while (t != LLAMA_TOKEN_NULL) {
         if (e->cancel.load()) {
-            gen.end("cancelled");
+            gen.end(SX_STOP_CANCELLED);
             return;
         }
         if ((int32_t) target.cached.size() >= n_ctx) {
-            gen.end("context");
+            gen.end(SX_STOP_CONTEXT);
             return;
         }
         const sx_clock::time_point t1 = sx_clock::now();
@@ -358,13 +365,13 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
     bool           draft_stale = true; // the draft catches up in one pass when a round needs it
     for (;;) {
         if (e->cancel.load()) {
-            gen.end("cancelled");
+            gen.end(SX_STOP_CANCELLED);
             break;
         }
         const int32_t remaining = gen.req->max_tokens - (int32_t) gen.result.tokens.size();
         const int32_t room      = n_ctx - (int32_t) tokens.size() - 2; // once both caches hold `tokens`
         if (room < 0) {
-            gen.end("context");
+            gen.end(SX_STOP_CONTEXT);
             break;
         }
         sx_request r = req;
@@ -454,13 +461,13 @@ static void generate_speculative(sx_engine * e, const sx_request & req, const st
 
 static void check_request(const sx_engine * e, const sx_request & req, size_t n_prompt) {
     if (req.max_tokens < 0) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "maxTokens must be >= 0");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "maxTokens must be >= 0");
     }
     if (req.mode != SX_MODE_AUTOREGRESSIVE && !e->draft.model) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "speculative modes need a draft model: initialize with draftModelPath");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "speculative modes need a draft model: initialize with draftModelPath");
     }
     if (n_prompt == 0) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "the prompt is empty");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "the prompt is empty");
     }
     const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
     if ((int32_t) n_prompt + 1 > n_ctx) {
@@ -489,7 +496,6 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
     gen.req      = &req;
     gen.on_delta = on_delta;
     gen.stream.stops       = req.stop;
-    gen.result.stop_reason = "length";
     sx_sampler_init(gen.sampler, req.sampling);
 
     const std::vector<llama_token> prompt =
@@ -512,7 +518,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
             if (!e->cancel.load()) {
                 throw;
             }
-            gen.end("cancelled"); // llama_decode was aborted by the cancel flag
+            gen.end(SX_STOP_CANCELLED); // llama_decode was aborted by the cancel flag
         }
     }
     gen.finish();
@@ -522,7 +528,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
 
 std::vector<float> sx_engine_next_logits(sx_engine * e, const std::vector<llama_token> & tokens) {
     if (tokens.empty() || (int32_t) tokens.size() >= (int32_t) llama_n_ctx(e->target.ctx)) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": need 1 to n_ctx - 1 tokens");
+        throw sx_error(SX_ERR_INVALID_PARAMS, std::string(__func__) + ": need 1 to n_ctx - 1 tokens");
     }
     sx_side_sync_prompt(e->target, tokens);
     const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(e->target.model));

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,10 +69,20 @@ struct sx_stats {
     std::vector<int32_t> budgets;     // budget chosen per pass
 };
 
+// Why a generation ended. The names are host/protocol.ts's STOP_REASONS (a unit test checks).
+enum sx_stop_reason {
+    SX_STOP_EOS,       // the model's end of text
+    SX_STOP_LENGTH,    // max_tokens reached
+    SX_STOP_STRING,    // a stop string
+    SX_STOP_CANCELLED, // engine->cancel was set
+    SX_STOP_CONTEXT,   // the context is full
+};
+const char * sx_stop_reason_name(sx_stop_reason reason);
+
 struct sx_result {
     std::string              text;
     std::vector<llama_token> tokens;
-    std::string              stop_reason; // "eos" | "length" | "stop" | "cancelled" | "context"
+    sx_stop_reason           stop_reason = SX_STOP_LENGTH;
     sx_stats                 stats;
     sx_prompt_trim           trim;        // prompt tokens dropped to fit the context
 };
@@ -88,9 +99,16 @@ struct sx_engine {
     std::atomic<bool> cancel{false};
 };
 
+void sx_engine_free(sx_engine * engine);
+
+// Owns an engine, as llama-cpp.h's llama_model_ptr owns a model: freed on every path, throws included.
+struct sx_engine_deleter {
+    void operator()(sx_engine * engine) const { sx_engine_free(engine); }
+};
+typedef std::unique_ptr<sx_engine, sx_engine_deleter> sx_engine_ptr;
+
 // Loads both models (validating files and vocabularies) and creates their contexts. Throws sx_error.
-sx_engine * sx_engine_init(const sx_engine_params & params);
-void        sx_engine_free(sx_engine * engine);
+sx_engine_ptr sx_engine_init(const sx_engine_params & params);
 
 // Times the draft and target forwards against batch size for the automatic budget (cached in
 // params.calibration_cache when set).

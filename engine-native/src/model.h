@@ -26,7 +26,7 @@ struct sx_model_info {
 };
 
 // Initialises the llama.cpp backend once (loading the backend modules of a portable build) and
-// routes its log to stderr (warnings and errors only). Throws sx_error (SX_ERR_BACKEND).
+// routes its log to stderr (warnings and errors only). Throws sx_error (SX_ERR_BACKEND_UNAVAILABLE).
 void sx_backend_init(void);
 
 // Validates the file and loads it. vocab_only loads just the tokenizer. Throws sx_error.

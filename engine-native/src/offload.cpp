@@ -164,7 +164,7 @@ static void require_gpu(const sx_engine_params & p) {
     for (const sx_device & d : sx_devices()) {
         names += (names.empty() ? "" : ", ") + d.name;
     }
-    throw sx_error(SX_ERR_INVALID_ARGUMENT,
+    throw sx_error(SX_ERR_INVALID_PARAMS,
                    "GPU layers or a VRAM budget were requested, but this engine build sees no GPU (devices: " + names +
                    "). Build a GPU variant (SPECEXEC_BACKEND=vulkan npm run build, or cuda, metal) and start the engine "
                    "with SPECEXEC_NATIVE_BUILD=build-vulkan (build-cuda, build-metal); or set the GPU layers to 0 and no "

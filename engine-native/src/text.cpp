@@ -16,7 +16,7 @@ std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::strin
                            add_special, parse_special);
     }
     if (n < 0) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, std::string(__func__) + ": text too long to tokenize");
+        throw sx_error(SX_ERR_INVALID_PARAMS, std::string(__func__) + ": text too long to tokenize");
     }
     tokens.resize(n);
     return tokens;
@@ -95,7 +95,7 @@ static std::vector<llama_token> fim_tokens(const llama_vocab * vocab, const sx_p
     const llama_token suf = llama_vocab_fim_suf(vocab);
     const llama_token mid = llama_vocab_fim_mid(vocab);
     if (pre == LLAMA_TOKEN_NULL || suf == LLAMA_TOKEN_NULL || mid == LLAMA_TOKEN_NULL) {
-        throw sx_error(SX_ERR_INVALID_ARGUMENT, "the model has no fill-in-the-middle tokens; send a plain prompt");
+        throw sx_error(SX_ERR_INVALID_PARAMS, "the model has no fill-in-the-middle tokens; send a plain prompt");
     }
     std::vector<llama_token> out;
     add_bos(vocab, out);
