@@ -207,6 +207,18 @@ static Napi::Value devices(const Napi::CallbackInfo & info) {
 }
 
 // The folder this addon was loaded from: the portable build's backend modules lie beside it.
+// passCost(curve, batches) -> ms[]: the cost model `auto` prices trees with (src/budget.cpp), so a
+// benchmark predicts with the engine's own model rather than a copy of it
+static Napi::Value pass_cost(const Napi::CallbackInfo & info) {
+    const sx_cost_curve        curve   = curve_from_js(info[0]);
+    const Napi::Array          batches = info[1].As<Napi::Array>();
+    Napi::Array                out     = Napi::Array::New(info.Env(), batches.Length());
+    for (uint32_t i = 0; i < batches.Length(); ++i) {
+        out.Set(i, curve.at(batches.Get(i).As<Napi::Number>().Int32Value()));
+    }
+    return out;
+}
+
 static std::string addon_dir(void) {
     Dl_info dl = {};
     if (dladdr((void *) &addon_dir, &dl) == 0 || dl.dli_fname == nullptr) {
@@ -227,6 +239,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("formatChat", Napi::Function::New(env, format_chat));
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
     exports.Set("devices", Napi::Function::New(env, devices));
+    exports.Set("passCost", Napi::Function::New(env, pass_cost));
     exports.Set("testing", testing_exports(env));
     return exports;
 }

@@ -186,3 +186,25 @@ Napi::Error error_to_js(Napi::Env env, int code, const std::string & message) {
     e.Set("code", Napi::Number::New(env, code));
     return e;
 }
+
+sx_cost_curve curve_from_js(const Napi::Value & v) {
+    sx_cost_curve c;
+    Napi::Array   a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Object p = a.Get(i).As<Napi::Object>();
+        c.batch.push_back(p.Get("batch").As<Napi::Number>().Int32Value());
+        c.ms.push_back(p.Get("ms").As<Napi::Number>().DoubleValue());
+    }
+    return c;
+}
+
+Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
+    Napi::Array a = Napi::Array::New(env, c.batch.size());
+    for (size_t i = 0; i < c.batch.size(); ++i) {
+        Napi::Object p = Napi::Object::New(env);
+        p.Set("batch", c.batch[i]);
+        p.Set("ms", c.ms[i]);
+        a.Set((uint32_t) i, p);
+    }
+    return a;
+}

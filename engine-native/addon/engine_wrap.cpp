@@ -6,17 +6,6 @@
 
 #include <functional>
 
-static Napi::Value curve_to_js(Napi::Env env, const sx_cost_curve & c) {
-    Napi::Array a = Napi::Array::New(env, c.batch.size());
-    for (size_t i = 0; i < c.batch.size(); ++i) {
-        Napi::Object p = Napi::Object::New(env);
-        p.Set("batch", c.batch[i]);
-        p.Set("ms", c.ms[i]);
-        a.Set((uint32_t) i, p);
-    }
-    return a;
-}
-
 // Where the models run: the devices of this build and the layers llama.cpp put on a GPU.
 static Napi::Object offload_to_js(Napi::Env env, const sx_engine * e) {
     Napi::Object o = Napi::Object::New(env);

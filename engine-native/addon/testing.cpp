@@ -168,17 +168,6 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
     return o;
 }
 
-static sx_cost_curve curve_from_js(const Napi::Value & v) {
-    sx_cost_curve c;
-    Napi::Array   a = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-        Napi::Object p = a.Get(i).As<Napi::Object>();
-        c.batch.push_back(p.Get("batch").As<Napi::Number>().Int32Value());
-        c.ms.push_back(p.Get("ms").As<Napi::Number>().DoubleValue());
-    }
-    return c;
-}
-
 static std::vector<int32_t> ints_from_js(const Napi::Value & v) {
     std::vector<int32_t> out;
     Napi::Array          a = v.As<Napi::Array>();

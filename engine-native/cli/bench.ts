@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageRoot } from '../host/native';
+import { loadAddon, packageRoot } from '../host/native';
 import type { CompleteParams, CompleteResult, CostPoint, DecodingMode, InitializeResult } from '../host/protocol';
 import { CliError, openEngine, resolveModels, type EngineSession, type ModelFlags } from './session';
 import { ensureGrownTarget, GROWN_DESCRIPTION, GROWN_LABEL } from './grown-target';
@@ -151,14 +151,9 @@ async function runAll(session: EngineSession, prompts: BenchPrompt[], params: Om
 
 type Curve = CostPoint[];
 
-/** One target pass of `n` tokens from a cost curve (linear between points, beyond the last). */
+/** One target pass of `n` tokens by the engine's own cost model (src/budget.cpp, the one `auto` uses). */
 function costAt(curve: Curve, n: number): number {
-  if (curve.length === 0) return NaN;
-  let i = curve.findIndex((p) => p.batch >= n);
-  if (i === 0) return curve[0].ms;
-  if (i < 0) i = curve.length - 1;
-  const a = curve[Math.max(0, i - 1)], b = curve[i];
-  return b.batch === a.batch ? b.ms : a.ms + ((n - a.batch) / (b.batch - a.batch)) * (b.ms - a.ms);
+  return curve.length === 0 ? NaN : loadAddon().passCost(curve, [n])[0];
 }
 
 /**

@@ -121,6 +121,8 @@ export interface NativeAddon {
   evalLogits(path: string, tokens: Uint32Array, threads: number): Float32Array;
   referenceGreedy(path: string, prompt: string | { prefix: string; suffix: string }, nTokens: number, threads: number): Uint32Array;
   formatChat(template: string | null, messages: { role: string; content: string }[]): string;
+  /** One pass of each batch size by the cost model `auto` uses (src/budget.cpp), from a calibration curve. */
+  passCost(curve: CostPoint[], batches: number[]): number[];
   systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number; cpu: CpuInfo };
   devices(): DeviceInfo[];
   testing: NativeTesting;

@@ -27,6 +27,16 @@ function firstChoice(draft: CostPoint[], target: CostPoint[], limit = 1024) {
   return { budget: learner.choose(limit), rates: learner.rates(), learner };
 }
 
+describe('the cost model the benchmark predicts with is the engine\'s', () => {
+  test('linear between calibration points, clamped to its points below the first', () => {
+    assert.deepEqual(addon.passCost(measured([[1, 1], [4, 2], [16, 10]]), [1, 2, 4, 10, 16]), [1, 4 / 3, 2, 6, 10]);
+  });
+  test('beyond the last point: linear from the last two, never cheaper than the last point', () => {
+    assert.equal(addon.passCost(measured([[1, 1], [4, 2], [16, 10]]), [32])[0], 10 + 16 * (8 / 12));
+    assert.equal(addon.passCost(measured([[1, 5], [8, 4]]), [16])[0], 4); // a noisy curve that falls
+  });
+});
+
 describe('automatic budget on synthetic cost curves', () => {
   // a draft on the GPU: a pass costs 2 ms for any batch up to the 128 beams
   const draft = curve(() => 2, [1, 2, 4, 8, 16, 32, 64, 128]);
