@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 // the calibration: piecewise linear, beyond the last point linear from the last two
 static double interpolate(const std::vector<int32_t> & batch, const std::vector<double> & ms, int32_t n) {
@@ -193,56 +191,4 @@ void sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & to
     for (size_t j = 1; j < tokens_within.size() && j < b.candidates.size(); ++j) {
         update(b.tokens_per_pass[j], b.seen[j], tokens_within[j]);
     }
-}
-
-bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve) {
-    std::ifstream in(file);
-    std::string   line;
-    while (std::getline(in, line)) {
-        const size_t tab = line.find('\t');
-        if (tab == std::string::npos || line.compare(0, tab, key) != 0) {
-            continue;
-        }
-        std::istringstream ss(line.substr(tab + 1));
-        sx_cost_curve      c;
-        int32_t            n;
-        double             ms;
-        char               colon;
-        while (ss >> n >> colon >> ms) {
-            c.batch.push_back(n);
-            c.ms.push_back(ms);
-        }
-        if (!c.batch.empty()) {
-            curve = c;
-            return true;
-        }
-    }
-    return false;
-}
-
-void sx_budget_cache_write(const std::string & file, const std::string & key, const sx_cost_curve & curve) {
-    std::vector<std::string> lines;
-    {
-        std::ifstream in(file);
-        std::string   line;
-        while (std::getline(in, line)) {
-            if (line.compare(0, key.size() + 1, key + "\t") != 0) {
-                lines.push_back(line);
-            }
-        }
-    }
-    std::ostringstream entry;
-    entry << key << '\t';
-    for (size_t i = 0; i < curve.batch.size(); ++i) {
-        entry << curve.batch[i] << ':' << curve.ms[i] << ' ';
-    }
-    lines.push_back(entry.str());
-    const std::string tmp = file + ".tmp";
-    {
-        std::ofstream out(tmp);
-        for (const std::string & l : lines) {
-            out << l << '\n';
-        }
-    }
-    std::rename(tmp.c_str(), file.c_str());
 }

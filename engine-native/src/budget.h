@@ -49,6 +49,3 @@ bool    sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, i
 void    sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & tokens_within, double other_ms,
                           double target_ms, int32_t tree_nodes);
 
-// Calibration cache: one line per model file, machine and settings.
-bool sx_budget_cache_read(const std::string & file, const std::string & key, sx_cost_curve & curve);
-void sx_budget_cache_write(const std::string & file, const std::string & key, const sx_cost_curve & curve);

@@ -1,6 +1,5 @@
 #include "offload.h"
 
-#include "engine.h"
 #include "errors.h"
 #include "gguf_check.h"
 #include "model.h"
@@ -155,8 +154,8 @@ sx_offload_choice sx_offload_choose(const sx_offload_sizes * draft, const sx_off
 
 static const uint64_t MIB = 1024 * 1024;
 
-static void require_gpu(const sx_engine_params & p) {
-    const bool wants_gpu = p.vram_budget_mib > 0 || p.n_gpu_layers_target > 0 || p.n_gpu_layers_draft > 0;
+static void require_gpu(const sx_offload_request & r) {
+    const bool wants_gpu = r.vram_budget_mib > 0 || r.layers.target > 0 || r.layers.draft > 0;
     if (!wants_gpu || sx_has_gpu()) {
         return;
     }
@@ -171,18 +170,20 @@ static void require_gpu(const sx_engine_params & p) {
                    "VRAM budget. Mesa's software Vulkan device (lavapipe) is only used with GGML_VK_VISIBLE_DEVICES=0.");
 }
 
-void sx_offload_resolve(sx_engine_params & p, int32_t draft_ubatch, int32_t target_ubatch) {
-    require_gpu(p);
-    if (p.vram_budget_mib <= 0) {
-        return;
+sx_gpu_layers sx_offload_resolve(const sx_offload_request & r) {
+    require_gpu(r);
+    if (r.vram_budget_mib <= 0) {
+        return r.layers;
     }
-    const sx_offload_sizes target = sx_offload_read(p.target_path, p.n_ctx, target_ubatch);
+    const sx_offload_sizes target = sx_offload_read(r.target_path, r.n_ctx, r.target_ubatch);
     sx_offload_sizes       draft;
-    if (!p.draft_path.empty()) {
-        draft = sx_offload_read(p.draft_path, p.n_ctx, draft_ubatch);
+    if (!r.draft_path.empty()) {
+        draft = sx_offload_read(r.draft_path, r.n_ctx, r.draft_ubatch);
     }
     const sx_offload_choice c =
-        sx_offload_choose(p.draft_path.empty() ? nullptr : &draft, target, (uint64_t) p.vram_budget_mib * MIB);
-    p.n_gpu_layers_draft  = c.draft_layers;
-    p.n_gpu_layers_target = c.target_layers;
+        sx_offload_choose(r.draft_path.empty() ? nullptr : &draft, target, (uint64_t) r.vram_budget_mib * MIB);
+    sx_gpu_layers layers;
+    layers.draft  = c.draft_layers;
+    layers.target = c.target_layers;
+    return layers;
 }

@@ -52,12 +52,28 @@ struct sx_offload_choice {
     uint64_t target_bytes  = 0;
 };
 
-struct sx_engine_params;
+// GPU layers of each model (llama.cpp's count; -1: all).
+struct sx_gpu_layers {
+    int32_t draft  = -1;
+    int32_t target = -1;
+};
+
+// What the engine was asked for. The ubatch sizes are the models' physical batches (they size the
+// scratch).
+struct sx_offload_request {
+    std::string   draft_path; // empty: no draft
+    std::string   target_path;
+    int32_t       n_ctx = 0;
+    int32_t       draft_ubatch  = 0;
+    int32_t       target_ubatch = 0;
+    sx_gpu_layers layers;              // as asked
+    int32_t       vram_budget_mib = 0; // > 0: replaces `layers`
+};
 
 // Checks the GPU settings against this build (GPU layers or a VRAM budget on a build without a GPU
-// device throw an error that says which build to use) and turns a VRAM budget into both models'
-// layer counts. The ubatch sizes are the models' physical batches (they size the scratch).
-void sx_offload_resolve(sx_engine_params & params, int32_t draft_ubatch, int32_t target_ubatch);
+// device throw an error that says which build to use) and returns the layer counts to use: those
+// asked for, or both fitted to the VRAM budget.
+sx_gpu_layers sx_offload_resolve(const sx_offload_request & request);
 
 // Splits a VRAM budget: the target's scratch first (every verification needs it), then the whole
 // draft, then as many target layers as still fit. `draft` may be null (no draft model).

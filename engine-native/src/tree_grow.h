@@ -15,11 +15,14 @@ enum sx_tree_shape {
     SX_SHAPE_CHAIN,
 };
 
+// Nodes a specexec draft pass expands at most: also the draft's batch.
+const int32_t SX_MAX_BEAMS = 128;
+
 struct sx_tree_params {
     sx_tree_shape shape       = SX_SHAPE_SPECEXEC;
     int32_t       budget      = 16;   // draft nodes in the final tree (root excluded)
     int32_t       max_depth   = 32;
-    int32_t       max_beams   = 128;  // specexec: nodes expanded per draft pass
+    int32_t       max_beams   = SX_MAX_BEAMS; // specexec: nodes expanded per draft pass
     int32_t       max_branch  = 32;   // specexec: children scored per expanded node
     float         depth_decay = 0.95f;
     int32_t       max_leaves  = 1023; // sequence ids available for verification
