@@ -1,5 +1,6 @@
-// Bundles the TypeScript entry points into dist/: the extension, the engine host process, the CLI
-// and every test file (dist/test/**). The native addon is loaded at run time, never bundled.
+// Bundles the TypeScript entry points into dist/: the extension, the engine host process, the CLI,
+// the chat webview's script and every test file (dist/test/**). The native addon is loaded at run
+// time, never bundled.
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,19 @@ await esbuild.build({
     cli: 'engine-native/cli/cli.ts',
   },
   outdir: 'dist',
+});
+
+// The chat webview's script (markdown-it and highlight.js inside), loaded by extension/chat/panel.ts
+// from dist/webview/ with a nonce: one self-contained browser file, minified, no source map shipped.
+await esbuild.build({
+  entryPoints: { chat: 'extension/chat/webview.ts' },
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  minify: true,
+  outdir: 'dist/webview',
+  logLevel: 'warning',
 });
 
 await esbuild.build({

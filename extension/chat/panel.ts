@@ -1,7 +1,8 @@
-// The chat panel: a webview (media/chat.{js,css}, media/markdown.js) that streams answers from the
-// engine's `chat` method (the engine applies the model's own chat template). Strict CSP: no remote
-// resources, scripts only from media/ with a nonce, no inline handlers; markdown is rendered by an
-// escaping renderer. The conversation lives here while the window is open (panel closed or not).
+// The chat panel: a webview (media/chat.css, dist/webview/chat.js bundled from webview.ts and
+// markdown.ts) that streams answers from the engine's `chat` method (the engine applies the model's
+// own chat template). Strict CSP: no remote resources, one script from dist/webview/ with a nonce,
+// no inline handlers; markdown is rendered by markdown-it with raw HTML off. The conversation lives
+// here while the window is open (panel closed or not).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatMessage, CompleteResult } from '../../engine-native/host/protocol';
@@ -59,11 +60,12 @@ export class ChatController implements vscode.Disposable {
       return this.panel;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const script = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     const panel = vscode.window.createWebviewPanel('specexec.chat', 'SpecExec Chat',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
-      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [media], enableCommandUris: false, enableForms: false });
+      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [media, script], enableCommandUris: false, enableForms: false });
     panel.iconPath = vscode.Uri.joinPath(media, 'icon.png');
-    panel.webview.html = this.html(panel.webview, media);
+    panel.webview.html = this.html(panel.webview, media, script);
     this.webviewReady = false;
     panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m), undefined, this.disposables);
     panel.onDidDispose(() => {
@@ -74,9 +76,9 @@ export class ChatController implements vscode.Disposable {
     return panel;
   }
 
-  private html(webview: vscode.Webview, media: vscode.Uri): string {
+  private html(webview: vscode.Webview, media: vscode.Uri, script: vscode.Uri): string {
     const nonce = randomBytes(16).toString('base64');
-    const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(media, f)).toString();
+    const uri = (dir: vscode.Uri, f: string) => webview.asWebviewUri(vscode.Uri.joinPath(dir, f)).toString();
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
@@ -94,7 +96,7 @@ export class ChatController implements vscode.Disposable {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('chat.css')}">
+<link rel="stylesheet" href="${uri(media, 'chat.css')}">
 <title>SpecExec Chat</title>
 </head>
 <body>
@@ -105,8 +107,7 @@ export class ChatController implements vscode.Disposable {
 <button id="stop" class="secondary" title="Stop generating">Stop</button>
 <button id="clear" class="secondary" title="New conversation">Clear</button>
 </div>
-<script nonce="${nonce}" src="${uri('markdown.js')}"></script>
-<script nonce="${nonce}" src="${uri('chat.js')}"></script>
+<script nonce="${nonce}" src="${uri(script, 'chat.js')}"></script>
 </body>
 </html>`;
   }
