@@ -17,3 +17,26 @@ export function recentCrashes(times: number[], now: number, windowMs = CRASH_WIN
 export function shouldGiveUp(times: number[], now: number): boolean {
   return recentCrashes(times, now).length >= MAX_CRASHES;
 }
+
+/** What to do after a crash: give up, or restart after `delayMs`. */
+export interface CrashVerdict {
+  /** Crashes inside the window, this one included. */
+  recent: number;
+  giveUp: boolean;
+  delayMs: number;
+}
+
+/** The crashes of one engine process slot. */
+export class CrashHistory {
+  private times: number[] = [];
+
+  record(now = Date.now()): CrashVerdict {
+    this.times = recentCrashes([...this.times, now], now);
+    return { recent: this.times.length, giveUp: shouldGiveUp(this.times, now), delayMs: restartDelay(this.times.length) };
+  }
+
+  /** Forgets earlier crashes (a restart the user asked for, new model settings). */
+  clear(): void {
+    this.times = [];
+  }
+}

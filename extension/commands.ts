@@ -21,7 +21,7 @@ export function statsReport(ctx: Ctx): string {
   const e = ctx.engine;
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)} ms`);
   const lines = [
-    `engine: ${e.state}${e.error ? ` (${e.error})` : ''}, pid ${e.pid ?? '-'}, restarts ${e.restarts}`,
+    `engine: ${e.state}${e.error ? ` (${e.error.message})` : ''}, pid ${e.pid ?? '-'}, restarts ${e.restarts}`,
     e.info ? `target: ${e.info.target.path} (${e.info.target.architecture}, FIM ${e.info.target.fim ? 'yes' : 'no'})` : 'target: not loaded',
     e.info ? `draft: ${e.info.draft?.path ?? 'none'}; threads ${e.info.threads}; context ${e.info.contextSize}` : '',
     `completions: ${l.requests} requests, ${l.cacheHits} cache hits, ${l.cancelled} cancelled, ${l.errors} errors, cache ${ctx.provider.cache.size} entries`,

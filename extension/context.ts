@@ -1,13 +1,24 @@
 // The extension's context object: owns the engine, the providers, the UI pieces and every
-// disposable; the one place that reacts to configuration changes and engine errors.
+// disposable; the one place that reacts to configuration changes and engine errors (it shows the
+// reaction errors.ts gives for each error code).
 import * as vscode from 'vscode';
 import { ChatController } from './chat/panel';
 import { registerCommands } from './commands';
-import { affectsEngine, SECTION } from './config';
+import { affectsEngine } from './config';
 import { InlineCompletionProvider } from './completion/provider';
 import { RecentFiles } from './completion/recent';
 import { Engine } from './engine';
+import { reactionTo, toEngineError, type EngineError } from './errors';
 import { StatusBar } from './status';
+
+/** An error notification as the user saw it. */
+export interface ShownError {
+  message: string;
+  /** The engine's JSON-RPC code, when it sent one. */
+  code?: number;
+  /** The button titles. */
+  actions: string[];
+}
 
 export class Ctx implements vscode.Disposable {
   readonly subscriptions: vscode.Disposable[] = [];
@@ -17,9 +28,8 @@ export class Ctx implements vscode.Disposable {
   readonly provider: InlineCompletionProvider;
   readonly chat: ChatController;
   readonly status: StatusBar;
-  private lastShownError: string | undefined;
-  /** Errors shown to the user (for the tests). */
-  readonly shownErrors: string[] = [];
+  /** The error shown since the engine was last ready: each is shown once, not on every keystroke. */
+  private shownError: ShownError | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('SpecExec');
@@ -31,8 +41,8 @@ export class Ctx implements vscode.Disposable {
     this.subscriptions.push(this.output, this.engine, this.recent, this.provider, this.chat, this.status);
     this.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, this.provider));
     this.subscriptions.push(this.engine.onDidChangeState((s) => {
-      if (s === 'error' && this.engine.error && !this.engine.gaveUp) this.notifyError(this.engine.error);
-      if (s === 'ready') this.lastShownError = undefined;
+      if (s === 'error' && this.engine.error) this.notifyError(this.engine.error);
+      if (s === 'ready') this.shownError = undefined;
     }));
     this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsEngine(e)) {
@@ -51,29 +61,31 @@ export class Ctx implements vscode.Disposable {
     return this.provider.paused;
   }
 
+  get lastErrorShown(): ShownError | undefined {
+    return this.shownError;
+  }
+
   setPaused(paused: boolean): void {
     this.provider.paused = paused;
-    this.status.paused = paused;
-    this.status.update();
+    this.status.setPaused(paused);
     if (paused) this.provider.reset();
   }
 
-  /** Shows an engine error once (not on every keystroke) with the actions that fix it. */
-  private notifyError(message: string): void {
-    if (message === this.lastShownError) return;
-    this.lastShownError = message;
-    this.shownErrors.push(message);
-    const actions = /model/i.test(message) ? ['Choose model…', 'Open settings', 'Show log'] : ['Show log', 'Restart'];
-    void vscode.window.showErrorMessage(`SpecExec: ${message}`, ...actions).then((choice) => {
-      if (choice === 'Choose model…') void vscode.commands.executeCommand('specexec.chooseTargetModel');
-      if (choice === 'Open settings') void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.targetModelPath`);
-      if (choice === 'Show log') this.output.show(true);
-      if (choice === 'Restart') void vscode.commands.executeCommand('specexec.restartEngine');
+  /** Shows an engine error once, with the buttons that fix it. */
+  private notifyError(error: EngineError): void {
+    const reaction = reactionTo(error, this.engine.engineConfig);
+    if (!reaction || reaction.message === this.shownError?.message) return;
+    const titles = reaction.actions.map((a) => a.title);
+    this.shownError = { message: reaction.message, code: error.code, actions: titles };
+    void vscode.window.showErrorMessage(reaction.message, ...titles).then((choice) => {
+      const action = reaction.actions.find((a) => a.title === choice);
+      if (action) void vscode.commands.executeCommand(action.command, ...(action.args ?? []));
     });
   }
 
+  /** For a failed command: the same reaction as an engine error the engine reported itself. */
   reportError(e: unknown): void {
-    this.notifyError((e as Error).message ?? String(e));
+    this.notifyError(toEngineError(e));
   }
 
   dispose(): void {

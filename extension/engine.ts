@@ -1,15 +1,17 @@
 // The engine lifecycle: one object owns the engine host process. It starts it lazily, restarts it
 // with backoff after a crash, gives up after 5 crashes in 60 s, reloads models when their settings
-// change and stops the process on dispose. All engine requests go through here.
+// change and stops the process on dispose. All engine requests go through here. It only reports
+// failures (the 'error' state with an EngineError, rejected promises); the context tells the user.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
 import {
   describeCpu, ErrorCodes, type ChatParams, type CompleteParams, type CompleteResult, type InitializeResult,
 } from '../engine-native/host/protocol';
+import { CrashHistory } from './backoff';
 import { engineConfig, initializeParams, type EngineConfig } from './config';
-import { MAX_CRASHES, recentCrashes, restartDelay } from './backoff';
-import { validateModelFile, ModelFileError } from './models';
+import { EngineError, toEngineError } from './errors';
+import { checkModelsExist } from './models';
 
 export type EngineState = 'stopped' | 'starting' | 'ready' | 'generating' | 'error';
 
@@ -19,17 +21,6 @@ export interface EngineStats {
   budget: number;
   tokens: number;
   elapsedMs: number;
-}
-
-/** An engine error with a JSON-RPC code when the engine sent one. */
-export class EngineError extends Error {
-  constructor(message: string, readonly code?: number) {
-    super(message);
-  }
-}
-
-export function isCancellation(e: unknown): boolean {
-  return (e as { code?: number })?.code === ErrorCodes.RequestCancelled;
 }
 
 /** "target 0/33 layers on Vulkan0 (…)" or "CPU only", for the log. */
@@ -46,32 +37,33 @@ function offloadSummary(info: InitializeResult): string {
 export class Engine implements vscode.Disposable {
   private client: EngineClient | undefined;
   private starting: Promise<{ client: EngineClient; info: InitializeResult }> | undefined;
-  private crashTimes: number[] = [];
+  private readonly crashes = new CrashHistory();
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private active = 0;
   private disposed = false;
   private _state: EngineState = 'stopped';
-  private _error: string | undefined;
+  private _error: EngineError | undefined;
   private _info: InitializeResult | undefined;
   private _stats: EngineStats | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
   /** Fires on every state change (and after each generation with new stats). */
   readonly onDidChangeState = this.stateEmitter.event;
-  /** Generations the engine reported as cancelled (stopReason 'cancelled' or RequestCancelled). */
-  cancelledCount = 0;
-  completedCount = 0;
-  restarts = 0;
-  gaveUp = false;
+  private restartCount = 0;
+  private gaveUpAfterCrashes = false;
 
   constructor(private readonly extensionPath: string, private readonly output: vscode.OutputChannel) {}
 
   get state(): EngineState { return this._state; }
-  get error(): string | undefined { return this._error; }
+  /** Why the engine is in the 'error' state (or restarting after a crash). */
+  get error(): EngineError | undefined { return this._error; }
   get info(): InitializeResult | undefined { return this._info; }
   get stats(): EngineStats | undefined { return this._stats; }
   get pid(): number | undefined { return this.client?.process.pid; }
+  get restarts(): number { return this.restartCount; }
+  /** True after too many crashes: no restart until the user asks for one. */
+  get gaveUp(): boolean { return this.gaveUpAfterCrashes; }
 
-  private setState(s: EngineState, error?: string): void {
+  private setState(s: EngineState, error?: EngineError): void {
     this._state = s;
     this._error = error;
     this.stateEmitter.fire(s);
@@ -87,7 +79,7 @@ export class Engine implements vscode.Disposable {
   async ensure(): Promise<{ client: EngineClient; info: InitializeResult }> {
     if (this.disposed) throw new EngineError('the extension is shutting down');
     if (this.client && this._info && this.starting === undefined) return { client: this.client, info: this._info };
-    if (this.gaveUp) throw new EngineError(this._error ?? 'the engine stopped after repeated crashes');
+    if (this.gaveUpAfterCrashes) throw this._error ?? new EngineError('the engine stopped after repeated crashes');
     this.starting ??= this.start().finally(() => { this.starting = undefined; });
     return this.starting;
   }
@@ -96,13 +88,12 @@ export class Engine implements vscode.Disposable {
     const config = engineConfig();
     this.setState('starting');
     try {
-      validateModelFile('target', config.targetModelPath);
-      if (config.draftModelPath) validateModelFile('draft', config.draftModelPath);
+      checkModelsExist(config);
     } catch (e) {
-      const message = (e as Error).message;
-      this.log(`model check failed: ${message}`);
-      this.setState('error', message);
-      throw new EngineError(message, ErrorCodes.ModelMissing);
+      const error = toEngineError(e);
+      this.log(`model check failed: ${error.message}`);
+      this.setState('error', error);
+      throw error;
     }
     const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
     this.log(`starting ${process.execPath} ${hostScript}`);
@@ -125,16 +116,15 @@ export class Engine implements vscode.Disposable {
       this.setState(this.active > 0 ? 'generating' : 'ready');
       return { client, info };
     } catch (e) {
-      const err = e as { message?: string; code?: number };
-      const message = err.message ?? String(e);
-      this.log(`initialize failed: ${message}`);
+      const error = toEngineError(e);
+      this.log(`initialize failed: ${error.message}`);
       if (this.client === client) {
         this.client = undefined;
         this._info = undefined;
-        this.setState('error', message);
+        this.setState('error', error);
         void client.shutdown(1000);
       }
-      throw new EngineError(message, err.code);
+      throw error;
     }
   }
 
@@ -143,47 +133,42 @@ export class Engine implements vscode.Disposable {
     this.client = undefined;
     this._info = undefined;
     if (this.disposed) return;
-    const now = Date.now();
-    this.crashTimes = recentCrashes([...this.crashTimes, now], now);
+    const verdict = this.crashes.record();
     const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-    this.log(`engine process ${client.process.pid} ended unexpectedly (${why}); ${this.crashTimes.length} crash(es) in the last 60 s`);
-    if (this.crashTimes.length >= MAX_CRASHES) {
-      this.gaveUp = true;
-      const message = `SpecExec engine crashed ${this.crashTimes.length} times within 60 s (last: ${why}); ` +
-        'completions are off until you restart it. The log may say why (a model too large for memory, a broken GGUF file).';
-      this.setState('error', message);
-      void vscode.window.showErrorMessage(message, 'Show log', 'Restart').then((choice) => {
-        if (choice === 'Show log') this.output.show(true);
-        if (choice === 'Restart') void this.restart();
-      });
+    this.log(`engine process ${client.process.pid} ended unexpectedly (${why}); ${verdict.recent} crash(es) in the last 60 s`);
+    if (verdict.giveUp) {
+      this.gaveUpAfterCrashes = true;
+      this.setState('error', new EngineError(`the engine crashed ${verdict.recent} times within 60 s (last: ${why}); ` +
+        'completions are off until you restart it. The log may say why (a model too large for memory, a broken GGUF file).'));
       return;
     }
-    const delay = restartDelay(this.crashTimes.length);
-    this.setState('starting', `restarting after a crash (${why})`);
+    this.setState('starting', new EngineError(`restarting after a crash (${why})`));
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
-      this.restarts++;
+      this.restartCount++;
       this.ensure().catch(() => undefined);
-    }, delay);
+    }, verdict.delayMs);
   }
 
   /** Stops the process (if any) and starts a fresh one; forgets earlier crashes. */
   async restart(): Promise<void> {
-    clearTimeout(this.restartTimer);
-    this.crashTimes = [];
-    this.gaveUp = false;
+    this.forgetCrashes();
     await this.stop();
-    this.restarts++;
+    this.restartCount++;
     await this.ensure();
   }
 
   /** Reloads the models after their settings changed (lazily: on the next request). */
   async reload(): Promise<void> {
-    clearTimeout(this.restartTimer);
-    this.crashTimes = [];
-    this.gaveUp = false;
+    this.forgetCrashes();
     await this.stop();
     this.log('model settings changed: the engine reloads on next use');
+  }
+
+  private forgetCrashes(): void {
+    clearTimeout(this.restartTimer);
+    this.crashes.clear();
+    this.gaveUpAfterCrashes = false;
   }
 
   async stop(): Promise<void> {
@@ -218,8 +203,6 @@ export class Engine implements vscode.Disposable {
     try {
       // EngineClient ends a request in flight when the process dies
       const result = await run(client, source.token);
-      if (result.stopReason === 'cancelled') this.cancelledCount++;
-      else this.completedCount++;
       if (result.stats.tokens > 0) {
         this._stats = {
           tokensPerSecond: result.stats.tokensPerSecond,
@@ -231,9 +214,7 @@ export class Engine implements vscode.Disposable {
       }
       return result;
     } catch (e) {
-      if (isCancellation(e)) this.cancelledCount++;
-      const err = e as { message?: string; code?: number };
-      throw e instanceof EngineError ? e : new EngineError(err.message ?? String(e), err.code);
+      throw toEngineError(e);
     } finally {
       sub?.dispose();
       source.dispose();
@@ -259,5 +240,3 @@ export class Engine implements vscode.Disposable {
     if (client) await client.exited;
   }
 }
-
-export { ModelFileError };

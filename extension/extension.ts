@@ -1,17 +1,14 @@
 // Entry point of the SpecExec Code extension. Everything lives in the Ctx object (context.ts);
-// activate() returns a small API used by the in-editor test suite.
+// activate() returns the narrow API of api.ts, never the Ctx itself.
 import type * as vscode from 'vscode';
+import { createApi, type SpecExecApi } from './api';
 import { Ctx } from './context';
 
 let ctx: Ctx | undefined;
 
-export interface SpecExecApi {
-  ctx: Ctx;
-}
-
 export function activate(context: vscode.ExtensionContext): SpecExecApi {
   ctx = new Ctx(context);
-  return { ctx };
+  return createApi(ctx);
 }
 
 export async function deactivate(): Promise<void> {

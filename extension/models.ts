@@ -1,34 +1,16 @@
-// Validates model files before the engine loads them, with errors a user can act on.
+// The one check the extension makes on the model files before it starts the engine: that they
+// exist. The engine checks the rest itself (engine-native/src/gguf_check.cpp and the model loader:
+// GGUF header, truncation, architecture, matching tokenizers) and reports each with its own code.
+// This check stays because a request starts the engine when none runs: without it, every keystroke
+// with a mistyped path (or a bundled model not downloaded) would spawn a process just to hear that
+// the file is not there.
 import * as fs from 'node:fs';
+import { ErrorCodes } from '../engine-native/host/protocol';
+import { EngineError, type ModelPaths } from './errors';
 
-export class ModelFileError extends Error {
-  constructor(readonly role: 'target' | 'draft', readonly file: string, readonly reason: string) {
-    super(`The ${role} model ${file} ${reason}`);
-  }
-}
-
-/** Throws ModelFileError unless `file` is a readable GGUF file. */
-export function validateModelFile(role: 'target' | 'draft', file: string): void {
-  if (!file) throw new ModelFileError(role, '(empty path)', 'is not set: choose a .gguf file in the settings.');
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    throw new ModelFileError(role, file, 'does not exist: check specexec.' + role + 'ModelPath, or choose a .gguf file.');
-  }
-  if (!st.isFile()) throw new ModelFileError(role, file, 'is not a file: point the setting at a .gguf file.');
-  if (st.size < 32) throw new ModelFileError(role, file, `is too small (${st.size} bytes) to be a model: it may be truncated.`);
-  const magic = Buffer.alloc(4);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-    fs.readSync(fd, magic, 0, 4, 0);
-  } catch (e) {
-    throw new ModelFileError(role, file, `cannot be read (${(e as Error).message}).`);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-  if (magic.toString('latin1') !== 'GGUF') {
-    throw new ModelFileError(role, file, 'is not a GGUF file (llama.cpp models end in .gguf; convert other formats with llama.cpp\'s convert_hf_to_gguf.py).');
+/** Throws the engine's own ModelMissing error (its code and wording) for a model path that does not exist. */
+export function checkModelsExist(models: ModelPaths): void {
+  for (const file of [models.targetModelPath, models.draftModelPath]) {
+    if (file && !fs.existsSync(file)) throw new EngineError(`model file not found: ${file}`, ErrorCodes.ModelMissing);
   }
 }

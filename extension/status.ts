@@ -24,7 +24,7 @@ export function statusText(state: DisplayState, stats?: { tokensPerSecond: numbe
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly sub: vscode.Disposable;
-  paused = false;
+  private paused = false;
 
   constructor(private readonly engine: Engine) {
     this.item = vscode.window.createStatusBarItem('specexec.status', vscode.StatusBarAlignment.Right, 100);
@@ -43,13 +43,18 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  update(): void {
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.update();
+  }
+
+  private update(): void {
     const state = this.state;
     this.item.text = statusText(state, this.engine.stats);
     this.item.backgroundColor = state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**SpecExec Code**: ${state}\n\n`);
-    if (this.engine.error) md.appendText(this.engine.error + '\n\n');
+    if (this.engine.error) md.appendText(this.engine.error.message + '\n\n');
     const info = this.engine.info;
     if (info) {
       md.appendText(`Target: ${info.target.name || info.target.path} (${(info.target.parameters / 1e6).toFixed(1)}M)\n`);

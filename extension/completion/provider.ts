@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { CompleteParams, CompleteResult } from '../../engine-native/host/protocol';
 import { completionConfig, decodingParams, enabledFor, type CompletionConfig } from '../config';
 import type { Engine } from '../engine';
+import { isCancellation } from '../errors';
 import { CompletionCache } from './cache';
 import { Debouncer } from './debouncer';
 import { LatencyTracker } from './latency';
@@ -91,7 +92,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     try {
       ({ info } = await this.engine.ensure());
     } catch {
-      return undefined; // the engine reports its error through the status bar and a notification
+      return undefined; // the context shows the engine's error (status bar, notification)
     }
     if (token.isCancellationRequested) return undefined;
     const params: CompleteParams = {
@@ -168,7 +169,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     }, (e: Error) => {
       g.error = e;
       record.stopReason = 'error';
-      if ((e as { code?: number }).code === -32800) this.latency.cancelled++;
+      if (isCancellation(e)) this.latency.cancelled++;
       else this.latency.errors++;
     }).finally(() => {
       g.done = true;

@@ -1,16 +1,17 @@
 // The extension inside a real VS Code extension host (code-server 4.100.3 here; desktop VS Code
 // through @vscode/test-electron elsewhere) with the real engine and real GGUF models (the trained
 // pair when present, else random test models). Settings come from the user settings the launcher wrote.
+// It sees the extension only through the API that activate() returns (extension/api.ts).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient } from '../../../engine-native/host/engine-client';
-import type { CompleteParams } from '../../../engine-native/host/protocol';
+import { ErrorCodes, type CompleteParams } from '../../../engine-native/host/protocol';
+import type { SpecExecApi } from '../../../extension/api';
 import { postprocess } from '../../../extension/completion/postprocess';
 import type { CompletionRecord } from '../../../extension/completion/provider';
-import type { Ctx } from '../../../extension/context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 30_000): Promise<T> {
@@ -34,8 +35,8 @@ function nextEvent<T>(event: vscode.Event<T>, what: string, ms = 60_000, accept:
   });
 }
 /** The next generation for `file` that ran to its end (earlier requests may still be ending as cancelled). */
-function nextFinished(ctx: Ctx, file: string, what = 'the completion to finish'): Promise<CompletionRecord> {
-  return nextEvent(ctx.provider.onDidFinish, what, 60_000, (r) => r.document.includes(`/${file}#`) && r.stopReason !== 'cancelled');
+function nextFinished(api: SpecExecApi, file: string, what = 'the completion to finish'): Promise<Readonly<CompletionRecord>> {
+  return nextEvent(api.completions.onDidFinish, what, 60_000, (r) => r.document.includes(`/${file}#`) && r.stopReason !== 'cancelled');
 }
 
 const config = () => vscode.workspace.getConfiguration('specexec');
@@ -44,7 +45,7 @@ async function setting(key: string, value: unknown): Promise<void> {
 }
 
 suite('SpecExec Code in a real VS Code', function () {
-  let ctx: Ctx;
+  let api: SpecExecApi;
   let reference: EngineClient;
   let ws: string;
 
@@ -52,13 +53,13 @@ suite('SpecExec Code in a real VS Code', function () {
     this.timeout(120_000);
     const ext = vscode.extensions.getExtension('specexec.specexec-code');
     assert.ok(ext, 'the extension is installed');
-    ctx = ((await ext.activate()) as { ctx: Ctx }).ctx;
+    api = (await ext.activate()) as SpecExecApi;
     ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const e = ctx.engine.engineConfig;
-    console.log(`vscode ${vscode.version} (${vscode.env.appName}, uiKind ${vscode.env.uiKind}), node ${process.version}; target ${e.targetModelPath}, draft ${e.draftModelPath}`);
+    const info = await api.engine.start();
+    console.log(`vscode ${vscode.version} (${vscode.env.appName}, uiKind ${vscode.env.uiKind}), node ${process.version}; target ${info.target.path}, draft ${info.draft?.path ?? null}`);
     // an independent engine process with the same models: what greedy decoding gives for a prompt
     reference = new EngineClient({ hostScript: path.join(ext.extensionPath, 'dist', 'engine-host.js') });
-    await reference.initialize({ targetModelPath: e.targetModelPath, draftModelPath: e.draftModelPath, threads: 1, contextSize: e.contextSize });
+    await reference.initialize({ targetModelPath: info.target.path, draftModelPath: info.draft?.path ?? null, threads: 1, contextSize: info.contextSize });
   });
 
   suiteTeardown(async () => {
@@ -77,7 +78,7 @@ suite('SpecExec Code in a real VS Code', function () {
   }
 
   /** Greedy completion of the same request by the reference engine, post-processed like the extension does. */
-  async function expected(rec: CompletionRecord, editor: vscode.TextEditor, pos: vscode.Position): Promise<string> {
+  async function expected(rec: Readonly<CompletionRecord>, editor: vscode.TextEditor, pos: vscode.Position): Promise<string> {
     const params: CompleteParams = { ...rec.params, progressToken: undefined };
     const result = await reference.complete(params);
     const line = editor.document.lineAt(pos.line).text;
@@ -86,12 +87,12 @@ suite('SpecExec Code in a real VS Code', function () {
     return postprocess(result.text, { linePrefix: line.slice(0, pos.character), lineSuffix: line.slice(pos.character), nextLines: next, maxLines: config().get<number>('maxLines')! });
   }
 
-  async function triggerAndAccept(file: string, textWithCursor: string): Promise<{ inserted: string; expected: string; rec: CompletionRecord }> {
+  async function triggerAndAccept(file: string, textWithCursor: string): Promise<{ inserted: string; expected: string; rec: Readonly<CompletionRecord> }> {
     const editor = await open(file, textWithCursor);
     const doc = editor.document;
     const pos = editor.selection.active;
     const before = doc.getText();
-    const finished = nextFinished(ctx, file);
+    const finished = nextFinished(api, file);
     await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     const rec = await finished;
     assert.equal(rec.stopReason && ['eos', 'length', 'stop'].includes(rec.stopReason), true, `stop reason ${rec.stopReason}`);
@@ -113,12 +114,13 @@ suite('SpecExec Code in a real VS Code', function () {
   }
 
   test('activates with the configured models and a status bar item', async () => {
-    assert.match(ctx.status.text, /SpecExec/);
-    const { info } = await ctx.engine.ensure();
-    assert.equal(info.target.path, ctx.engine.engineConfig.targetModelPath);
+    assert.match(api.statusBarText(), /SpecExec/);
+    const info = await api.engine.start();
+    const configured = config().get<string>('targetModelPath');
+    if (configured) assert.equal(info.target.path, configured); // else the bundled model
     assert.ok(info.target.fim, 'the target model has FIM tokens');
-    await waitFor('state ready', () => ctx.engine.state === 'ready');
-    assert.match(ctx.status.text, /\$\(check\) SpecExec/);
+    await waitFor('state ready', () => api.engine.state() === 'ready');
+    assert.match(api.statusBarText(), /\$\(check\) SpecExec/);
   });
 
   test('TypeScript: the ghost text is the engine\'s greedy FIM completion, and Tab/commit accepts it', async () => {
@@ -136,52 +138,53 @@ suite('SpecExec Code in a real VS Code', function () {
 
   test('the cache serves the same window again and a completion the user types into', async () => {
     const editor = await open('cache.ts', 'const greeting = |;\n');
-    const finished = nextFinished(ctx, 'cache.ts');
+    const finished = nextFinished(api, 'cache.ts');
     await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     const rec = await finished;
     const shown = postprocess(rec.raw, { linePrefix: 'const greeting = ', lineSuffix: ';', nextLines: [''], maxLines: 16 });
     assert.ok(shown.length >= 2, `need a completion of 2+ chars, got ${JSON.stringify(shown)}`);
-    const hits = ctx.provider.latency.cacheHits;
+    const hits = api.completions.cacheHits();
     const token = new vscode.CancellationTokenSource().token;
-    const auto = { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined };
-    const again = await ctx.provider.provideInlineCompletionItems(editor.document, editor.selection.active, auto, token);
+    const auto = vscode.InlineCompletionTriggerKind.Automatic;
+    const again = await api.completions.provide(editor.document, editor.selection.active, auto, token);
     assert.equal(again?.[0]?.insertText, shown);
     // type the first character of the suggestion: the rest comes from the cache, no new generation
     await vscode.commands.executeCommand('type', { text: shown[0] });
-    const rest = await ctx.provider.provideInlineCompletionItems(editor.document, editor.selection.active, auto, token);
+    const rest = await api.completions.provide(editor.document, editor.selection.active, auto, token);
     assert.equal(rest?.[0]?.insertText, shown.slice(1));
-    assert.ok(ctx.provider.latency.cacheHits >= hits + 2, 'both answers were cache hits');
+    assert.ok(api.completions.cacheHits() >= hits + 2, 'both answers were cache hits');
   });
 
   test('typing cancels the in-flight generation ($/cancelRequest reaches the engine)', async () => {
     await setting('maxTokens', 400);
     try {
       const editor = await open('cancel.ts', 'const long = |\n');
-      const cancelledBefore = ctx.engine.cancelledCount;
-      const finished = nextEvent(ctx.provider.onDidFinish, 'the first generation to end', 60_000, (r) => r.document.includes('/cancel.ts#'));
+      const finished = nextEvent(api.completions.onDidFinish, 'the first generation to end', 60_000, (r) => r.document.includes('/cancel.ts#'));
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      const isRunning = (r: CompletionRecord | undefined) => r && r.source === 'engine' && r.document.includes('/cancel.ts#') && r.raw.length > 0 && r.stopReason === undefined;
-      await waitFor('the generation to stream text', () => isRunning(ctx.provider.last), 20_000);
-      const running = ctx.provider.last!;
+      const isRunning = (r: Readonly<CompletionRecord> | undefined) => r && r.source === 'engine' && r.document.includes('/cancel.ts#') && r.raw.length > 0 && r.stopReason === undefined;
+      await waitFor('the generation to stream text', () => isRunning(api.completions.last()), 20_000);
+      const running = api.completions.last()!;
       await vscode.commands.executeCommand('type', { text: '\u00a7' }); // a keystroke the completion cannot start with
       const rec = await finished;
       assert.equal(rec, running);
+      // stopReason 'cancelled' is the engine's answer: the $/cancelRequest reached it
       assert.equal(rec.stopReason, 'cancelled', `the engine stopped for ${rec.stopReason} after ${rec.raw.length} chars`);
-      assert.ok(ctx.engine.cancelledCount > cancelledBefore);
       assert.ok(editor.document.getText().includes('\u00a7'));
     } finally {
       await setting('maxTokens', undefined);
-      ctx.provider.cancel(); // the keystroke's own (long) generation must not hold up the next tests
+      // pausing stops the keystroke's own (long) generation: it must not hold up the next tests
+      await vscode.commands.executeCommand('specexec.pause');
+      await vscode.commands.executeCommand('specexec.resume');
     }
   });
 
   test('the chat panel opens and streams an answer rendered by the webview', async () => {
-    const deltas = ctx.chat.deltas;
-    const rendered = nextEvent(ctx.chat.onDidRender, 'the webview to render the answer');
-    const answer = await ctx.chat.ask('Write a TypeScript function that reverses a string.');
+    const deltas = api.chat.deltas();
+    const rendered = nextEvent(api.chat.onDidRender, 'the webview to render the answer');
+    const answer = await api.chat.ask('Write a TypeScript function that reverses a string.');
     assert.notEqual(answer.stopReason, 'error', answer.error);
     assert.ok(answer.text.length > 0);
-    assert.ok(ctx.chat.deltas > deltas + 1, 'the answer arrived in several deltas');
+    assert.ok(api.chat.deltas() > deltas + 1, 'the answer arrived in several deltas');
     const r = await rendered;
     assert.equal(r.id, answer.id);
     console.log(`chat answer: ${JSON.stringify(answer.text.slice(0, 200))}; rendered ${r.chars} chars, ${r.codeBlocks} code blocks`);
@@ -189,20 +192,21 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.equal(r.codeBlocks, (answer.text.match(/^\s*(```|~~~)/gm) ?? []).length > 0 ? Math.ceil((answer.text.match(/^\s*(```|~~~)/gm) ?? []).length / 2) : 0, 'one rendered code block per fence pair');
     assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview), 'a webview tab is open');
     // the engine applied the model's chat template to these messages: the same request gives the same text
-    const again = await reference.chat({ messages: ctx.chat.lastMessages, maxTokens: config().get('chat.maxTokens'), temperature: 0, budget: config().get('budget') });
+    const messages = [...api.chat.lastMessages()];
+    const again = await reference.chat({ messages, maxTokens: config().get('chat.maxTokens'), temperature: 0, budget: config().get('budget') });
     assert.equal(answer.text, again.text);
-    assert.equal(ctx.chat.lastMessages[ctx.chat.lastMessages.length - 1].content, 'Write a TypeScript function that reverses a string.');
+    assert.equal(messages.at(-1)!.content, 'Write a TypeScript function that reverses a string.');
   });
 
   test('Explain selection sends the selection, its language and file name, and streams an answer', async () => {
     const editor = await open('explain.py', 'def square(x):\n    return x * x\n|');
     editor.selection = new vscode.Selection(0, 0, 1, 16);
-    const answered = nextEvent(ctx.chat.onDidAnswer, 'the explanation');
+    const answered = nextEvent(api.chat.onDidAnswer, 'the explanation');
     await vscode.commands.executeCommand('specexec.explainSelection');
     const answer = await answered;
     assert.notEqual(answer.stopReason, 'error', answer.error);
     assert.ok(answer.text.length > 0);
-    const question = ctx.chat.history.filter((t) => t.role === 'user').at(-1)!.content;
+    const question = api.chat.history().filter((t) => t.role === 'user').at(-1)!.content;
     assert.match(question, /python/);
     assert.match(question, /explain\.py/);
     assert.ok(question.includes('def square(x):\n    return x * x'));
@@ -212,22 +216,21 @@ suite('SpecExec Code in a real VS Code', function () {
     const editor = await open('pause.ts', 'let x = |\n');
     await vscode.commands.executeCommand('specexec.pause');
     try {
-      assert.match(ctx.status.text, /paused/);
+      assert.match(api.statusBarText(), /paused/);
       const token = new vscode.CancellationTokenSource().token;
-      const r = await ctx.provider.provideInlineCompletionItems(editor.document, editor.selection.active,
-        { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, token);
+      const r = await api.completions.provide(editor.document, editor.selection.active, vscode.InlineCompletionTriggerKind.Invoke, token);
       assert.equal(r, undefined);
     } finally {
       await vscode.commands.executeCommand('specexec.resume');
     }
-    assert.doesNotMatch(ctx.status.text, /paused/);
+    assert.doesNotMatch(api.statusBarText(), /paused/);
   });
 
   test('a killed engine is restarted and the next completion works', async () => {
-    const pid = ctx.engine.pid!;
+    const pid = api.engine.pid()!;
     assert.ok(pid > 0);
     process.kill(pid, 'SIGKILL');
-    await waitFor('a new engine process', () => ctx.engine.pid !== undefined && ctx.engine.pid !== pid && ctx.engine.state === 'ready', 30_000);
+    await waitFor('a new engine process', () => api.engine.pid() !== undefined && api.engine.pid() !== pid && api.engine.state() === 'ready', 30_000);
     const r = await triggerAndAccept('after-crash.ts', 'function twice(n: number) {\n  return |\n}\n');
     assert.equal(r.inserted, r.expected);
   });
@@ -237,29 +240,30 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true); // forgets earlier crashes
     const editor = await open('crash-moments.py', 'def total(items):\n    return |\n');
     const before = editor.document.getText();
-    const killed = async (what: string, pid: number, request: Promise<unknown>) => {
+    const killed = async (what: string, pid: number, request: Thenable<unknown>) => {
       process.kill(pid, 'SIGKILL');
-      const outcome = await request.then(() => 'finished', (e: Error) => e.message);
+      const outcome = await request.then((v) => `finished (${String(v)})`, (e: Error) => e.message);
       console.log(`killed ${what}: the request ${outcome}`);
-      await waitFor(`a new engine after the kill ${what}`, () => ctx.engine.state === 'ready' && ctx.engine.pid !== pid, 30_000);
+      await waitFor(`a new engine after the kill ${what}`, () => api.engine.state() === 'ready' && api.engine.pid() !== pid, 30_000);
     };
-    // while loading the models
-    await ctx.engine.stop();
-    const loading = ctx.engine.ensure();
-    await killed('while loading', (await waitFor('a loading engine', () => ctx.engine.pid, 10_000))!, loading);
+    // while loading the models: a restart stops the ready engine and loads them in a new process
+    const ready = api.engine.pid();
+    const loading = vscode.commands.executeCommand<boolean>('specexec.restartEngine');
+    const loadingPid = await waitFor('a loading engine', () => (api.engine.state() === 'starting' && api.engine.pid() !== ready ? api.engine.pid() : undefined), 10_000);
+    await killed('while loading', loadingPid!, loading);
     // mid-tree: speculative rounds in flight, killed a random moment after the first accepted tokens
     let first: () => void = () => undefined;
     const streaming = new Promise<void>((r) => { first = r; });
-    const tree = ctx.engine.complete({ prompt: { prefix: 'def total(items):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 }, () => first());
+    const tree = api.engine.complete({ prompt: { prefix: 'def total(items):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 }, () => first());
     await streaming;
     await sleep(Math.random() * 30);
-    await killed('mid-tree', ctx.engine.pid!, tree);
+    await killed('mid-tree', api.engine.pid()!, tree);
     await assert.rejects(tree, /ended during the request/);
     // mid-stream: a chat answer being streamed
     const chatStreaming = new Promise<void>((r) => { first = r; });
-    const chat = ctx.engine.chat({ messages: [{ role: 'user', content: 'Write a long Python module.' }], maxTokens: 400 }, () => first());
+    const chat = api.engine.chat({ messages: [{ role: 'user', content: 'Write a long Python module.' }], maxTokens: 400 }, () => first());
     await chatStreaming;
-    await killed('mid-stream', ctx.engine.pid!, chat);
+    await killed('mid-stream', api.engine.pid()!, chat);
     await assert.rejects(chat, /ended during the request/);
     assert.equal(editor.document.getText(), before, 'the document is untouched');
     assert.equal(editor.document.isDirty, false);
@@ -271,40 +275,49 @@ suite('SpecExec Code in a real VS Code', function () {
     this.timeout(90_000);
     assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true); // forgets earlier crashes
     for (let i = 0; i < 5; i++) {
-      const pid = await waitFor('an engine process', () => (ctx.engine.state === 'ready' ? ctx.engine.pid : undefined), 30_000);
+      const pid = await waitFor('an engine process', () => (api.engine.state() === 'ready' ? api.engine.pid() : undefined), 30_000);
       process.kill(pid!, 'SIGKILL');
-      await waitFor('the crash to be noticed', () => ctx.engine.pid !== pid, 10_000);
+      await waitFor('the crash to be noticed', () => api.engine.pid() !== pid, 10_000);
     }
-    await waitFor('giving up', () => ctx.engine.gaveUp, 10_000);
-    assert.equal(ctx.engine.state, 'error');
-    assert.match(ctx.engine.error!, /crashed 5 times within 60 s/);
-    assert.match(ctx.status.text, /error/);
+    // a crash restarts the engine ('starting'): only giving up is an error
+    await waitFor('giving up', () => api.engine.state() === 'error', 10_000);
+    const shown = api.lastErrorShown();
+    assert.match(shown?.message ?? '', /crashed 5 times within 60 s/);
+    assert.deepEqual(shown?.actions, ['Show log', 'Restart']);
+    assert.match(api.statusBarText(), /error/);
     assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true);
-    assert.equal(ctx.engine.state, 'ready');
-    assert.equal(ctx.engine.gaveUp, false);
+    assert.equal(api.engine.state(), 'ready');
   });
 
-  test('a bad model path shows an actionable error; fixing the setting recovers', async () => {
+  test('a bad model path shows the engine\'s precise, actionable error; fixing the setting recovers', async () => {
     const good = config().get<string>('targetModelPath');
     const notGguf = path.join(os.tmpdir(), 'not-a-model.gguf');
     fs.writeFileSync(notGguf, 'this is not a GGUF file, just text long enough');
+    const cases = [
+      { file: '/nonexistent/dir/model.gguf', reason: /model file not found/, code: ErrorCodes.ModelMissing },
+      { file: notGguf, reason: /not a GGUF model file/, code: ErrorCodes.ModelInvalid },
+    ];
     try {
-      for (const [file, message] of [['/nonexistent/dir/model.gguf', /does not exist/], [notGguf, /is not a GGUF file/]] as const) {
+      for (const { file, reason, code } of cases) {
         await setting('targetModelPath', file);
-        await waitFor('the engine to stop for the reload', () => ctx.engine.state === 'stopped' || ctx.engine.state === 'error', 10_000);
-        await assert.rejects(ctx.engine.ensure(), message);
-        assert.equal(ctx.engine.state, 'error');
-        assert.match(ctx.status.text, /error/);
-        await waitFor('the error notification', () => ctx.shownErrors.some((m) => message.test(m) && m.includes(file)), 5_000);
+        // the reload stops the engine; a completion request may already have tried the new file
+        await waitFor('the engine to reload', () => api.engine.state() === 'stopped' || api.lastErrorShown()?.code === code, 10_000);
+        await assert.rejects(api.engine.start(), reason);
+        assert.equal(api.engine.state(), 'error');
+        assert.match(api.statusBarText(), /error/);
+        const shown = await waitFor('the error notification', () => (api.lastErrorShown()?.code === code ? api.lastErrorShown() : undefined), 5_000);
+        assert.match(shown!.message, reason);
+        assert.ok(shown!.message.includes(`target model (specexec.targetModelPath): `) && shown!.message.includes(file), shown!.message);
+        assert.deepEqual(shown!.actions, ['Choose model…', 'Open settings', 'Show log']);
         const editor = await open('bad.ts', 'let y = |\n');
-        const r = await ctx.provider.provideInlineCompletionItems(editor.document, editor.selection.active,
-          { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, new vscode.CancellationTokenSource().token);
+        const r = await api.completions.provide(editor.document, editor.selection.active, vscode.InlineCompletionTriggerKind.Invoke,
+          new vscode.CancellationTokenSource().token);
         assert.equal(r, undefined);
       }
     } finally {
       await setting('targetModelPath', good);
     }
-    await waitFor('the engine to stop for the reload', () => ctx.engine.state === 'stopped', 10_000);
+    await waitFor('the engine to stop for the reload', () => api.engine.state() === 'stopped', 10_000);
     const r = await triggerAndAccept('recovered.ts', 'const z = |\n');
     assert.equal(r.inserted, r.expected);
   });

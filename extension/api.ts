@@ -1,0 +1,94 @@
+// What activate() returns: a narrow, read-mostly view of the running extension (engine state,
+// completions, chat, the status bar and the last error notification) plus the few requests the
+// in-editor test suite makes. It hands out no internal object: the extension's state stays its own.
+import type * as vscode from 'vscode';
+import type { DeltaHandler } from '../engine-native/host/engine-client';
+import type { ChatMessage, ChatParams, CompleteParams, CompleteResult, InitializeResult } from '../engine-native/host/protocol';
+import type { ChatAnswer } from './chat/panel';
+import type { Turn } from './chat/history';
+import type { CompletionRecord } from './completion/provider';
+import type { Ctx, ShownError } from './context';
+import type { EngineState } from './engine';
+
+export interface EngineApi {
+  state(): EngineState;
+  /** The engine process, undefined while none runs. */
+  pid(): number | undefined;
+  /** Starts the engine (if needed) and loads the models from the settings. */
+  start(): Promise<InitializeResult>;
+  complete(params: CompleteParams, onDelta?: DeltaHandler, token?: vscode.CancellationToken): Promise<CompleteResult>;
+  chat(params: ChatParams, onDelta?: DeltaHandler, token?: vscode.CancellationToken): Promise<CompleteResult>;
+}
+
+export interface CompletionsApi {
+  /** Asks the ghost-text provider directly, as the editor does. */
+  provide(document: vscode.TextDocument, position: vscode.Position, triggerKind: vscode.InlineCompletionTriggerKind,
+    token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined>;
+  /** The latest request (its record keeps growing while the generation streams). */
+  last(): Readonly<CompletionRecord> | undefined;
+  cacheHits(): number;
+  /** Fires when a generation ends, with its final record. */
+  readonly onDidFinish: vscode.Event<Readonly<CompletionRecord>>;
+}
+
+export interface ChatApi {
+  ask(text: string): Promise<ChatAnswer>;
+  history(): readonly Turn[];
+  /** The messages of the latest request: the engine's input. */
+  lastMessages(): readonly ChatMessage[];
+  /** Streamed deltas received so far. */
+  deltas(): number;
+  readonly onDidAnswer: vscode.Event<ChatAnswer>;
+  /** Fires when the webview finished rendering an answer. */
+  readonly onDidRender: vscode.Event<{ id: number; chars: number; codeBlocks: number }>;
+}
+
+export interface SpecExecApi {
+  readonly engine: EngineApi;
+  readonly completions: CompletionsApi;
+  readonly chat: ChatApi;
+  statusBarText(): string;
+  /** The error notification shown since the engine was last ready. */
+  lastErrorShown(): ShownError | undefined;
+}
+
+function engineApi({ engine }: Ctx): EngineApi {
+  return {
+    state: () => engine.state,
+    pid: () => engine.pid,
+    start: async () => (await engine.ensure()).info,
+    complete: (params, onDelta, token) => engine.complete(params, onDelta, token),
+    chat: (params, onDelta, token) => engine.chat(params, onDelta, token),
+  };
+}
+
+function completionsApi({ provider }: Ctx): CompletionsApi {
+  return {
+    provide: (document, position, triggerKind, token) =>
+      provider.provideInlineCompletionItems(document, position, { triggerKind, selectedCompletionInfo: undefined }, token),
+    last: () => provider.last,
+    cacheHits: () => provider.latency.cacheHits,
+    onDidFinish: provider.onDidFinish,
+  };
+}
+
+function chatApi({ chat }: Ctx): ChatApi {
+  return {
+    ask: (text) => chat.ask(text),
+    history: () => chat.history,
+    lastMessages: () => chat.lastMessages,
+    deltas: () => chat.deltas,
+    onDidAnswer: chat.onDidAnswer,
+    onDidRender: chat.onDidRender,
+  };
+}
+
+export function createApi(ctx: Ctx): SpecExecApi {
+  return {
+    engine: engineApi(ctx),
+    completions: completionsApi(ctx),
+    chat: chatApi(ctx),
+    statusBarText: () => ctx.status.text,
+    lastErrorShown: () => ctx.lastErrorShown,
+  };
+}
