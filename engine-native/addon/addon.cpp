@@ -5,9 +5,11 @@
 #include "engine_wrap.h"
 #include "errors.h"
 #include "model.h"
-#include "reference.h"
-#include "testing.h"
 #include "text.h"
+
+#ifdef SX_TESTING
+#include "addon_testing.h"
+#endif
 
 #include <dlfcn.h>
 #include <napi.h>
@@ -112,38 +114,6 @@ static Napi::Value inspect_model(const Napi::CallbackInfo & info) {
     return p;
 }
 
-static int32_t threads_arg(const Napi::CallbackInfo & info, size_t i) {
-    return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : 2;
-}
-
-// evalLogits(path, tokens: Uint32Array, threads) -> Float32Array (n_tokens * n_vocab); synchronous
-static Napi::Value eval_logits(const Napi::CallbackInfo & info) {
-    try {
-        std::vector<float> l = sx_eval_logits(info[0].As<Napi::String>().Utf8Value(), tokens_from_js(info[1]),
-                                              threads_arg(info, 2));
-        Napi::Float32Array out = Napi::Float32Array::New(info.Env(), l.size());
-        std::copy(l.begin(), l.end(), out.Data());
-        return out;
-    } catch (const sx_error & e) {
-        throw error_to_js(info.Env(), e.code, e.what());
-    }
-}
-
-// referenceGreedy(path, prompt: string | {prefix, suffix}, nTokens, threads) -> Uint32Array; synchronous
-static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
-    try {
-        std::vector<llama_token> t = sx_reference_greedy(info[0].As<Napi::String>().Utf8Value(), prompt_from_js(info[1]),
-                                                         info[2].As<Napi::Number>().Int32Value(), threads_arg(info, 3));
-        Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
-        for (size_t i = 0; i < t.size(); ++i) {
-            out[i] = (uint32_t) t[i];
-        }
-        return out;
-    } catch (const sx_error & e) {
-        throw error_to_js(info.Env(), e.code, e.what());
-    }
-}
-
 // formatChat(template | null, messages: {role, content}[]) -> string
 static Napi::Value format_chat(const Napi::CallbackInfo & info) {
     const std::string tmpl = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
@@ -234,13 +204,13 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("Engine", EngineWrap::define(env));
     exports.Set("Tokenizer", TokenizerWrap::define(env));
     exports.Set("inspectModel", Napi::Function::New(env, inspect_model));
-    exports.Set("evalLogits", Napi::Function::New(env, eval_logits));
-    exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
     exports.Set("formatChat", Napi::Function::New(env, format_chat));
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
     exports.Set("devices", Napi::Function::New(env, devices));
     exports.Set("passCost", Napi::Function::New(env, pass_cost));
-    exports.Set("testing", testing_exports(env));
+#ifdef SX_TESTING
+    sx_testing_exports(env, exports);
+#endif
     return exports;
 }
 

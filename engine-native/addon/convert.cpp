@@ -159,7 +159,9 @@ sx_request request_from_js(const Napi::Object & o) {
     r.draft_max   = int_or(o, "draftMax", r.draft_max);
     Napi::Value p_min = o.Get("draftPMin");
     r.draft_p_min = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
+#ifdef SX_TESTING
     r.unsafe_accept_draft = o.Get("_unsafeAcceptDraft").ToBoolean();
+#endif
     return r;
 }
 

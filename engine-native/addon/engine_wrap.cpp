@@ -173,7 +173,6 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("generate", &EngineWrap::generate),
                            InstanceMethod("cancel", &EngineWrap::cancel),
                            InstanceMethod("close", &EngineWrap::close),
-                           InstanceMethod("nextLogits", &EngineWrap::next_logits),
                            InstanceMethod("timeTargetPasses", &EngineWrap::time_target_passes),
                        });
 }
@@ -263,19 +262,4 @@ Napi::Value EngineWrap::close(const Napi::CallbackInfo & info) {
     }
     engine.reset();
     return info.Env().Undefined();
-}
-
-// nextLogits(tokens) -> Float32Array: synchronous, for tests (the models here are small)
-Napi::Value EngineWrap::next_logits(const Napi::CallbackInfo & info) {
-    if (!engine || busy) {
-        throw error_to_js(info.Env(), busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED, "nextLogits needs a loaded, idle engine");
-    }
-    try {
-        const std::vector<float> l   = sx_engine_next_logits(engine.get(), tokens_from_js(info[0]));
-        Napi::Float32Array       out = Napi::Float32Array::New(info.Env(), l.size());
-        std::copy(l.begin(), l.end(), out.Data());
-        return out;
-    } catch (const sx_error & e) {
-        throw error_to_js(info.Env(), e.code, e.what());
-    }
 }

@@ -22,6 +22,5 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Value generate(const Napi::CallbackInfo & info);
     Napi::Value cancel(const Napi::CallbackInfo & info);
     Napi::Value close(const Napi::CallbackInfo & info);
-    Napi::Value next_logits(const Napi::CallbackInfo & info);
     Napi::Value time_target_passes(const Napi::CallbackInfo & info);
 };

@@ -44,67 +44,8 @@ export interface NativeEngine {
   generate(request: NativeRequest, onDelta?: (delta: string, tokens: number) => void): Promise<NativeResult>;
   cancel(): void;
   close(): void;
-  /** The target's next-token logits after `tokens`, from the engine's own KV cache (tests). */
-  nextLogits(tokens: Uint32Array): Float32Array;
   /** One target pass of each batch size after the cached history, timed (median of three). */
   timeTargetPasses(batches: number[]): Promise<CostPoint[]>;
-}
-
-export interface TestTree {
-  tokens: number[];
-  parents: number[];
-}
-
-export interface GrownTree extends TestTree {
-  depths: number[];
-  scores: number[];
-  leaves: number;
-  passes: number;
-  /** Per draft pass, the token paths of the nodes it expanded. */
-  expanded: string[][];
-}
-
-export interface TreeGrowParams {
-  shape: 'specexec' | 'specinfer' | 'chain';
-  budget: number;
-  maxDepth?: number;
-  maxBeams?: number;
-  maxBranch?: number;
-  maxLeaves?: number;
-  specinferK?: number;
-  chainPMin?: number;
-}
-
-/** Bytes a model puts on a GPU (src/offload.h): its blocks, output head, KV per block, scratch. */
-export interface OffloadSizes {
-  layerBytes: number[];
-  outputBytes: number;
-  kvLayerBytes: number;
-  computeBytes: number;
-}
-
-/** src/budget.h's automatic budget: candidates, choice, learning from rounds. */
-export interface BudgetLearner {
-  candidates: number[];
-  choose(limit: number): number;
-  observe(round: { budget: number; tokensWithin: number[]; otherMs: number; targetMs: number; treeNodes: number }): void;
-  rates(): { budget: number; tokensPerMs: number }[];
-  catchUpPays(budget: number, staleTokens: number, remaining: number): boolean;
-}
-
-/** The engine's tree code, budget chooser and offload arithmetic, exposed for tests. */
-export interface NativeTesting {
-  growTree(params: TreeGrowParams, table: Record<string, [number, number][]>): GrownTree;
-  walk(tree: TestTree, draws: Record<number, number>): { accepted: number[]; bonus: number };
-  verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
-    { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
-  /** The automatic budget's state for these cost curves, driven round by round as the engine does. */
-  budgetLearner(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number }): BudgetLearner;
-  /** Tokens a round yields within the best `budgets[i]` nodes of its tree (by score; node order without scores). */
-  tokensWithin(tree: TestTree & { scores?: number[] }, accepted: number[], budgets: number[]): number[];
-  offloadSizes(path: string, contextSize: number, ubatch: number): OffloadSizes;
-  offloadChoose(draft: OffloadSizes | null, target: OffloadSizes, budgetBytes: number):
-    { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };
 }
 
 export interface NativeTokenizer {
@@ -118,14 +59,11 @@ export interface NativeAddon {
   Engine: new () => NativeEngine;
   Tokenizer: new (path: string) => NativeTokenizer;
   inspectModel(path: string): Promise<ModelInfo>;
-  evalLogits(path: string, tokens: Uint32Array, threads: number): Float32Array;
-  referenceGreedy(path: string, prompt: string | { prefix: string; suffix: string }, nTokens: number, threads: number): Uint32Array;
   formatChat(template: string | null, messages: { role: string; content: string }[]): string;
   /** One pass of each batch size by the cost model `auto` uses (src/budget.cpp), from a calibration curve. */
   passCost(curve: CostPoint[], batches: number[]): number[];
   systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number; cpu: CpuInfo };
   devices(): DeviceInfo[];
-  testing: NativeTesting;
 }
 
 /** An error thrown by the addon carries the engine's stable error code. */
@@ -142,31 +80,47 @@ export function packageRoot(): string {
   }
 }
 
+export type AddonName = 'specexec' | 'specexec-testing';
+
 /**
- * The addon file: $SPECEXEC_ADDON (a .node file), else <build>/Release/specexec.node where <build> is
- * $SPECEXEC_NATIVE_BUILD (a build directory such as build-vulkan, relative to the package root) or
- * build/ (the CPU build that `npm install` makes).
+ * The addon file: $SPECEXEC_ADDON (a .node file; the testing addon beside it), else
+ * <build>/Release/<name>.node where <build> is $SPECEXEC_NATIVE_BUILD (a build directory such as
+ * build-vulkan, relative to the package root) or build/ (the CPU build that `npm install` makes).
+ * specexec-testing.node is the test suites' superset of the shipped addon (never packaged).
  */
-export function addonPath(): string {
-  if (process.env.SPECEXEC_ADDON) return process.env.SPECEXEC_ADDON;
-  return path.resolve(packageRoot(), process.env.SPECEXEC_NATIVE_BUILD || 'build', 'Release', 'specexec.node');
+export function addonPath(name: AddonName = 'specexec'): string {
+  const given = process.env.SPECEXEC_ADDON;
+  if (given) return name === 'specexec' ? given : path.join(path.dirname(given), `${name}.node`);
+  return path.resolve(packageRoot(), process.env.SPECEXEC_NATIVE_BUILD || 'build', 'Release', `${name}.node`);
 }
 
-let cached: NativeAddon | undefined;
+// One addon per process: two would each load the CPU backend into the one ggml both link.
+let cached: { name: AddonName; addon: unknown } | undefined;
 
+/** The shipped addon, or the testing addon when this process loaded that first (a superset). */
 export function loadAddon(): NativeAddon {
-  if (!cached) {
-    const file = addonPath();
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      cached = require(file) as NativeAddon;
-    } catch (e) {
-      const variant = process.env.SPECEXEC_NATIVE_BUILD;
-      throw new Error(`cannot load the native engine ${file}: ${(e as Error).message}. ` + (variant
-        ? `Build that variant with SPECEXEC_BACKEND=${path.basename(variant).replace(/^build-/, '')} npm run build, ` +
-          'or unset SPECEXEC_NATIVE_BUILD to use the CPU build.'
-        : 'Build it with `npm run build` (needs cmake, a C++ compiler and git).'));
-    }
+  return (cached ?? load('specexec')).addon as NativeAddon;
+}
+
+/** Loads an addon by name; the testing suites' loader (test/helpers/testing-addon.ts) uses it first. */
+export function loadAddonNamed(name: AddonName): unknown {
+  if (cached && cached.name !== name) {
+    throw new Error(`${cached.name}.node is already loaded in this process: load ${name}.node before anything loads the engine`);
   }
-  return cached;
+  return (cached ?? load(name)).addon;
+}
+
+function load(name: AddonName): { name: AddonName; addon: unknown } {
+  const file = addonPath(name);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = { name, addon: require(file) };
+    return cached;
+  } catch (e) {
+    const variant = process.env.SPECEXEC_NATIVE_BUILD;
+    throw new Error(`cannot load the native engine ${file}: ${(e as Error).message}. ` + (variant
+      ? `Build that variant with SPECEXEC_BACKEND=${path.basename(variant).replace(/^build-/, '')} npm run build, ` +
+        'or unset SPECEXEC_NATIVE_BUILD to use the CPU build.'
+      : 'Build it with `npm run build` (needs cmake, a C++ compiler and git).'));
+  }
 }

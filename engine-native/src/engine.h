@@ -46,9 +46,11 @@ struct sx_request {
     int32_t                  max_depth = 32;
     int32_t                  draft_max = 16;    // chain: longest draft
     float                    draft_p_min = 0.75f; // chain: stop drafting below this probability
-    // Tests only: accept every node's best child without asking the target, a deliberately broken
-    // acceptance rule that the sampling test must catch. Not reachable through the protocol.
-    bool                     unsafe_accept_draft = false;
+#ifdef SX_TESTING
+    // The testing addon only: accept every node's best child without asking the target, a
+    // deliberately broken acceptance rule that the sampling test must catch.
+    bool unsafe_accept_draft = false;
+#endif
 };
 
 struct sx_stats {
@@ -122,9 +124,5 @@ std::vector<double> sx_engine_time_target_passes(sx_engine * engine, const std::
 // Runs one request to completion, cancellation or error (throws sx_error). Set engine->cancel from
 // any thread to stop the generation early; it is cleared when the generation ends.
 sx_result sx_engine_generate(sx_engine * engine, const sx_request & request, const sx_on_delta & on_delta);
-
-// The target's next-token logits after `tokens`, computed from the engine's own KV cache (reusing
-// whatever prefix it holds): lets tests compare the cache left by many rounds with a fresh pass.
-std::vector<float> sx_engine_next_logits(sx_engine * engine, const std::vector<llama_token> & tokens);
 
 int32_t sx_default_threads(void);

@@ -70,7 +70,7 @@ static sx_tree grow_tree(sx_engine * e, sx_speculation & s, const sx_tree_params
 // One target pass over the tree; then, from the root down, the token the target draws at each node:
 // the walk goes on while it is the node's draft child. Returns the accepted nodes; `bonus` is the
 // token drawn after the last of them (LLAMA_TOKEN_NULL if the generation ended first).
-static std::vector<int32_t> verify_and_accept(sx_engine * e, const sx_request & req, const sx_tree & tree, sx_generation & gen,
+static std::vector<int32_t> verify_and_accept(sx_engine * e, [[maybe_unused]] const sx_request & req, const sx_tree & tree, sx_generation & gen,
                                               llama_token & bonus, double & target_ms) {
     sx_side &                         target = e->target;
     const llama_vocab *               vocab  = llama_model_get_vocab(target.model);
@@ -82,9 +82,11 @@ static std::vector<int32_t> verify_and_accept(sx_engine * e, const sx_request & 
     bonus                               = LLAMA_TOKEN_NULL;
     const auto                 children = sx_tree_children(tree);
     const std::vector<int32_t> accepted = sx_tree_walk(tree, children, [&](int32_t node) {
+#ifdef SX_TESTING
         if (req.unsafe_accept_draft && !children[node].empty()) {
             return gen.emit(vocab, tree.token[children[node][0]]);
         }
+#endif
         return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
     }, &bonus);
     sx_verify_accept(target, tree, leaf_seqs, accepted);

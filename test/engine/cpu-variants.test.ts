@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/defaults';
-import { loadAddon } from '../../engine-native/host/native';
+import { testingAddon } from '../helpers/testing-addon';
 import { ErrorCodes, type CpuInfo, type DecodingMode } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
 import { CODE_PROMPTS } from '../helpers/prompts';
@@ -25,7 +25,7 @@ const EMULATED = [
   { model: 'Haswell', variant: 'haswell', lacks: 'AVX-512' },
 ];
 
-const cpu: CpuInfo = loadAddon().systemInfo().cpu;
+const cpu: CpuInfo = testingAddon().systemInfo().cpu;
 const qemu = spawnSync('qemu-x86_64', ['--version']).status === 0;
 const portable = cpu.variant !== 'native';
 
@@ -57,7 +57,7 @@ const TIE_LOGITS = 0.05;
 
 /** The first token where two runs part on a prompt that is not such a tie ('' when none). */
 function firstDifference(a: Partial<Completions>, b: Partial<Completions>): string {
-  const addon = loadAddon();
+  const addon = testingAddon();
   const tokenizer = new addon.Tokenizer(defaultTargetModel());
   try {
     for (const mode of MODES) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
-import { loadAddon } from '../../engine-native/host/native';
+import { testingAddon } from '../helpers/testing-addon';
 import { ErrorCodes, type InitializeResult } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
@@ -67,7 +67,7 @@ describe('engine process', () => {
   });
 
   test('greedy output is deterministic and equals token-by-token decoding', async () => {
-    const addon = loadAddon();
+    const addon = testingAddon();
     for (const prompt of PROMPTS) {
       const a = await engine.complete({ prompt, maxTokens: 24 });
       const b = await engine.complete({ prompt, maxTokens: 24 });
@@ -80,7 +80,7 @@ describe('engine process', () => {
   test('fill-in-the-middle prompts are built with the model\'s FIM tokens', async () => {
     const prompt = { prefix: 'def area(r):\n    return ', suffix: '\n\nprint(area(2))\n' };
     const r = await engine.complete({ prompt, maxTokens: 12 });
-    assert.deepEqual(r.tokens, Array.from(loadAddon().referenceGreedy(models.target, prompt, 12, 2)));
+    assert.deepEqual(r.tokens, Array.from(testingAddon().referenceGreedy(models.target, prompt, 12, 2)));
   });
 
   test('streamed deltas concatenate to the final text', async () => {
@@ -160,7 +160,7 @@ describe('engine process', () => {
     assert.deepEqual(points.map((p) => p.batch), [1, 8, 64]);
     assert.ok(points.every((p) => Number.isFinite(p.ms) && p.ms > 0), JSON.stringify(points));
     const again = await engine.complete({ prompt: PROMPTS[1] + before.text, maxTokens: 8, mode: 'autoregressive' });
-    const reference = Array.from(loadAddon().referenceGreedy(models.target, PROMPTS[1] + before.text, 8, 2));
+    const reference = Array.from(testingAddon().referenceGreedy(models.target, PROMPTS[1] + before.text, 8, 2));
     assert.deepEqual(again.tokens, reference, 'the timed passes left nothing in the history');
     // the host checks the shape; the engine checks that the passes fit the context after the history
     for (const bad of [{}, { batches: [] }, { batches: [0] }, { batches: [2.5] }, { batches: ['8'] }, { batches: [1e6] }, { batches: [1000] }]) {

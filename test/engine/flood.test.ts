@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
-import { loadAddon } from '../../engine-native/host/native';
+import { testingAddon } from '../helpers/testing-addon';
 import { ErrorCodes, type CompleteResult } from '../../engine-native/host/protocol';
 import { rssMiB, startEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
@@ -35,7 +35,7 @@ describe('engine process: request floods', () => {
     const results = await Promise.all(pending);
     const last = results[999];
     assert.ok(!(last instanceof ResponseError), `the latest request failed: ${String(last)}`);
-    assert.deepEqual(last.tokens, Array.from(loadAddon().referenceGreedy(models.target, prompt(999), 32, 2)));
+    assert.deepEqual(last.tokens, Array.from(testingAddon().referenceGreedy(models.target, prompt(999), 32, 2)));
 
     let completed = 0;
     for (const r of results.slice(0, 999)) {

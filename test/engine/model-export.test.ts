@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadAddon, packageRoot } from '../../engine-native/host/native';
+import { packageRoot } from '../../engine-native/host/native';
+import { testingAddon } from '../helpers/testing-addon';
 
 const ROOT = packageRoot();
 /** max |logit(engine) - logit(torch)| over the fixture's top-k and probe ids, all positions */
@@ -54,7 +55,7 @@ function compare(fx: Fixture, logits: Float32Array): { maxDiff: number; agree: n
 
 /** mean negative log-likelihood (nats/token) of each window under the model, computed by the engine */
 function engineNll(model: string, windows: HeldOut['windows'], nVocab: number): number {
-  const addon = loadAddon();
+  const addon = testingAddon();
   let sum = 0;
   let n = 0;
   for (const w of windows) {
@@ -80,7 +81,7 @@ describe('bundled models: export correctness', () => {
       assert.ok(existsSync(model), `${fx.model} is missing`);
       const sha = createHash('sha256').update(readFileSync(model)).digest('hex');
       assert.equal(sha, fx.model_sha256, `${fx.model} changed since the fixture was written: rerun reference_logits.py`);
-      const logits = loadAddon().evalLogits(model, Uint32Array.from(fx.tokens), 2);
+      const logits = testingAddon().evalLogits(model, Uint32Array.from(fx.tokens), 2);
       assert.equal(logits.length, fx.tokens.length * fx.n_vocab);
       const r = compare(fx, logits);
       assert.ok(r.maxDiff <= TOLERANCE, `max |diff| ${r.maxDiff} > ${TOLERANCE} (logit std ${fx.logit_std})`);
@@ -90,7 +91,7 @@ describe('bundled models: export correctness', () => {
 
     test(`${which}: the engine's tokenizer reproduces the fixture's held-out tokens`, () => {
       const fx = readJson<Fixture>(`test/fixtures/${which}-reference-logits.json`);
-      const tok = new (loadAddon().Tokenizer)(path.join(ROOT, fx.model));
+      const tok = new (testingAddon().Tokenizer)(path.join(ROOT, fx.model));
       try {
         assert.equal(tok.vocabSize(), 32256);
         // the fill-in-the-middle ids the models were trained with (deepseek-coder: pre, suf, mid)

@@ -3,11 +3,11 @@
 // from a GGUF, and the error a CPU build gives when asked for GPU layers. CPU build; fast.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadAddon, type OffloadSizes } from '../../engine-native/host/native';
+import { testingAddon, type OffloadSizes } from '../helpers/testing-addon';
 import type { CostPoint } from '../../engine-native/host/protocol';
 import { testModelPair } from '../helpers/models';
 
-const addon = loadAddon();
+const addon = testingAddon();
 const { testing } = addon;
 const MIB = 1024 * 1024;
 const BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];

@@ -3,7 +3,7 @@
 // process by design.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadAddon } from '../../engine-native/host/native';
+import { testingAddon } from '../helpers/testing-addon';
 import { RawHost } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
 
@@ -78,7 +78,7 @@ describe('engine process: fuzzing', () => {
       if (m.id === 'final') {
         const result = m.result as { tokens: number[] } | undefined;
         assert.ok(result, JSON.stringify(m.error));
-        assert.deepEqual(result.tokens, Array.from(loadAddon().referenceGreedy(models.target, 'def fuzzed(x):\n', 12, 2)));
+        assert.deepEqual(result.tokens, Array.from(testingAddon().referenceGreedy(models.target, 'def fuzzed(x):\n', 12, 2)));
         break;
       }
       if ('id' in m) replies++;

@@ -4,7 +4,8 @@
 // must reject a deliberately broken acceptance rule (taking the draft's best child unchecked).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadAddon, type NativeEngine, type NativeRequest } from '../../engine-native/host/native';
+import { type NativeEngine } from '../../engine-native/host/native';
+import { testingAddon, type TestingRequest } from '../helpers/testing-addon';
 import { testModelPair } from '../helpers/models';
 
 const SAMPLES = 400;
@@ -45,7 +46,7 @@ describe('SpecExec losslessness (sampling)', () => {
   let engine: NativeEngine;
 
   before(async () => {
-    engine = new (loadAddon().Engine)();
+    engine = new (testingAddon().Engine)();
     await engine.load({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 512 });
   });
   after(() => engine.close());
@@ -53,7 +54,7 @@ describe('SpecExec losslessness (sampling)', () => {
   async function sample(mode: string, seed0: number, extra: Record<string, unknown> = {}): Promise<string[]> {
     const out: string[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const req: NativeRequest = {
+      const req: TestingRequest = {
         prompt: PROMPT, maxTokens: 3, temperature: 1, topK: 8, topP: 1, seed: seed0 + i, stop: [], mode,
         budget: 16, maxDepth: 8, draftMax: 16, draftPMin: 0, ...extra,
       };
@@ -68,7 +69,7 @@ describe('SpecExec losslessness (sampling)', () => {
   // noise, so this check samples from the full distribution.)
   test('a fixed seed gives the same tokens in every mode', async () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-      const base: NativeRequest = { prompt: PROMPT, maxTokens: 20, temperature: 0.8, topK: 0, topP: 1, seed, stop: [],
+      const base: TestingRequest = { prompt: PROMPT, maxTokens: 20, temperature: 0.8, topK: 0, topP: 1, seed, stop: [],
         mode: 'autoregressive', budget: 16, maxDepth: 32, draftMax: 16, draftPMin: 0 };
       const ar = await engine.generate(base, () => undefined);
       for (const mode of ['specexec', 'specinfer', 'chain']) {
@@ -97,7 +98,7 @@ describe('SpecExec losslessness (sampling)', () => {
 describe('the KV cache after 200+ rounds', () => {
   test('next-token logits from the engine\'s cache equal a fresh evaluation', async () => {
     const models = testModelPair();
-    const addon = loadAddon();
+    const addon = testingAddon();
     const engine = new addon.Engine();
     const loaded = await engine.load({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
     try {
@@ -112,11 +113,11 @@ describe('the KV cache after 200+ rounds', () => {
       const fresh = addon.evalLogits(models.target, all, 2);
       const last = fresh.subarray(fresh.length - fresh.length / all.length);
       const diff = (l: Float32Array) => l.reduce((m, x, v) => Math.max(m, Math.abs(x - last[v])), 0);
-      const afterSpecExec = diff(engine.nextLogits(all));
+      const afterSpecExec = diff(addon.testing.nextLogits(engine, all));
       // the noise floor: the same text decoded one token at a time (autoregressive) vs one batch
       await engine.generate({ prompt: PROMPT, maxTokens: 600, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
         mode: 'autoregressive', budget: 0, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
-      const afterAutoregressive = diff(engine.nextLogits(all));
+      const afterAutoregressive = diff(addon.testing.nextLogits(engine, all));
       // measured here: both ~8e-3 with logits up to ~16; a wrong cell in the cache gives > 1
       assert.ok(afterSpecExec < 3 * afterAutoregressive + 1e-3,
         `specexec cache ${afterSpecExec} vs autoregressive cache ${afterAutoregressive}`);

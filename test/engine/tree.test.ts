@@ -2,10 +2,10 @@
 // probabilities, the leaf and batch limits, and tree logits against token-by-token evaluation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadAddon, type GrownTree } from '../../engine-native/host/native';
+import { testingAddon, type GrownTree } from '../helpers/testing-addon';
 import { testModelPair } from '../helpers/models';
 
-const { testing, Tokenizer } = loadAddon();
+const { testing, Tokenizer } = testingAddon();
 
 // A fake draft: the root's children are 10 (p .6), 11 (.3), 12 (.1); after 10: 20 (.9), 21 (.1);
 // after 10,20: 30 (.8), 31 (.2); after 11: 40 (.5), 41 (.5); everything else has no children.

@@ -8,15 +8,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EngineClient } from '../../engine-native/host/engine-client';
-import { addonPath, loadAddon, type NativeAddon } from '../../engine-native/host/native';
+import { addonPath } from '../../engine-native/host/native';
 import type { InitializeResult } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
+import { testingAddon, type NativeTestingAddon } from '../helpers/testing-addon';
 import { makeTestModel, ROOT } from '../helpers/models';
 import { CODE_PROMPTS } from '../helpers/prompts';
 
-const VK = loadAddon();
+const VK = testingAddon();
+// the CPU build's testing addon, the reference for the Vulkan build's
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const CPU = require(path.join(ROOT, 'build', 'Release', 'specexec.node')) as NativeAddon;
+const CPU = require(path.join(ROOT, 'build', 'Release', 'specexec-testing.node')) as NativeTestingAddon;
 
 // four blocks, so that "some layers" (the output head and one block) is neither none nor all
 const SHAPE = { layers: 4, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed: 5 };
@@ -116,7 +118,7 @@ describe('Vulkan against the CPU build', () => {
         assert.ok(ctx.length >= 32);
         const n = ctx.length;
         const want = CPU.evalLogits(TARGET, ctx, 2).subarray((n - 1) * tokenizer.vocabSize(), n * tokenizer.vocabSize());
-        const got = engine.nextLogits(ctx);
+        const got = VK.testing.nextLogits(engine, ctx);
         let diff = 0;
         let scale = 0;
         for (let v = 0; v < want.length; v++) {

@@ -1,14 +1,16 @@
-// addon.testing: the engine's tree code exposed for the golden and limit tests, on a fake draft
-// model (a table of fixed probabilities) or on a real model; the budget chooser on synthetic cost
-// curves; the offload arithmetic on synthetic layer sizes.
+// What the testing addon (specexec-testing.node, never packaged) adds to the shipped one: the
+// reference oracles (evalLogits, referenceGreedy), Engine.nextLogits, and addon.testing: the
+// engine's tree code on a fake draft model (a table of fixed probabilities) or a real model, the
+// budget chooser on synthetic cost curves, the offload arithmetic on synthetic layer sizes.
 #include "budget.h"
 #include "convert.h"
+#include "engine_wrap.h"
 #include "errors.h"
 #include "model.h"
 #include "offload.h"
 #include "reference.h"
 #include "side.h"
-#include "testing.h"
+#include "addon_testing.h"
 #include "tree_grow.h"
 #include "verify.h"
 
@@ -285,7 +287,56 @@ static Napi::Value offload_choose(const Napi::CallbackInfo & info) {
     return o;
 }
 
-Napi::Object testing_exports(Napi::Env env) {
+static int32_t threads_arg(const Napi::CallbackInfo & info, size_t i) {
+    return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : 2;
+}
+
+// evalLogits(path, tokens: Uint32Array, threads) -> Float32Array (n_tokens * n_vocab); synchronous
+static Napi::Value eval_logits(const Napi::CallbackInfo & info) {
+    try {
+        std::vector<float> l = sx_eval_logits(info[0].As<Napi::String>().Utf8Value(), tokens_from_js(info[1]),
+                                              threads_arg(info, 2));
+        Napi::Float32Array out = Napi::Float32Array::New(info.Env(), l.size());
+        std::copy(l.begin(), l.end(), out.Data());
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+// referenceGreedy(path, prompt: string | {prefix, suffix}, nTokens, threads) -> Uint32Array; synchronous
+static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
+    try {
+        std::vector<llama_token> t = sx_reference_greedy(info[0].As<Napi::String>().Utf8Value(), prompt_from_js(info[1]),
+                                                         info[2].As<Napi::Number>().Int32Value(), threads_arg(info, 3));
+        Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
+        for (size_t i = 0; i < t.size(); ++i) {
+            out[i] = (uint32_t) t[i];
+        }
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+// nextLogits(engine, tokens) -> Float32Array: the target's next-token logits from the engine's own
+// KV cache (reusing whatever prefix it holds); synchronous (the test models are small)
+static Napi::Value next_logits(const Napi::CallbackInfo & info) {
+    EngineWrap * w = EngineWrap::Unwrap(info[0].As<Napi::Object>());
+    if (!w->engine || w->busy) {
+        throw error_to_js(info.Env(), w->busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED, "nextLogits needs a loaded, idle engine");
+    }
+    try {
+        const std::vector<float> l   = sx_testing_next_logits(w->engine.get(), tokens_from_js(info[1]));
+        Napi::Float32Array       out = Napi::Float32Array::New(info.Env(), l.size());
+        std::copy(l.begin(), l.end(), out.Data());
+        return out;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
+}
+
+void sx_testing_exports(Napi::Env env, Napi::Object exports) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("growTree", Napi::Function::New(env, grow_tree));
     o.Set("walk", Napi::Function::New(env, walk));
@@ -294,5 +345,8 @@ Napi::Object testing_exports(Napi::Env env) {
     o.Set("tokensWithin", Napi::Function::New(env, tokens_within));
     o.Set("offloadSizes", Napi::Function::New(env, offload_sizes));
     o.Set("offloadChoose", Napi::Function::New(env, offload_choose));
-    return o;
+    o.Set("nextLogits", Napi::Function::New(env, next_logits));
+    exports.Set("testing", o);
+    exports.Set("evalLogits", Napi::Function::New(env, eval_logits));
+    exports.Set("referenceGreedy", Napi::Function::New(env, reference_greedy));
 }

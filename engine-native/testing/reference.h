@@ -2,6 +2,7 @@
 // decoding code with the engine, so that the engine's output can be checked against them.
 #pragma once
 
+#include "engine.h"
 #include "llama.h"
 #include "text.h"
 
@@ -16,3 +17,7 @@ std::vector<float> sx_eval_logits(const std::string & model_path, const std::vec
 // time in a fresh context. Stops at end-of-generation or after n_tokens.
 std::vector<llama_token> sx_reference_greedy(const std::string & model_path, const sx_prompt & prompt,
                                              int32_t n_tokens, int32_t threads);
+
+// The target's next-token logits after `tokens`, computed from the engine's own KV cache (reusing
+// whatever prefix it holds): lets tests compare the cache left by many rounds with a fresh pass.
+std::vector<float> sx_testing_next_logits(sx_engine * engine, const std::vector<llama_token> & tokens);

@@ -81,3 +81,13 @@ std::vector<llama_token> sx_reference_greedy(const std::string & model_path, con
     }
     return out;
 }
+
+std::vector<float> sx_testing_next_logits(sx_engine * e, const std::vector<llama_token> & tokens) {
+    if (tokens.empty() || (int32_t) tokens.size() >= (int32_t) llama_n_ctx(e->target.ctx)) {
+        throw sx_error(SX_ERR_INVALID_PARAMS, std::string(__func__) + ": need 1 to n_ctx - 1 tokens");
+    }
+    sx_side_sync_prompt(e->target, tokens);
+    const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(e->target.model));
+    const float * l       = llama_get_logits_ith(e->target.ctx, -1);
+    return std::vector<float>(l, l + n_vocab);
+}
