@@ -59,7 +59,7 @@ export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingM
   const mode = p.mode ?? defaultMode;
   const budget = p.budget === undefined || p.budget === null || p.budget === 'auto' ? 0 : p.budget;
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 0 || budget > MAX_BUDGET) {
-    throw invalid(`budget must be 'auto' or an integer between 1 and ${MAX_BUDGET}, got ${JSON.stringify(p.budget)}`);
+    throw invalid(`budget must be 'auto' or an integer between 0 and ${MAX_BUDGET} (0 and 'auto' mean automatic), got ${JSON.stringify(p.budget)}`);
   }
   if (typeof mode !== 'string' || !(DECODING_MODES as readonly string[]).includes(mode)) {
     throw invalid(`mode must be one of ${DECODING_MODES.join(', ')}, got ${JSON.stringify(mode)}`);

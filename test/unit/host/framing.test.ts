@@ -72,6 +72,39 @@ describe('ResyncingMessageReader: well-formed input', () => {
     assert.deepEqual(h.errors, []);
   });
 
+  test('header lines may end in a bare \\n, as lenient LSP readers allow', async () => {
+    const h = open();
+    const body = JSON.stringify(GOOD);
+    await h.send(`Content-Length: ${body.length}\n\n${body}`, frame(UTF8));
+    await h.send(`Content-Type: application/json\nContent-Length: ${body.length}\r\n\n${body}${frame(GOOD)}`);
+    assert.deepEqual(h.messages, [GOOD, UTF8, GOOD, GOOD]);
+    assert.deepEqual(h.errors, []);
+  });
+
+  test('a 16 MiB message in 64 KiB chunks is joined once, not at every chunk', async () => {
+    const h = open();
+    const head = '{"jsonrpc":"2.0","id":1,"method":"complete","params":{"prompt":"';
+    const tail = '"}}';
+    const bytes = frame(head + 'a'.repeat(MAX_MESSAGE_BYTES - head.length - tail.length) + tail);
+    const concat = Buffer.concat;
+    let copied = 0;
+    Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+      const out = concat(list, total);
+      copied += out.length;
+      return out;
+    }) as typeof Buffer.concat;
+    try {
+      for (let i = 0; i < bytes.length; i += 64 * 1024) h.input.write(bytes.subarray(i, i + 64 * 1024));
+      await tick();
+    } finally {
+      Buffer.concat = concat;
+    }
+    assert.equal(h.messages.length, 1);
+    assert.deepEqual(h.errors, []);
+    // joining the buffer with each new chunk copies about 256 × 8 MiB; joining once copies 16 MiB
+    assert.ok(copied <= 2 * bytes.length, `${copied} bytes copied to assemble ${bytes.length}`);
+  });
+
   test('several messages in one chunk arrive in order', async () => {
     const h = open();
     const all = [1, 2, 3, 4, 5].map((id) => ({ jsonrpc: '2.0', id, method: 'm' }));
@@ -143,6 +176,33 @@ const BAD_INPUTS: BadInput[] = [
   { name: 'a negative Content-Length', bad: 'Content-Length: -5\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
   { name: 'a fractional Content-Length', bad: 'Content-Length: 2.5\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
   { name: 'headers without Content-Length', bad: 'Content-Type: application/json\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  // Content-Length is decimal digits only: Number() would take all of these
+  { name: 'a hexadecimal Content-Length', bad: 'Content-Length: 0x2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  { name: 'an exponent in Content-Length', bad: 'Content-Length: 1e2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  { name: 'an empty Content-Length', bad: 'Content-Length: \r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  { name: 'a signed Content-Length', bad: 'Content-Length: +2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  { name: 'two numbers in Content-Length', bad: 'Content-Length: 1 2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  // a line that looks like a header, ending in a bare \n: an unknown header of the next frame, ignored
+  { name: 'a header-like line of text', bad: 'Error: oops\n', replies: [] },
+  { name: 'a header-like line, then a blank line', bad: 'Error: oops\n\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  { name: 'headers broken by a line of text', bad: 'Error: oops\nhello world\n', replies: [[P, null, 'expected a "Content-Length: N" header']] },
+  {
+    name: 'headers broken by an unframed request',
+    bad: 'Content-Type: x\r\n{"jsonrpc":"2.0","id":3,"method":"x"}\n',
+    replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']],
+  },
+  { name: 'garbage glued to the next header, looking like a header', bad: 'oops', replies: [[P, null, 'expected a "Content-Length: N" header']] },
+  { name: 'an absurd Content-Length', bad: 'Content-Length: 9007199254740991\r\n\r\n', replies: [[R, null, 'message of 9007199254740991 bytes refused']] },
+  {
+    name: 'a Content-Length beyond any number',
+    bad: `Content-Length: ${'9'.repeat(400)}\r\n\r\n`,
+    replies: [[R, null, `message of ${'9'.repeat(400)} bytes refused`]],
+  },
+  {
+    name: 'a Content-Length over the limit, then text lines before the next header',
+    bad: `Content-Length: ${MAX_MESSAGE_BYTES + 1}\r\n\r\nsome text\r\n{"id":5}\n`,
+    replies: [[R, null, `message of ${MAX_MESSAGE_BYTES + 1} bytes refused`]],
+  },
   {
     name: 'a bad Content-Length before a request body',
     bad: 'Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}',
@@ -197,6 +257,31 @@ describe('ResyncingMessageReader: malformed input, then a good message', () => {
     });
   }
 
+  test('a request body after a bad header is answered at once, not when more input comes', async () => {
+    const h = open();
+    await h.send('Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}');
+    assertReplies(h.errors, [[P, null, 'missing or invalid Content-Length header'], [R, 7, 'without its Content-Length header']], 'bad header');
+    await h.send(frame(GOOD));
+    assert.deepEqual(h.messages, [GOOD]);
+    assert.equal(h.errors.length, 2);
+  });
+
+  test('a header-like line fed one byte at a time, then messages', async () => {
+    const h = open();
+    const bytes = Buffer.concat([Buffer.from('Error: oops\n'), frame(GOOD), Buffer.from('Content-Length: 0x2\n\n'), frame(UTF8)]);
+    for (let i = 0; i < bytes.length; i++) h.input.write(bytes.subarray(i, i + 1));
+    await tick();
+    assert.deepEqual(h.messages, [GOOD, UTF8]);
+    assertReplies(h.errors, [[P, null, 'missing or invalid Content-Length header']], 'byte at a time');
+  });
+
+  test('headers over 8 KiB, in one chunk with the next message', async () => {
+    const h = open();
+    await h.send(Buffer.concat([Buffer.from(`X-A: 1\r\nContent-Length: 5\r\nX-Pad: ${'a'.repeat(9000)}`), frame(GOOD)]));
+    assert.deepEqual(h.messages, [GOOD]);
+    assertReplies(h.errors, [[P, null, 'message headers too long']], 'long headers');
+  });
+
   test('headers over 8 KiB without their end are refused', async () => {
     const h = open();
     await h.send(`Content-Length: 5\r\nX-Pad: ${'a'.repeat(9000)}`, frame(GOOD));
@@ -241,6 +326,56 @@ describe('ResyncingMessageReader: messages over MAX_MESSAGE_BYTES', () => {
     await h.send(oversized.subarray(0, headerBytes), Buffer.concat([oversized.subarray(headerBytes), frame(GOOD), frame(UTF8)]));
     assert.deepEqual(h.messages, [GOOD, UTF8]);
     assertReplies(h.errors, refused, 'oversized');
+  });
+});
+
+describe('ResyncingMessageReader: a Content-Length over the limit without its body', () => {
+  // the declared length is not trusted: the next header at the start of a line ends the refused body
+  const refused = (n: number | string) => [[R, null, `message of ${n} bytes refused`]] as BadInput['replies'];
+
+  test('an absurd length, then several messages: all delivered', async () => {
+    const h = open();
+    await h.send('Content-Length: 9007199254740991\r\n\r\n', frame(GOOD), frame(UTF8), frame(GOOD));
+    assert.deepEqual(h.messages, [GOOD, UTF8, GOOD]);
+    assertReplies(h.errors, refused('9007199254740991'), 'absurd');
+  });
+
+  test('a length just over the limit, the next frame right after the header', async () => {
+    const h = open();
+    await h.send(Buffer.concat([Buffer.from(`Content-Length: ${MAX_MESSAGE_BYTES + 1}\r\n\r\n`), frame(GOOD), frame(UTF8)]));
+    assert.deepEqual(h.messages, [GOOD, UTF8]);
+    assertReplies(h.errors, refused(MAX_MESSAGE_BYTES + 1), 'oversized');
+  });
+
+  test('the next header split across chunks, at every byte', async () => {
+    const bytes = Buffer.concat([Buffer.from('Content-Length: 99999999999\r\n\r\nxyz\n'), frame(GOOD)]);
+    for (let i = 1; i < bytes.length; i++) {
+      const h = open();
+      await h.send(bytes.subarray(0, i), bytes.subarray(i));
+      assert.deepEqual(h.messages, [GOOD], `split at ${i}`);
+      assertReplies(h.errors, refused('99999999999'), `split at ${i}`);
+    }
+  });
+
+  test('fed one byte at a time, with a lower-case header after \\n-only lines', async () => {
+    const h = open();
+    const body = JSON.stringify(GOOD);
+    const bytes = Buffer.from(`Content-Length: 99999999999\n\njunk\n\ncontent-length: ${body.length}\n\n${body}`);
+    for (let i = 0; i < bytes.length; i++) h.input.write(bytes.subarray(i, i + 1));
+    await tick();
+    assert.deepEqual(h.messages, [GOOD]);
+    assertReplies(h.errors, refused('99999999999'), 'one byte at a time');
+  });
+
+  test('"Content-Length:" inside a refused JSON body does not cut it short', async () => {
+    // JSON has no raw newlines, so a header text in a string is never at the start of a line
+    const h = open();
+    const head = '{"jsonrpc":"2.0","id":1,"method":"complete","params":{"prompt":"x\\nContent-Length: 5\\n';
+    const tail = '"}}';
+    const body = Buffer.from(head + 'a'.repeat(MAX_MESSAGE_BYTES + 1 - head.length - tail.length) + tail);
+    await h.send(Buffer.concat([frame(body), frame(GOOD)]));
+    assert.deepEqual(h.messages, [GOOD]);
+    assertReplies(h.errors, refused(MAX_MESSAGE_BYTES + 1), 'header text in the body');
   });
 });
 

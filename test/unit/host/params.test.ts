@@ -107,7 +107,7 @@ describe('parseSampling', () => {
 
   test('budget: out of range, non-integers and other values fail', () => {
     for (const budget of [-1, 4097, 1.5, NaN, Infinity, 'AUTO', 'Auto', 'auto ', '64', true, [], {}]) {
-      assertInvalid(() => parseSampling({ budget }, 'specexec'), "budget must be 'auto' or an integer", '4096');
+      assertInvalid(() => parseSampling({ budget }, 'specexec'), "budget must be 'auto' or an integer between 0 and 4096", "0 and 'auto' mean automatic");
     }
   });
 
