@@ -1,7 +1,8 @@
 // Typed access to the `specexec.*` settings, and which changes need the engine to reload.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { defaultDraftModel, defaultTargetModel } from '../engine-native/host/defaults';
+import manifest from '../package.json';
+import { defaultDraftModel, defaultTargetModel } from '../engine-native/host/bundled-models';
 import { DECODING_MODES, type DecodingMode, type InitializeParams, type SamplingParams } from '../engine-native/host/protocol';
 
 export const SECTION = 'specexec';
@@ -49,9 +50,24 @@ function cfg(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION, scope);
 }
 
-function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min = -Infinity, max = Infinity): number {
+interface NumberSetting {
+  default: number;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** A setting's declaration in package.json: the one place its default and range are written. */
+function declared(key: string): NumberSetting {
+  const d: { default?: unknown } | undefined = (manifest.contributes.configuration.properties as Record<string, { default?: unknown }>)[`${SECTION}.${key}`];
+  if (typeof d?.default !== 'number') throw new Error(`package.json declares no number setting ${SECTION}.${key}`);
+  return d as NumberSetting;
+}
+
+/** A number setting, clamped to its declared range (settings.json is not validated against it). */
+function num(c: vscode.WorkspaceConfiguration, key: string): number {
+  const { default: fallback, minimum = -Infinity, maximum = Infinity } = declared(key);
   const v = Number(c.get(key));
-  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+  return Number.isFinite(v) ? Math.min(maximum, Math.max(minimum, v)) : fallback;
 }
 
 function expandPath(p: string): string {
@@ -78,15 +94,15 @@ export function engineConfig(): EngineConfig {
   const draft = draftSetting === 'none' ? null : draftSetting || (target ? null : defaultDraftModel());
   const budgetRaw = c.get<unknown>('budget');
   const budget = typeof budgetRaw === 'number' && budgetRaw >= 1 ? Math.floor(budgetRaw) : 'auto';
-  const threads = num(c, 'threads', 0, 0, 256);
+  const threads = num(c, 'threads');
   return {
     targetModelPath: target_,
     draftModelPath: draft,
     threads: threads === 0 ? autoThreads() : threads,
-    contextSize: num(c, 'contextSize', 4096, 256, 131072),
-    targetGpuLayers: num(c, 'targetGpuLayers', 0, -1, 1000),
-    draftGpuLayers: num(c, 'draftGpuLayers', 0, -1, 1000),
-    vramBudgetMiB: num(c, 'vramBudgetMiB', 0, 0, 1 << 24),
+    contextSize: num(c, 'contextSize'),
+    targetGpuLayers: num(c, 'targetGpuLayers'),
+    draftGpuLayers: num(c, 'draftGpuLayers'),
+    vramBudgetMiB: num(c, 'vramBudgetMiB'),
     nativeBuild: (c.get<string>('nativeBuild') ?? '').trim(),
     budget,
     mode: DECODING_MODES.includes(c.get<string>('mode') as DecodingMode) ? c.get<DecodingMode>('mode') : undefined,
@@ -113,25 +129,25 @@ export function initializeParams(e: EngineConfig): InitializeParams {
 export function completionConfig(scope?: vscode.ConfigurationScope): CompletionConfig {
   const c = cfg(scope);
   return {
-    debounceMs: num(c, 'debounceMs', 150, 0, 5000),
-    maxTokens: num(c, 'maxTokens', 128, 1, 4096),
-    temperature: num(c, 'temperature', 0, 0, 2),
-    maxLines: num(c, 'maxLines', 16, 1, 500),
-    prefixLines: num(c, 'context.prefixLines', 100, 1, 10000),
-    suffixLines: num(c, 'context.suffixLines', 30, 0, 10000),
-    prefixChars: num(c, 'context.prefixChars', 6000, 1, 200000),
-    suffixChars: num(c, 'context.suffixChars', 2000, 0, 200000),
-    extraContextFiles: num(c, 'context.extraFiles', 3, 0, 20),
-    extraContextChars: num(c, 'context.extraChars', 1500, 0, 50000),
-    streamFirstMs: num(c, 'streamFirstMs', 250, 0, 60000),
+    debounceMs: num(c, 'debounceMs'),
+    maxTokens: num(c, 'maxTokens'),
+    temperature: num(c, 'temperature'),
+    maxLines: num(c, 'maxLines'),
+    prefixLines: num(c, 'context.prefixLines'),
+    suffixLines: num(c, 'context.suffixLines'),
+    prefixChars: num(c, 'context.prefixChars'),
+    suffixChars: num(c, 'context.suffixChars'),
+    extraContextFiles: num(c, 'context.extraFiles'),
+    extraContextChars: num(c, 'context.extraChars'),
+    streamFirstMs: num(c, 'streamFirstMs'),
   };
 }
 
 export function chatConfig(): ChatConfig {
   const c = cfg();
   return {
-    maxTokens: num(c, 'chat.maxTokens', 512, 1, 8192),
-    temperature: num(c, 'chat.temperature', 0.2, 0, 2),
+    maxTokens: num(c, 'chat.maxTokens'),
+    temperature: num(c, 'chat.temperature'),
     systemPrompt: c.get<string>('chat.systemPrompt') ?? '',
   };
 }

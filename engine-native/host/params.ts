@@ -2,7 +2,7 @@
 // the field, before anything reaches the native engine.
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { NativeRequest } from './native';
-import { DECODING_MODES, ErrorCodes, type ChatMessage, type DecodingMode, type InitializeParams, type SamplingParams } from './protocol';
+import { DECODING_MODES, DEFAULTS, ErrorCodes, type ChatMessage, type DecodingMode, type InitializeParams, type SamplingParams } from './protocol';
 
 const MAX_TOKENS_LIMIT = 1 << 16;
 const MAX_STOP_STRINGS = 16;
@@ -42,12 +42,12 @@ export function parseInitializeParams(p: unknown): InitializeParams {
   return {
     targetModelPath,
     draftModelPath: optionalString(p, 'draftModelPath') || null,
-    threads: optionalNumber(p, 'threads', 0, 0, 256),
-    contextSize: optionalNumber(p, 'contextSize', 4096, 64, MAX_CONTEXT),
-    draftGpuLayers: optionalNumber(p, 'draftGpuLayers', -1, -1, 1000),
-    targetGpuLayers: optionalNumber(p, 'targetGpuLayers', -1, -1, 1000),
-    vramBudgetMiB: optionalNumber(p, 'vramBudgetMiB', 0, 0, MAX_VRAM_MIB),
-    maxBudget: optionalNumber(p, 'maxBudget', 1024, 1, 4096),
+    threads: optionalNumber(p, 'threads', DEFAULTS.initialize.threads, 0, 256),
+    contextSize: optionalNumber(p, 'contextSize', DEFAULTS.initialize.contextSize, 64, MAX_CONTEXT),
+    draftGpuLayers: optionalNumber(p, 'draftGpuLayers', DEFAULTS.initialize.draftGpuLayers, -1, 1000),
+    targetGpuLayers: optionalNumber(p, 'targetGpuLayers', DEFAULTS.initialize.targetGpuLayers, -1, 1000),
+    vramBudgetMiB: optionalNumber(p, 'vramBudgetMiB', DEFAULTS.initialize.vramBudgetMiB, 0, MAX_VRAM_MIB),
+    maxBudget: optionalNumber(p, 'maxBudget', DEFAULTS.initialize.maxBudget, 1, MAX_BUDGET),
   };
 }
 
@@ -65,17 +65,17 @@ export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingM
     throw invalid(`mode must be one of ${DECODING_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   }
   return {
-    maxTokens: optionalNumber(p, 'maxTokens', 128, 0, MAX_TOKENS_LIMIT),
-    temperature: optionalNumber(p, 'temperature', 0, 0, 100, false),
-    topK: optionalNumber(p, 'topK', 0, 0, 1 << 20),
-    topP: optionalNumber(p, 'topP', 1, 0, 1, false),
-    seed: optionalNumber(p, 'seed', 0, 0, Number.MAX_SAFE_INTEGER),
+    maxTokens: optionalNumber(p, 'maxTokens', DEFAULTS.sampling.maxTokens, 0, MAX_TOKENS_LIMIT),
+    temperature: optionalNumber(p, 'temperature', DEFAULTS.sampling.temperature, 0, 100, false),
+    topK: optionalNumber(p, 'topK', DEFAULTS.sampling.topK, 0, 1 << 20),
+    topP: optionalNumber(p, 'topP', DEFAULTS.sampling.topP, 0, 1, false),
+    seed: optionalNumber(p, 'seed', DEFAULTS.sampling.seed, 0, Number.MAX_SAFE_INTEGER),
     stop: stop as string[],
     mode,
     budget,
-    maxDepth: optionalNumber(p, 'maxDepth', 32, 1, 1024),
-    draftMax: optionalNumber(p, 'draftMax', 16, 1, MAX_BUDGET),
-    draftPMin: optionalNumber(p, 'draftPMin', 0.75, 0, 1, false),
+    maxDepth: optionalNumber(p, 'maxDepth', DEFAULTS.sampling.maxDepth, 1, 1024),
+    draftMax: optionalNumber(p, 'draftMax', DEFAULTS.sampling.draftMax, 1, MAX_BUDGET),
+    draftPMin: optionalNumber(p, 'draftPMin', DEFAULTS.sampling.draftPMin, 0, 1, false),
   };
 }
 

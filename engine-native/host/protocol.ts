@@ -6,6 +6,16 @@ import { NotificationType, NotificationType0, RequestType, RequestType0 } from '
 export const PROTOCOL_VERSION = 1;
 
 /**
+ * The value the host uses for each omitted parameter: declared here once. The engine's C++
+ * defaults (src/engine.h, src/sampler.h) equal these (a unit test checks); the extension's settings
+ * (package.json) equal them or differ on purpose, as test/unit/extension/settings.test.ts lists.
+ */
+export const DEFAULTS = {
+  initialize: { threads: 0, contextSize: 4096, draftGpuLayers: -1, targetGpuLayers: -1, vramBudgetMiB: 0, maxBudget: 1024 },
+  sampling: { maxTokens: 128, temperature: 0, topK: 0, topP: 1, seed: 0, maxDepth: 32, draftMax: 16, draftPMin: 0.75 },
+} as const;
+
+/**
  * autoregressive: the target alone, one token per pass.
  * specexec: SpecExec, a best-first draft tree verified in one target pass (needs a draft).
  * specinfer: a SpecInfer-shaped tree (top-k children level by level), verified the same way.
@@ -16,14 +26,15 @@ export const PROTOCOL_VERSION = 1;
 export type DecodingMode = 'autoregressive' | 'specexec' | 'specinfer' | 'chain';
 export const DECODING_MODES: readonly DecodingMode[] = ['autoregressive', 'specexec', 'specinfer', 'chain'];
 
+/** Omitted fields take DEFAULTS.initialize. */
 export interface InitializeParams {
   /** Small draft model (GGUF). Omitted or null: no draft, autoregressive decoding only. */
   draftModelPath?: string | null;
   /** The large code model whose output the user gets (GGUF). */
   targetModelPath: string;
-  /** CPU threads for llama.cpp; 0 or omitted: the hardware threads, at most 16. */
+  /** CPU threads for llama.cpp; 0: the hardware threads, at most 16. */
   threads?: number;
-  /** Context size in tokens for each model (default 4096). */
+  /** Context size in tokens for each model. */
   contextSize?: number;
   /**
    * Layers of each model on the GPU (GPU builds only; llama.cpp's count, where the output head is
@@ -33,12 +44,12 @@ export interface InitializeParams {
   draftGpuLayers?: number;
   targetGpuLayers?: number;
   /**
-   * VRAM (MiB) the engine may use on the GPU; 0 or omitted: none. When set, it replaces both GPU
+   * VRAM (MiB) the engine may use on the GPU; 0: none. When set, it replaces both GPU
    * layer counts: the whole draft and as many target layers as fit, estimated from the GGUF tensor
    * sizes, the KV cache and the compute scratch.
    */
   vramBudgetMiB?: number;
-  /** Largest draft tree the contexts are sized for (default 1024). */
+  /** Largest draft tree the contexts are sized for. */
   maxBudget?: number;
 }
 
@@ -135,14 +146,15 @@ export interface FimPrompt {
   suffix: string;
 }
 
+/** Omitted fields take DEFAULTS.sampling. */
 export interface SamplingParams {
-  /** Maximum tokens to generate (default 128). */
+  /** Maximum tokens to generate. */
   maxTokens?: number;
-  /** 0 (default): greedy. */
+  /** 0: greedy. */
   temperature?: number;
-  /** 0 (default): no top-k cut. */
+  /** 0: no top-k cut. */
   topK?: number;
-  /** 1 (default): no nucleus cut. */
+  /** 1: no nucleus cut. */
   topP?: number;
   /** Seed of the sampler's random numbers (sampled decoding only). */
   seed?: number;
@@ -152,11 +164,11 @@ export interface SamplingParams {
   mode?: DecodingMode;
   /** Draft tree size (nodes besides the root), or 'auto' (default): chosen from measured costs. */
   budget?: number | 'auto';
-  /** Deepest draft tree (default 32). */
+  /** Deepest draft tree. */
   maxDepth?: number;
-  /** chain: longest draft (default 16). */
+  /** chain: longest draft. */
   draftMax?: number;
-  /** chain: stop drafting when the draft's probability falls below this (default 0.75). */
+  /** chain: stop drafting when the draft's probability falls below this. */
   draftPMin?: number;
   /** When set, the host sends `specexec/progress` notifications with this token. */
   progressToken?: string | number;
