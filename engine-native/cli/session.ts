@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, EngineClient } from '../host/engine-client';
-import { defaultDraftModel, defaultTargetModel } from '../host/defaults';
+import { defaultDraftModel, defaultTargetModel } from '../host/bundled-models';
 import type { CompleteResult, InitializeResult } from '../host/protocol';
 
 export class CliError extends Error {}

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { EngineClient } from '../../engine-native/host/engine-client';
-import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/defaults';
+import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/bundled-models';
 import { testingAddon } from '../helpers/testing-addon';
 import { ErrorCodes, type CpuInfo, type DecodingMode } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureGrownTarget } from '../../engine-native/cli/grown-target';
-import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/defaults';
+import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/bundled-models';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import type { CompleteParams } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
