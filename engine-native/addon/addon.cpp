@@ -176,7 +176,6 @@ static Napi::Value devices(const Napi::CallbackInfo & info) {
     }
 }
 
-// The folder this addon was loaded from: the portable build's backend modules lie beside it.
 // passCost(curve, batches) -> ms[]: the cost model `auto` prices trees with (src/budget.cpp), so a
 // benchmark predicts with the engine's own model rather than a copy of it
 static Napi::Value pass_cost(const Napi::CallbackInfo & info) {
@@ -189,6 +188,7 @@ static Napi::Value pass_cost(const Napi::CallbackInfo & info) {
     return out;
 }
 
+// The folder this addon was loaded from: the portable build's backend modules lie beside it.
 static std::string addon_dir(void) {
     Dl_info dl = {};
     if (dladdr((void *) &addon_dir, &dl) == 0 || dl.dli_fname == nullptr) {

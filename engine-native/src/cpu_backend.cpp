@@ -130,7 +130,7 @@ static void * cpu_backend_proc(const char * name) {
 static std::vector<std::string> variant_features(void) {
     std::vector<std::string> out;
     ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
-    auto get = (ggml_backend_get_features_t) cpu_backend_proc("ggml_backend_get_features");
+    auto get = reg ? (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
     for (ggml_backend_feature * f = get ? get(reg) : nullptr; f != nullptr && f->name != nullptr; ++f) {
         out.push_back(f->name);
     }

@@ -20,7 +20,7 @@
 struct sx_engine_params {
     std::string draft_path;                // may be empty: autoregressive only
     std::string target_path;
-    int32_t     threads             = 0;    // 0: all hardware threads
+    int32_t     threads             = 0;    // 0: the hardware threads, at most 16
     int32_t     n_ctx               = 4096; // tokens of context per model
     int32_t     n_gpu_layers_draft  = -1;   // -1: all (only matters for GPU builds)
     int32_t     n_gpu_layers_target = -1;

@@ -46,7 +46,7 @@ function libasan() {
 
 const RUNTIME = /asan_|libsanitizer|libstdc\+\+|libc\.so|libc_start|\/libc-|libgcc/;
 // the addon and the llama.cpp libraries beside it (the portable build links them dynamically)
-const OURS = /specexec\.node|libllama\.so|libggml[\w.-]*\.so/;
+const OURS = /specexec(-testing)?\.node|libllama\.so|libggml[\w.-]*\.so/;
 
 function allocatedByEngine(stack) {
   const frames = stack.split('\n').filter((l) => /^\s+#\d+ /.test(l));
