@@ -67,7 +67,9 @@ await esbuild.build({
 const hostDir = path.join('test', 'e2e', 'vscode-host');
 await esbuild.build({
   ...common,
-  entryPoints: readdirSync(hostDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(hostDir, f)),
+  entryPoints: readdirSync(hostDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(hostDir, f)),
   outdir: 'dist/e2e-host',
   external: ['vscode', 'mocha', '@vscode/test-electron'],
 });

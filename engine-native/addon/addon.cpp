@@ -8,7 +8,7 @@
 #include "text.h"
 
 #ifdef SX_TESTING
-#include "addon_testing.h"
+#    include "addon_testing.h"
 #endif
 
 #include <dlfcn.h>
@@ -38,6 +38,7 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
             throw error_to_js(info.Env(), e.code, e.what());
         }
     }
+
     ~TokenizerWrap() override { sx_model_free(model); }
 
   private:
@@ -47,18 +48,21 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
         }
         return llama_model_get_vocab(model);
     }
+
     Napi::Value tokenize(const Napi::CallbackInfo & info) {
         if (info.Length() < 1 || !info[0].IsString()) {
             throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "tokenize(text, parseSpecial): text must be a string");
         }
-        const bool parse_special = info.Length() > 1 && info[1].ToBoolean();
-        std::vector<llama_token> t = sx_tokenize(vocab(info.Env()), info[0].As<Napi::String>().Utf8Value(), false, parse_special);
+        const bool               parse_special = info.Length() > 1 && info[1].ToBoolean();
+        std::vector<llama_token> t =
+            sx_tokenize(vocab(info.Env()), info[0].As<Napi::String>().Utf8Value(), false, parse_special);
         Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
         for (size_t i = 0; i < t.size(); ++i) {
             out[i] = (uint32_t) t[i];
         }
         return out;
     }
+
     Napi::Value detokenize(const Napi::CallbackInfo & info) {
         try {
             return Napi::String::New(info.Env(), sx_detokenize(vocab(info.Env()), tokens_from_js(info[0])));
@@ -66,9 +70,11 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
             throw error_to_js(info.Env(), e.code, e.what());
         }
     }
+
     Napi::Value vocab_size(const Napi::CallbackInfo & info) {
         return Napi::Number::New(info.Env(), llama_vocab_n_tokens(vocab(info.Env())));
     }
+
     Napi::Value close(const Napi::CallbackInfo & info) {
         sx_model_free(model);
         model = nullptr;
@@ -80,8 +86,11 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
 
 class InspectWorker : public Napi::AsyncWorker {
   public:
-    InspectWorker(Napi::Env env, std::string path)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), path(std::move(path)) {}
+    InspectWorker(Napi::Env env, std::string path) :
+        Napi::AsyncWorker(env),
+        deferred(Napi::Promise::Deferred::New(env)),
+        path(std::move(path)) {}
+
     void Execute() override {
         try {
             llama_model * m = sx_model_load(path, 0, false);
@@ -92,7 +101,9 @@ class InspectWorker : public Napi::AsyncWorker {
             SetError(e.what());
         }
     }
+
     void OnOK() override { deferred.Resolve(model_info_to_js(Env(), info)); }
+
     void OnError(const Napi::Error & e) override { deferred.Reject(error_to_js(Env(), code, e.Message()).Value()); }
 
     Napi::Promise::Deferred deferred;
@@ -118,13 +129,14 @@ static Napi::Value inspect_model(const Napi::CallbackInfo & info) {
 static Napi::Value format_chat(const Napi::CallbackInfo & info) {
     const std::string tmpl = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     if (info.Length() < 2 || !info[1].IsArray()) {
-        throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS, "formatChat(template, messages): messages must be an array");
+        throw error_to_js(info.Env(), SX_ERR_INVALID_PARAMS,
+                          "formatChat(template, messages): messages must be an array");
     }
     Napi::Array                  a = info[1].As<Napi::Array>();
     std::vector<sx_chat_message> messages;
     for (uint32_t i = 0; i < a.Length(); ++i) {
         Napi::Object m = a.Get(i).As<Napi::Object>();
-        messages.push_back({m.Get("role").ToString().Utf8Value(), m.Get("content").ToString().Utf8Value()});
+        messages.push_back({ m.Get("role").ToString().Utf8Value(), m.Get("content").ToString().Utf8Value() });
     }
     return Napi::String::New(info.Env(), sx_chat_format(tmpl, messages));
 }
@@ -179,9 +191,9 @@ static Napi::Value devices(const Napi::CallbackInfo & info) {
 // passCost(curve, batches) -> ms[]: the cost model `auto` prices trees with (src/budget.cpp), so a
 // benchmark predicts with the engine's own model rather than a copy of it
 static Napi::Value pass_cost(const Napi::CallbackInfo & info) {
-    const sx_cost_curve        curve   = curve_from_js(info[0]);
-    const Napi::Array          batches = info[1].As<Napi::Array>();
-    Napi::Array                out     = Napi::Array::New(info.Env(), batches.Length());
+    const sx_cost_curve curve   = curve_from_js(info[0]);
+    const Napi::Array   batches = info[1].As<Napi::Array>();
+    Napi::Array         out     = Napi::Array::New(info.Env(), batches.Length());
     for (uint32_t i = 0; i < batches.Length(); ++i) {
         out.Set(i, curve.at(batches.Get(i).As<Napi::Number>().Int32Value()));
     }
@@ -194,7 +206,7 @@ static std::string addon_dir(void) {
     if (dladdr((void *) &addon_dir, &dl) == 0 || dl.dli_fname == nullptr) {
         return ".";
     }
-    const std::string file = dl.dli_fname;
+    const std::string file  = dl.dli_fname;
     const size_t      slash = file.find_last_of('/');
     return slash == std::string::npos ? "." : file.substr(0, slash);
 }

@@ -152,13 +152,14 @@ sx_request request_from_js(const Napi::Object & o) {
     } else if (mode == "chain") {
         r.mode = SX_MODE_CHAIN;
     } else {
-        throw sx_error(SX_ERR_INVALID_PARAMS, "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
+        throw sx_error(SX_ERR_INVALID_PARAMS,
+                       "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
     }
-    r.budget      = int_or(o, "budget", 0); // 0 or absent: automatic
-    r.max_depth   = int_or(o, "maxDepth", r.max_depth);
-    r.draft_max   = int_or(o, "draftMax", r.draft_max);
+    r.budget          = int_or(o, "budget", 0);  // 0 or absent: automatic
+    r.max_depth       = int_or(o, "maxDepth", r.max_depth);
+    r.draft_max       = int_or(o, "draftMax", r.draft_max);
     Napi::Value p_min = o.Get("draftPMin");
-    r.draft_p_min = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
+    r.draft_p_min     = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
 #ifdef SX_TESTING
     r.unsafe_accept_draft = o.Get("_unsafeAcceptDraft").ToBoolean();
 #endif

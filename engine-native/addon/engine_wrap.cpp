@@ -13,8 +13,10 @@ static Napi::Object offload_to_js(Napi::Env env, const sx_engine * e) {
     o.Set("targetGpuLayers", e->target.n_gpu_layers);
     o.Set("targetLayers", llama_model_n_layer(e->target.model) + 1);
     o.Set("draftGpuLayers", e->draft.model ? Napi::Value(Napi::Number::New(env, e->draft.n_gpu_layers)) : env.Null());
-    o.Set("draftLayers", e->draft.model ? Napi::Value(Napi::Number::New(env, llama_model_n_layer(e->draft.model) + 1)) : env.Null());
-    o.Set("vramBudgetMiB", e->params.vram_budget_mib > 0 ? Napi::Value(Napi::Number::New(env, e->params.vram_budget_mib)) : env.Null());
+    o.Set("draftLayers",
+          e->draft.model ? Napi::Value(Napi::Number::New(env, llama_model_n_layer(e->draft.model) + 1)) : env.Null());
+    o.Set("vramBudgetMiB",
+          e->params.vram_budget_mib > 0 ? Napi::Value(Napi::Number::New(env, e->params.vram_budget_mib)) : env.Null());
     return o;
 }
 
@@ -24,10 +26,13 @@ struct EngineCall {
     EngineCall(Napi::Env env, EngineWrap * owner) : deferred(Napi::Promise::Deferred::New(env)), owner(owner) {
         owner->Ref();
     }
+
     ~EngineCall() { owner->Unref(); }
 
     // Runs the engine work on the worker thread; an error becomes the call's code and message.
-    void run(const std::function<void()> & work, int code_otherwise, const std::function<void(const std::string &)> & set_error) {
+    void run(const std::function<void()> &                    work,
+             int                                              code_otherwise,
+             const std::function<void(const std::string &)> & set_error) {
         try {
             work();
         } catch (const sx_error & e) {
@@ -38,10 +43,12 @@ struct EngineCall {
             set_error(e.what());
         }
     }
+
     void resolve(Napi::Value value) {
         owner->busy = false;
         deferred.Resolve(value);
     }
+
     void reject(const Napi::Error & e) {
         owner->busy = false;
         deferred.Reject(error_to_js(e.Env(), code, e.Message()).Value());
@@ -56,23 +63,28 @@ struct EngineCall {
 // after sx_engine_init, in calibration or description, frees the new one with the worker).
 class LoadWorker : public Napi::AsyncWorker {
   public:
-    LoadWorker(Napi::Env env, EngineWrap * owner, sx_engine_params params)
-        : Napi::AsyncWorker(env), call(env, owner), params(std::move(params)) {}
+    LoadWorker(Napi::Env env, EngineWrap * owner, sx_engine_params params) :
+        Napi::AsyncWorker(env),
+        call(env, owner),
+        params(std::move(params)) {}
 
     void Execute() override {
-        call.run([&] {
-            loaded = sx_engine_init(params);
-            sx_engine_calibrate(loaded.get());
-            target = sx_model_describe(loaded->target.model, params.target_path);
-            if (loaded->draft.model) {
-                draft = sx_model_describe(loaded->draft.model, params.draft_path);
-            }
-        }, SX_ERR_MODEL_UNSUPPORTED, [this](const std::string & m) { SetError(m); });
+        call.run(
+            [&] {
+                loaded = sx_engine_init(params);
+                sx_engine_calibrate(loaded.get());
+                target = sx_model_describe(loaded->target.model, params.target_path);
+                if (loaded->draft.model) {
+                    draft = sx_model_describe(loaded->draft.model, params.draft_path);
+                }
+            },
+            SX_ERR_MODEL_UNSUPPORTED, [this](const std::string & m) { SetError(m); });
     }
+
     void OnOK() override {
-        call.owner->engine = std::move(loaded);
+        call.owner->engine  = std::move(loaded);
         const sx_engine * e = call.owner->engine.get();
-        Napi::Object o = Napi::Object::New(Env());
+        Napi::Object      o = Napi::Object::New(Env());
         o.Set("target", model_info_to_js(Env(), target));
         o.Set("draft", e->draft.model ? (Napi::Value) model_info_to_js(Env(), draft) : Env().Null());
         o.Set("threads", e->params.threads);
@@ -85,6 +97,7 @@ class LoadWorker : public Napi::AsyncWorker {
         o.Set("offload", offload_to_js(Env(), e));
         call.resolve(o);
     }
+
     void OnError(const Napi::Error & e) override { call.reject(e); }
 
     EngineCall call;
@@ -102,35 +115,43 @@ struct Delta {
 
 class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
   public:
-    GenerateWorker(Napi::Env env, EngineWrap * owner, sx_request request, Napi::Function on_delta)
-        : Napi::AsyncProgressQueueWorker<Delta>(env), call(env, owner), request(std::move(request)) {
+    GenerateWorker(Napi::Env env, EngineWrap * owner, sx_request request, Napi::Function on_delta) :
+        Napi::AsyncProgressQueueWorker<Delta>(env),
+        call(env, owner),
+        request(std::move(request)) {
         if (!on_delta.IsEmpty()) {
             callback = Napi::Persistent(on_delta);
         }
     }
 
     void Execute(const ExecutionProgress & progress) override {
-        call.run([&] {
-            // no listener, no deltas: each one would wake the JS thread, which on a small machine
-            // preempts a compute thread in the middle of a pass
-            const bool streaming = !callback.IsEmpty();
-            result = sx_engine_generate(call.owner->engine.get(), request, [&](const std::string & text, int32_t n) {
-                if (streaming) {
-                    Delta d{text, n};
-                    progress.Send(&d, 1);
-                }
-            });
-        }, SX_ERR_DECODE_FAILED, [this](const std::string & m) { SetError(m); });
+        call.run(
+            [&] {
+                // no listener, no deltas: each one would wake the JS thread, which on a small machine
+                // preempts a compute thread in the middle of a pass
+                const bool streaming = !callback.IsEmpty();
+                result =
+                    sx_engine_generate(call.owner->engine.get(), request, [&](const std::string & text, int32_t n) {
+                        if (streaming) {
+                            Delta d{ text, n };
+                            progress.Send(&d, 1);
+                        }
+                    });
+            },
+            SX_ERR_DECODE_FAILED, [this](const std::string & m) { SetError(m); });
     }
+
     void OnProgress(const Delta * data, size_t count) override {
         if (callback.IsEmpty()) {
             return;
         }
         for (size_t i = 0; i < count; ++i) {
-            callback.Call({Napi::String::New(Env(), data[i].text), Napi::Number::New(Env(), data[i].n_tokens)});
+            callback.Call({ Napi::String::New(Env(), data[i].text), Napi::Number::New(Env(), data[i].n_tokens) });
         }
     }
+
     void OnOK() override { call.resolve(result_to_js(Env(), result)); }
+
     void OnError(const Napi::Error & e) override { call.reject(e); }
 
     EngineCall call;
@@ -144,19 +165,23 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
 // Times target passes off the JS thread (a slow target's passes take seconds).
 class TimePassesWorker : public Napi::AsyncWorker {
   public:
-    TimePassesWorker(Napi::Env env, EngineWrap * owner, std::vector<int32_t> batches)
-        : Napi::AsyncWorker(env), call(env, owner), batches(std::move(batches)) {}
+    TimePassesWorker(Napi::Env env, EngineWrap * owner, std::vector<int32_t> batches) :
+        Napi::AsyncWorker(env),
+        call(env, owner),
+        batches(std::move(batches)) {}
 
     void Execute() override {
         call.run([&] { ms = sx_engine_time_target_passes(call.owner->engine.get(), batches); }, SX_ERR_DECODE_FAILED,
                  [this](const std::string & m) { SetError(m); });
     }
+
     void OnOK() override {
         sx_cost_curve curve;
         curve.batch = batches;
         curve.ms    = ms;
         call.resolve(curve_to_js(Env(), curve));
     }
+
     void OnError(const Napi::Error & e) override { call.reject(e); }
 
     EngineCall call;
@@ -194,9 +219,9 @@ Napi::Value EngineWrap::load(const Napi::CallbackInfo & info) {
     if (info.Length() < 1 || !info[0].IsObject()) {
         return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "load(params): params must be an object");
     }
-    busy             = true;
-    LoadWorker * w   = new LoadWorker(info.Env(), this, engine_params_from_js(info[0].As<Napi::Object>()));
-    Napi::Promise p  = w->call.deferred.Promise();
+    busy            = true;
+    LoadWorker *  w = new LoadWorker(info.Env(), this, engine_params_from_js(info[0].As<Napi::Object>()));
+    Napi::Promise p = w->call.deferred.Promise();
     w->Queue();
     return p;
 }
@@ -217,8 +242,9 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     } catch (const sx_error & e) {
         return rejected(info.Env(), e.code, e.what());
     }
-    Napi::Function on_delta = info.Length() > 1 && info[1].IsFunction() ? info[1].As<Napi::Function>() : Napi::Function();
-    busy                    = true;
+    Napi::Function on_delta =
+        info.Length() > 1 && info[1].IsFunction() ? info[1].As<Napi::Function>() : Napi::Function();
+    busy = true;
     engine->cancel.store(false);
     GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
     Napi::Promise    p = w->call.deferred.Promise();
@@ -235,7 +261,8 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
         return rejected(info.Env(), SX_ERR_BUSY, "a request is already running");
     }
     if (info.Length() < 1 || !info[0].IsArray()) {
-        return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "timeTargetPasses(batches): batches must be an array of integers");
+        return rejected(info.Env(), SX_ERR_INVALID_PARAMS,
+                        "timeTargetPasses(batches): batches must be an array of integers");
     }
     Napi::Array          a = info[0].As<Napi::Array>();
     std::vector<int32_t> batches;

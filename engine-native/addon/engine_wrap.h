@@ -15,7 +15,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     ~EngineWrap() override;
 
     sx_engine_ptr engine;
-    bool          busy = false; // a load, generation or timing is running on a worker thread
+    bool          busy = false;  // a load, generation or timing is running on a worker thread
 
   private:
     Napi::Value load(const Napi::CallbackInfo & info);

@@ -66,8 +66,8 @@ export async function runCpuBench(): Promise<void> {
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-cpu-'));
   const sessions: EngineSession[] = [];
   try {
-    const open = (env: NodeJS.ProcessEnv) => openEngine({ target, draft: models.draft!, threads: THREADS },
-      { ...env, SPECEXEC_CACHE_DIR: cacheDir });
+    const open = (env: NodeJS.ProcessEnv) =>
+      openEngine({ target, draft: models.draft!, threads: THREADS }, { ...env, SPECEXEC_CACHE_DIR: cacheDir });
     const first = await open({ SPECEXEC_NATIVE_BUILD: 'build' });
     sessions.push(first);
     const plan = configs(root, first.initialized!.cpu);
@@ -107,19 +107,28 @@ function report(root: string, results: ConfigResult[]): void {
   process.stdout.write(`\none grown-target pass (ms, median of ${ROUNDS} rounds) by batch: ${BATCHES.join(' ')}\n`);
   for (const r of results) {
     const ratio = (r.passMs[0].ms / base.passMs[0].ms).toFixed(3);
-    process.stdout.write(`${r.label.padEnd(34)} ${r.passMs.map((p) => p.ms.toFixed(1)).join(' ')}  (batch 1: ${ratio}x the first)\n` +
-      `${''.padEnd(34)} autoregressive ${r.autoregressiveTokensPerSecond} tok/s, auto ${r.autoTokensPerSecond} tok/s ` +
-      `(${r.autoSpeedup}x), budgets ${JSON.stringify(r.autoBudgets)}, identical text ${r.identicalToFirst}/${2 * PROMPTS}\n`);
+    process.stdout.write(
+      `${r.label.padEnd(34)} ${r.passMs.map((p) => p.ms.toFixed(1)).join(' ')}  (batch 1: ${ratio}x the first)\n` +
+        `${''.padEnd(34)} autoregressive ${r.autoregressiveTokensPerSecond} tok/s, auto ${r.autoTokensPerSecond} tok/s ` +
+        `(${r.autoSpeedup}x), budgets ${JSON.stringify(r.autoBudgets)}, identical text ${r.identicalToFirst}/${2 * PROMPTS}\n`,
+    );
   }
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${os.hostname()}-cpu.json`);
-  writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(),
-    machine: { hostname: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() },
-    target: GROWN_DESCRIPTION,
-    settings: { batches: BATCHES, rounds: ROUNDS, prompts: PROMPTS, maxTokens: MAX_TOKENS, threads: THREADS },
-    results,
-  }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { hostname: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() },
+        target: GROWN_DESCRIPTION,
+        settings: { batches: BATCHES, rounds: ROUNDS, prompts: PROMPTS, maxTokens: MAX_TOKENS, threads: THREADS },
+        results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }

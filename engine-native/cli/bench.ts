@@ -53,23 +53,48 @@ const TREE_MODES: DecodingMode[] = ['specexec', 'specinfer', 'chain'];
 const PLANS: Record<'quick' | 'full', { trained: Plan; grown: Plan }> = {
   quick: {
     trained: {
-      prompts: 6, maxTokens: 24, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255], temperatures: [0], historyTokens: [128, 1024, 4096],
-      autoWarmUpPrompts: 2, fixedBudget: 15,
+      prompts: 6,
+      maxTokens: 24,
+      modes: TREE_MODES,
+      budgets: [1, 3, 7, 15, 31, 63, 127, 255],
+      temperatures: [0],
+      historyTokens: [128, 1024, 4096],
+      autoWarmUpPrompts: 2,
+      fixedBudget: 15,
     },
     // a cold first token on the grown target reads the whole prompt (~6-8 s): timed on one prompt only
     grown: {
-      prompts: 3, maxTokens: 24, modes: ['specexec'], budgets: [1, 3, 7], temperatures: [0], historyTokens: [128, 512], autoWarmUpPrompts: 2,
-      fixedBudget: 3, coldPrompts: 1,
+      prompts: 3,
+      maxTokens: 24,
+      modes: ['specexec'],
+      budgets: [1, 3, 7],
+      temperatures: [0],
+      historyTokens: [128, 512],
+      autoWarmUpPrompts: 2,
+      fixedBudget: 3,
+      coldPrompts: 1,
     },
   },
   full: {
     trained: {
-      prompts: 16, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023], temperatures: [0, 0.6],
-      historyTokens: [128, 256, 512, 1024, 2048, 4096], autoWarmUpPrompts: 4, fixedBudget: 15,
+      prompts: 16,
+      maxTokens: 48,
+      modes: TREE_MODES,
+      budgets: [1, 3, 7, 15, 31, 63, 127, 255, 511, 1023],
+      temperatures: [0, 0.6],
+      historyTokens: [128, 256, 512, 1024, 2048, 4096],
+      autoWarmUpPrompts: 4,
+      fixedBudget: 15,
     },
     grown: {
-      prompts: 8, maxTokens: 48, modes: TREE_MODES, budgets: [1, 3, 7, 15, 31, 63], temperatures: [0], historyTokens: [128, 512, 2048],
-      autoWarmUpPrompts: 4, fixedBudget: 15,
+      prompts: 8,
+      maxTokens: 48,
+      modes: TREE_MODES,
+      budgets: [1, 3, 7, 15, 31, 63],
+      temperatures: [0],
+      historyTokens: [128, 512, 2048],
+      autoWarmUpPrompts: 4,
+      fixedBudget: 15,
     },
   },
 };
@@ -91,7 +116,10 @@ const round = (x: number, digits = 3) => +x.toFixed(digits);
 
 export function loadPrompts(file: string): BenchPrompt[] {
   if (!existsSync(file)) throw new CliError(`benchmark prompts not found: ${file}`);
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchPrompt);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as BenchPrompt);
 }
 
 // tokens/s counts the tokens after the first (which the prompt's pass yields) over the time after it
@@ -190,8 +218,13 @@ const medianCurve = (curves: Curve[]): Curve => curves[0].map((p, j) => ({ batch
  * VM's speed drifts by up to 30% within minutes, which would otherwise count as the model's error;
  * one re-timing alone is noisy); its prediction from the start-up calibration is reported beside it.
  */
-async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan, calibration: InitializeResult['calibration'],
-  log: (line: string) => void): Promise<{ rows: Row[]; passCost: Curve }> {
+async function sweep(
+  session: EngineSession,
+  prompts: BenchPrompt[],
+  plan: Plan,
+  calibration: InitializeResult['calibration'],
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; passCost: Curve }> {
   const base = { maxTokens: plan.maxTokens, seed: 1 };
   const rows: Row[] = [];
   const largestPass = Math.max(...plan.budgets) + 1;
@@ -199,15 +232,21 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
   if (batches[batches.length - 1] < largestPass) batches.push(largestPass);
   const retimed: Curve[] = [];
   for (const temperature of plan.temperatures) {
-    const configs: [DecodingMode, number][] = [['autoregressive', 0],
-      ...plan.modes.flatMap((mode) => sweepBudgets(mode, plan.budgets).map((b): [DecodingMode, number] => [mode, b]))];
+    const configs: [DecodingMode, number][] = [
+      ['autoregressive', 0],
+      ...plan.modes.flatMap((mode) => sweepBudgets(mode, plan.budgets).map((b): [DecodingMode, number] => [mode, b])),
+    ];
     // prompt by prompt, every configuration in a row: the caches keep the prompt (its pass is not
     // what the sweep measures), so only the first configuration of a prompt reads all of it
     const results = configs.map((): CompleteResult[] => []);
     const curves: Curve[] = [];
     for (const p of prompts) {
       for (const [i, [mode, budget]] of configs.entries()) {
-        results[i].push(await session.client.complete(request(p, { ...base, temperature, ...(mode === 'autoregressive' ? { mode } : modeParams(mode, budget)) })));
+        results[i].push(
+          await session.client.complete(
+            request(p, { ...base, temperature, ...(mode === 'autoregressive' ? { mode } : modeParams(mode, budget)) }),
+          ),
+        );
       }
       curves.push(await session.client.measurePassCost({ batches }));
     }
@@ -216,21 +255,33 @@ async function sweep(session: EngineSession, prompts: BenchPrompt[], plan: Plan,
     const ar = results[0];
     const arAgg = aggregate(ar);
     rows.push({ mode: 'autoregressive', budget: 0, temperature, ...arAgg });
-    log(`T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(2)} ms ` +
-      `(calibration ${costAt(calibration.target, 1).toFixed(2)} ms at start-up, ${duringSweep[0].ms.toFixed(2)} re-timed)`);
+    log(
+      `T=${temperature} autoregressive: ${arAgg.tokensPerSecond.toFixed(1)} tok/s, one pass ${arAgg.targetMsPerPass.toFixed(2)} ms ` +
+        `(calibration ${costAt(calibration.target, 1).toFixed(2)} ms at start-up, ${duringSweep[0].ms.toFixed(2)} re-timed)`,
+    );
     for (const [i, [mode, budget]] of configs.entries()) {
       if (i === 0) continue;
       const rs = results[i];
       const agg = aggregate(rs, temperature === 0 ? ar : undefined);
       const predicted = predictedTokensPerSecond(rs, duringSweep);
       const fromStartUp = predictedTokensPerSecond(rs, calibration.target);
-      rows.push({ mode, budget, temperature, ...agg, speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
-        predictedTokensPerSecond: predicted, predictionError: predicted / agg.tokensPerSecondOverall - 1,
-        predictedFromStartUpCalibration: fromStartUp, predictionErrorFromStartUpCalibration: fromStartUp / agg.tokensPerSecondOverall - 1 });
-      log(`T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
-        `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
-        `cost model ${predicted.toFixed(1)} [start-up curve ${fromStartUp.toFixed(1)}] vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
-        (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''));
+      rows.push({
+        mode,
+        budget,
+        temperature,
+        ...agg,
+        speedupVsAutoregressive: agg.tokensPerSecond / arAgg.tokensPerSecond,
+        predictedTokensPerSecond: predicted,
+        predictionError: predicted / agg.tokensPerSecondOverall - 1,
+        predictedFromStartUpCalibration: fromStartUp,
+        predictionErrorFromStartUpCalibration: fromStartUp / agg.tokensPerSecondOverall - 1,
+      });
+      log(
+        `T=${temperature} ${mode.padEnd(9)} budget ${String(budget).padStart(4)}: ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass, ` +
+          `${agg.tokensPerSecond.toFixed(1)} tok/s (${(agg.tokensPerSecond / arAgg.tokensPerSecond).toFixed(2)}x; ` +
+          `cost model ${predicted.toFixed(1)} [start-up curve ${fromStartUp.toFixed(1)}] vs ${agg.tokensPerSecondOverall.toFixed(1)} overall)` +
+          (agg.identicalToAutoregressive !== undefined ? `, identical ${agg.identicalToAutoregressive}/${rs.length}` : ''),
+      );
     }
   }
   const passCost = medianCurve(retimed);
@@ -260,8 +311,14 @@ function beforeLastLine(p: BenchPrompt): BenchPrompt {
  * (on the plan's first `coldPrompts`).
  */
 /** `beside(j)` runs before our runs of prompt j (llama.cpp's programs, timed beside ours). */
-async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: Plan, best: number, log: (line: string) => void,
-  beside?: (j: number) => void): Promise<Row[]> {
+async function wallClock(
+  session: EngineSession,
+  prompts: BenchPrompt[],
+  plan: Plan,
+  best: number,
+  log: (line: string) => void,
+  beside?: (j: number) => void,
+): Promise<Row[]> {
   const configs: [string, Partial<CompleteParams>][] = [
     ['autoregressive', { mode: 'autoregressive' }],
     ['chain (draft-max 16, p-min 0.75)', { mode: 'chain' }],
@@ -289,13 +346,29 @@ async function wallClock(session: EngineSession, prompts: BenchPrompt[], plan: P
   return configs.map(([config, params], i) => {
     const agg = aggregate(results[i]);
     const tokensPerSecondPerPrompt = results[i].map((r) => r.stats.tokensPerSecond);
-    const pairedSpeedupVsAutoregressive = pairedRatio(tokensPerSecondPerPrompt, results[0].map((r) => r.stats.tokensPerSecond));
+    const pairedSpeedupVsAutoregressive = pairedRatio(
+      tokensPerSecondPerPrompt,
+      results[0].map((r) => r.stats.tokensPerSecond),
+    );
     const firstTokenMsCold = coldConfigs.has(i) ? median(cold[i].map((r) => r.stats.firstTokenMs)) : undefined;
-    log(`${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
-      `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x, per prompt ${pairedSpeedupVsAutoregressive.toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
-      (firstTokenMsCold !== undefined ? ` (cold ${firstTokenMsCold.toFixed(1)} ms)` : '') + `, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`);
-    return { config, mode: params.mode, budget: params.budget ?? null, ...agg, tokensPerSecondPerPrompt, firstTokenMsCold, speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
-      pairedSpeedupVsAutoregressive, firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs, budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined };
+    log(
+      `${config.padEnd(34)} ${agg.tokensPerSecond.toFixed(1)} tok/s [${agg.tokensPerSecondMin.toFixed(1)}-${agg.tokensPerSecondMax.toFixed(1)}] ` +
+        `(${(agg.tokensPerSecond / ar.tokensPerSecond).toFixed(2)}x, per prompt ${pairedSpeedupVsAutoregressive.toFixed(2)}x), first token ${agg.firstTokenMs.toFixed(1)} ms` +
+        (firstTokenMsCold !== undefined ? ` (cold ${firstTokenMsCold.toFixed(1)} ms)` : '') +
+        `, ${agg.tokensPerTargetPass.toFixed(2)} tokens/pass`,
+    );
+    return {
+      config,
+      mode: params.mode,
+      budget: params.budget ?? null,
+      ...agg,
+      tokensPerSecondPerPrompt,
+      firstTokenMsCold,
+      speedupVsAutoregressive: agg.tokensPerSecond / ar.tokensPerSecond,
+      pairedSpeedupVsAutoregressive,
+      firstTokenRatio: agg.firstTokenMs / ar.firstTokenMs,
+      budgetsChosen: params.budget === 'auto' ? histogram(results[i].flatMap((r) => r.stats.budgets.slice(1))) : undefined,
+    };
   });
 }
 
@@ -307,13 +380,24 @@ export function histogram(xs: number[]): Record<string, number> {
 
 /** How decoding speed changes with the length of the history (held-out text, one long prompt). */
 async function historyScaling(session: EngineSession, prompts: BenchPrompt[], plan: Plan, log: (line: string) => void): Promise<Row[]> {
-  const longText = prompts.map((p) => p.prefix).join('\n\n').repeat(8);
+  const longText = prompts
+    .map((p) => p.prefix)
+    .join('\n\n')
+    .repeat(8);
   const rows: Row[] = [];
   for (const n of plan.historyTokens) {
     const text = longText.slice(0, n * 3); // ~3 bytes per token for code
-    for (const [name, p] of [['autoregressive', { mode: 'autoregressive' }], ['specexec (auto)', { mode: 'specexec' }]] as const) {
+    for (const [name, p] of [
+      ['autoregressive', { mode: 'autoregressive' }],
+      ['specexec (auto)', { mode: 'specexec' }],
+    ] as const) {
       const r = (await runAll(session, [{ prefix: text }], { maxTokens: plan.maxTokens, temperature: 0, ...p }))[0];
-      rows.push({ config: name, historyTokens: r.stats.promptTokens, tokensPerSecond: r.stats.tokensPerSecond, promptMs: r.stats.promptMs });
+      rows.push({
+        config: name,
+        historyTokens: r.stats.promptTokens,
+        tokensPerSecond: r.stats.tokensPerSecond,
+        promptMs: r.stats.promptMs,
+      });
       log(`history ${String(r.stats.promptTokens).padStart(5)} tokens, ${name.padEnd(16)} ${r.stats.tokensPerSecond.toFixed(1)} tok/s`);
     }
   }
@@ -331,8 +415,9 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
   const prompts = allPrompts.slice(0, t.plan.prompts);
   const start = Date.now();
   const log = (line: string) => process.stdout.write(`[${t.label} ${((Date.now() - start) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-  const baseline = llamaCpp ? llamaCppBaseline(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens,
-    flags.threads ?? os.availableParallelism()) : undefined;
+  const baseline = llamaCpp
+    ? llamaCppBaseline(packageRoot(), t.path, flags.draft!, prompts, t.plan.maxTokens, flags.threads ?? os.availableParallelism())
+    : undefined;
   const speeds: LlamaCppSpeeds[] = [];
   const session = await openEngine({ ...flags, target: t.path });
   const init = session.initialized as InitializeResult;
@@ -344,15 +429,27 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
     const best = fixed.reduce((a, b) => ((b.tokensPerSecond as number) > (a.tokensPerSecond as number) ? b : a));
     // `auto` learns while it generates and keeps what it learnt for the session: it starts the
     // wall clock as it would after a few completions, warmed up on other held-out prompts
-    await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + t.plan.autoWarmUpPrompts),
-      { maxTokens: t.plan.maxTokens, temperature: 0, mode: 'specexec', budget: 'auto' });
-    const wall = await wallClock(session, prompts, t.plan, best.budget as number, log, baseline && ((j) => speeds.push(baseline(j))));
-    const theirs = baseline && (Object.keys(LLAMA_CPP_PROGRAMS) as (keyof LlamaCppSpeeds)[]).map((k): Row => {
-      const perPrompt = speeds.map((x) => x[k]);
-      return { program: LLAMA_CPP_PROGRAMS[k], tokensPerSecond: median(perPrompt), min: Math.min(...perPrompt), max: Math.max(...perPrompt),
-        tokensPerSecondPerPrompt: perPrompt };
+    await runAll(session, allPrompts.slice(t.plan.prompts, t.plan.prompts + t.plan.autoWarmUpPrompts), {
+      maxTokens: t.plan.maxTokens,
+      temperature: 0,
+      mode: 'specexec',
+      budget: 'auto',
     });
-    for (const r of theirs ?? []) log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
+    const wall = await wallClock(session, prompts, t.plan, best.budget as number, log, baseline && ((j) => speeds.push(baseline(j))));
+    const theirs =
+      baseline &&
+      (Object.keys(LLAMA_CPP_PROGRAMS) as (keyof LlamaCppSpeeds)[]).map((k): Row => {
+        const perPrompt = speeds.map((x) => x[k]);
+        return {
+          program: LLAMA_CPP_PROGRAMS[k],
+          tokensPerSecond: median(perPrompt),
+          min: Math.min(...perPrompt),
+          max: Math.max(...perPrompt),
+          tokensPerSecondPerPrompt: perPrompt,
+        };
+      });
+    for (const r of theirs ?? [])
+      log(`llama.cpp ${String(r.program).padEnd(62)} ${(r.tokensPerSecond as number).toFixed(1)} tok/s (median)`);
     const scaling = await historyScaling(session, prompts, t.plan, log);
     const tps = (config: string) => wall.find((w) => String(w.config).startsWith(config))!.tokensPerSecondPerPrompt as number[];
     const completion = theirs?.find((r) => r.program === LLAMA_CPP_PROGRAMS.completion);
@@ -367,9 +464,22 @@ async function benchTarget(t: Target, flags: ModelFlags, allPrompts: BenchPrompt
       costModelMaxErrorFromStartUpCalibration: Math.max(...fixed.map((x) => Math.abs(x.predictionErrorFromStartUpCalibration as number))),
     };
     log(`summary: ${JSON.stringify(summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}`);
-    return { label: t.label, description: t.description ?? init.target.description, target: init.target.path,
-      targetParameters: init.target.parameters, draft: init.draft?.path ?? null, threads: init.threads, plan: t.plan,
-      calibration: init.calibration, passCostDuringSweep: passCost, summary, llamaCpp: theirs ?? null, sweep: rows, wallClock: wall, scaling };
+    return {
+      label: t.label,
+      description: t.description ?? init.target.description,
+      target: init.target.path,
+      targetParameters: init.target.parameters,
+      draft: init.draft?.path ?? null,
+      threads: init.threads,
+      plan: t.plan,
+      calibration: init.calibration,
+      passCostDuringSweep: passCost,
+      summary,
+      llamaCpp: theirs ?? null,
+      sweep: rows,
+      wallClock: wall,
+      scaling,
+    };
   } finally {
     await session.close();
   }
@@ -383,41 +493,75 @@ function greedyCurve(rows: Row[]): [number, number][] {
 
 function printProjection(rows: Row[]): void {
   process.stdout.write('\nPROJECTION (a model, not a measurement; see engine-native/cli/projection.ts):\n');
-  for (const [label, curve] of [['our pair', greedyCurve(rows)], ['paper', PAPER.tokensPerPass]] as const) {
+  for (const [label, curve] of [
+    ['our pair', greedyCurve(rows)],
+    ['paper', PAPER.tokensPerPass],
+  ] as const) {
     const projected = project([...curve], label);
     for (const setup of SETUPS) {
       const mine = projected.filter((r) => r.setup === setup.name);
       const best = mine.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
-      process.stdout.write(`  ${setup.name} [${label}]: autoregressive ${mine[0].tokensPerSecond.toFixed(2)} tok/s, ` +
-        `SpecExec ${best.tokensPerSecond.toFixed(2)} tok/s at budget ${best.budget} (${(best.tokensPerSecond / mine[0].tokensPerSecond).toFixed(1)}x)\n`);
+      process.stdout.write(
+        `  ${setup.name} [${label}]: autoregressive ${mine[0].tokensPerSecond.toFixed(2)} tok/s, ` +
+          `SpecExec ${best.tokensPerSecond.toFixed(2)} tok/s at budget ${best.budget} (${(best.tokensPerSecond / mine[0].tokensPerSecond).toFixed(1)}x)\n`,
+      );
     }
   }
 }
 
 function plots(outBase: string, results: TargetResult[]): string[] {
   const files: string[] = [];
-  const write = (name: string, svg: string) => { writeFileSync(`${outBase}-${name}.svg`, svg); files.push(`${outBase}-${name}.svg`); };
+  const write = (name: string, svg: string) => {
+    writeFileSync(`${outBase}-${name}.svg`, svg);
+    files.push(`${outBase}-${name}.svg`);
+  };
   for (const r of results) {
     const greedy = r.sweep.filter((x) => x.temperature === 0);
-    const byMode = (key: string, rows = greedy) => r.plan.modes.map((mode): Series => ({
-      name: mode, points: rows.filter((x) => x.mode === mode).map((x) => [x.budget as number, x[key] as number]),
-    }));
+    const byMode = (key: string, rows = greedy) =>
+      r.plan.modes.map((mode): Series => ({
+        name: mode,
+        points: rows.filter((x) => x.mode === mode).map((x) => [x.budget as number, x[key] as number]),
+      }));
     const sampled = r.sweep.filter((x) => x.temperature !== 0 && x.mode !== 'autoregressive');
-    const sampledSeries = sampled.length ? byMode('tokensPerTargetPass', sampled).map((s) => ({ ...s, name: `${s.name}, T=${sampled[0].temperature}` })) : [];
-    write(`${r.label}-tokens-per-pass`, lineChart([...byMode('tokensPerTargetPass'), ...sampledSeries],
-      { title: `Generated tokens per target pass (${r.label} target)`, xLabel: 'budget (draft tree size)', yLabel: 'tokens per target pass', logX: true }));
+    const sampledSeries = sampled.length
+      ? byMode('tokensPerTargetPass', sampled).map((s) => ({ ...s, name: `${s.name}, T=${sampled[0].temperature}` }))
+      : [];
+    write(
+      `${r.label}-tokens-per-pass`,
+      lineChart([...byMode('tokensPerTargetPass'), ...sampledSeries], {
+        title: `Generated tokens per target pass (${r.label} target)`,
+        xLabel: 'budget (draft tree size)',
+        yLabel: 'tokens per target pass',
+        logX: true,
+      }),
+    );
     const ar = greedy.find((x) => x.mode === 'autoregressive')!.tokensPerSecond as number;
     const specexec = greedyFixed(r.sweep);
-    write(`${r.label}-tokens-per-second`, lineChart([
-      ...byMode('tokensPerSecond'),
-      { name: 'specexec, cost model', points: specexec.map((x) => [x.budget as number, x.predictedTokensPerSecond as number]) },
-      { name: 'autoregressive', points: specexec.map((x) => [x.budget as number, ar]) },
-    ], { title: `Tokens per second (${r.label} target, greedy, ${r.threads} threads)`, xLabel: 'budget', yLabel: 'tokens/s', logX: true }));
-    write(`${r.label}-pass-cost`, lineChart([
-      { name: 'target', points: r.calibration.target.map((p) => [p.batch, p.ms / r.calibration.target[0].ms]) },
-      { name: 'target, re-timed during the sweep', points: r.passCostDuringSweep.map((p) => [p.batch, p.ms / r.passCostDuringSweep[0].ms]) },
-      { name: 'draft', points: r.calibration.draft.map((p) => [p.batch, p.ms / r.calibration.draft[0].ms]) },
-    ], { title: `One forward pass against batch size (${r.label})`, xLabel: 'tokens in the pass', yLabel: 't(B) / t(1)', logX: true }));
+    write(
+      `${r.label}-tokens-per-second`,
+      lineChart(
+        [
+          ...byMode('tokensPerSecond'),
+          { name: 'specexec, cost model', points: specexec.map((x) => [x.budget as number, x.predictedTokensPerSecond as number]) },
+          { name: 'autoregressive', points: specexec.map((x) => [x.budget as number, ar]) },
+        ],
+        { title: `Tokens per second (${r.label} target, greedy, ${r.threads} threads)`, xLabel: 'budget', yLabel: 'tokens/s', logX: true },
+      ),
+    );
+    write(
+      `${r.label}-pass-cost`,
+      lineChart(
+        [
+          { name: 'target', points: r.calibration.target.map((p) => [p.batch, p.ms / r.calibration.target[0].ms]) },
+          {
+            name: 'target, re-timed during the sweep',
+            points: r.passCostDuringSweep.map((p) => [p.batch, p.ms / r.passCostDuringSweep[0].ms]),
+          },
+          { name: 'draft', points: r.calibration.draft.map((p) => [p.batch, p.ms / r.calibration.draft[0].ms]) },
+        ],
+        { title: `One forward pass against batch size (${r.label})`, xLabel: 'tokens in the pass', yLabel: 't(B) / t(1)', logX: true },
+      ),
+    );
   }
   return files;
 }
@@ -426,7 +570,12 @@ function targetsToRun(options: BenchOptions, models: { target: string }, plans: 
   const targets: Target[] = [{ label: options.target ? 'target' : 'trained', path: models.target, plan: plans.trained }];
   // the grown target is the bundled target's: a custom pair brings its own realistic target
   if (options.grown && options.target === undefined) {
-    targets.push({ label: GROWN_LABEL, path: ensureGrownTarget(packageRoot(), models.target), description: GROWN_DESCRIPTION, plan: plans.grown });
+    targets.push({
+      label: GROWN_LABEL,
+      path: ensureGrownTarget(packageRoot(), models.target),
+      description: GROWN_DESCRIPTION,
+      plan: plans.grown,
+    });
   }
   for (const t of options.extraTargets ?? []) targets.push({ ...t, plan: plans.grown });
   return targets;
@@ -454,22 +603,38 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${os.hostname()}${options.quick ? '-quick' : ''}`);
-  writeFileSync(`${base}.json`, JSON.stringify({
-    date: new Date().toISOString(),
-    machine: { hostname: os.hostname(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverage: os.loadavg() },
-    settings: { quick: options.quick, plans, promptsFile: 'bench/prompts.jsonl', threads: results[0].threads },
-    headline: { target: headline.label, description: headline.description },
-    ...headline.summary,
-    results,
-    projection: {
-      label: 'MODEL, not a measurement: offloaded target on consumer GPUs (engine-native/cli/projection.ts)',
-      setups: SETUPS, paper: PAPER,
-      fromOurPair: project(greedyCurve(results[0].sweep), 'tokens per pass measured here with the bundled pair'),
-      fromPaper: project(PAPER.tokensPerPass, 'tokens per pass published for Llama-2 7B -> 70B'),
-    },
-  }, null, 2) + '\n');
+  writeFileSync(
+    `${base}.json`,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: {
+          hostname: os.hostname(),
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model,
+          memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+          loadAverage: os.loadavg(),
+        },
+        settings: { quick: options.quick, plans, promptsFile: 'bench/prompts.jsonl', threads: results[0].threads },
+        headline: { target: headline.label, description: headline.description },
+        ...headline.summary,
+        results,
+        projection: {
+          label: 'MODEL, not a measurement: offloaded target on consumer GPUs (engine-native/cli/projection.ts)',
+          setups: SETUPS,
+          paper: PAPER,
+          fromOurPair: project(greedyCurve(results[0].sweep), 'tokens per pass measured here with the bundled pair'),
+          fromPaper: project(PAPER.tokensPerPass, 'tokens per pass published for Llama-2 7B -> 70B'),
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   const files = plots(base, results);
   printProjection(results[0].sweep);
-  process.stdout.write(`\nheadline (${headline.label} target): ${JSON.stringify(headline.summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}\n`);
+  process.stdout.write(
+    `\nheadline (${headline.label} target): ${JSON.stringify(headline.summary, (_k, v) => (typeof v === 'number' ? round(v) : v))}\n`,
+  );
   process.stdout.write(`wrote ${[`${base}.json`, ...files].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
 }

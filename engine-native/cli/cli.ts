@@ -46,16 +46,35 @@ bench-cpu compares, on the grown target, the portable build's CPU variant with a
 SPECEXEC_CPU_VARIANT=NAME forces one.`;
 
 const OPTIONS = {
-  draft: { type: 'string' }, target: { type: 'string' }, model: { type: 'string' },
-  prompt: { type: 'string' }, 'prompt-file': { type: 'string' }, suffix: { type: 'string' },
-  mode: { type: 'string' }, budget: { type: 'string' }, 'max-depth': { type: 'string' },
-  'draft-max': { type: 'string' }, 'draft-p-min': { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' },
-  'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
-  stop: { type: 'string', multiple: true }, threads: { type: 'string' }, context: { type: 'string' },
-  'target-gpu-layers': { type: 'string' }, 'draft-gpu-layers': { type: 'string' }, 'vram-budget': { type: 'string' },
+  draft: { type: 'string' },
+  target: { type: 'string' },
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  'prompt-file': { type: 'string' },
+  suffix: { type: 'string' },
+  mode: { type: 'string' },
+  budget: { type: 'string' },
+  'max-depth': { type: 'string' },
+  'draft-max': { type: 'string' },
+  'draft-p-min': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+  stop: { type: 'string', multiple: true },
+  threads: { type: 'string' },
+  context: { type: 'string' },
+  'target-gpu-layers': { type: 'string' },
+  'draft-gpu-layers': { type: 'string' },
+  'vram-budget': { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
-  'no-llama-cpp': { type: 'boolean' }, 'no-grown': { type: 'boolean' }, out: { type: 'string' },
-  json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'no-llama-cpp': { type: 'boolean' },
+  'no-grown': { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  quick: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -126,7 +145,8 @@ async function complete(flags: Flags): Promise<void> {
 async function info(flags: Flags): Promise<void> {
   const session = await openEngine({ ...modelFlags(flags), load: false });
   try {
-    const models = typeof flags.model === 'string' ? [flags.model] : Object.values(resolveModels(modelFlags(flags))).filter(Boolean) as string[];
+    const models =
+      typeof flags.model === 'string' ? [flags.model] : (Object.values(resolveModels(modelFlags(flags))).filter(Boolean) as string[]);
     const out = [];
     for (const m of models) out.push(await session.client.inspectModel(m));
     // the devices of the addon the engine host loads (the same file: SPECEXEC_NATIVE_BUILD applies to both)
@@ -144,13 +164,22 @@ async function demo(): Promise<void> {
   const session = await openEngine({});
   try {
     const init = session.initialized!;
-    process.stdout.write(`target: ${init.target.path} (${init.target.description}, ${(init.target.parameters / 1e6).toFixed(1)}M params)\n`);
-    if (init.draft) process.stdout.write(`draft:  ${init.draft.path} (${init.draft.description}, ${(init.draft.parameters / 1e6).toFixed(1)}M params)\n`);
-    process.stdout.write(`threads: ${init.threads}, modes: ${init.modes.join(', ')}, CPU kernels: ${describeCpu(init.cpu)}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`);
-    const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, mode: 'specexec', budget: 16 },
-      (d) => process.stdout.write(d));
+    process.stdout.write(
+      `target: ${init.target.path} (${init.target.description}, ${(init.target.parameters / 1e6).toFixed(1)}M params)\n`,
+    );
+    if (init.draft)
+      process.stdout.write(`draft:  ${init.draft.path} (${init.draft.description}, ${(init.draft.parameters / 1e6).toFixed(1)}M params)\n`);
+    process.stdout.write(
+      `threads: ${init.threads}, modes: ${init.modes.join(', ')}, CPU kernels: ${describeCpu(init.cpu)}\n\n--- prompt ---\n${DEMO_PROMPT}--- completion ---\n`,
+    );
+    const result = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, mode: 'specexec', budget: 16 }, (d) =>
+      process.stdout.write(d),
+    );
     process.stdout.write(`\n--- stats: specexec, budget 16 ---\n${summary(result)}\n`);
-    for (const [name, params] of [['autoregressive', { mode: 'autoregressive' }], ['specexec, automatic budget', { mode: 'specexec' }]] as const) {
+    for (const [name, params] of [
+      ['autoregressive', { mode: 'autoregressive' }],
+      ['specexec, automatic budget', { mode: 'specexec' }],
+    ] as const) {
       const r = await session.client.complete({ prompt: DEMO_PROMPT, maxTokens: 64, ...params });
       process.stdout.write(`--- ${name}: ${r.text === result.text ? 'identical text' : 'DIFFERENT text'} ---\n${summary(r)}\n`);
     }
@@ -179,23 +208,30 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   switch (command) {
-    case 'complete': return complete(flags);
-    case 'info': return info(flags);
-    case 'demo': return demo();
-    case 'bench': return runBench({
-      ...modelFlags(flags),
-      quick: Boolean(flags.quick),
-      llamaCpp: !flags['no-llama-cpp'],
-      grown: !flags['no-grown'],
-      extraTargets: ((flags['extra-target'] as string[] | undefined) ?? []).map((t) => {
-        const eq = t.indexOf('=');
-        if (eq <= 0) throw new CliError(`--extra-target expects LABEL=FILE, got '${t}'`);
-        return { label: t.slice(0, eq), path: t.slice(eq + 1) };
-      }),
-    });
-    case 'bench-cpu': return runCpuBench();
-    case 'grow-target': return growTargetCommand(flags);
-    default: throw new CliError(`unknown command '${command}'\n${USAGE}`);
+    case 'complete':
+      return complete(flags);
+    case 'info':
+      return info(flags);
+    case 'demo':
+      return demo();
+    case 'bench':
+      return runBench({
+        ...modelFlags(flags),
+        quick: Boolean(flags.quick),
+        llamaCpp: !flags['no-llama-cpp'],
+        grown: !flags['no-grown'],
+        extraTargets: ((flags['extra-target'] as string[] | undefined) ?? []).map((t) => {
+          const eq = t.indexOf('=');
+          if (eq <= 0) throw new CliError(`--extra-target expects LABEL=FILE, got '${t}'`);
+          return { label: t.slice(0, eq), path: t.slice(eq + 1) };
+        }),
+      });
+    case 'bench-cpu':
+      return runCpuBench();
+    case 'grow-target':
+      return growTargetCommand(flags);
+    default:
+      throw new CliError(`unknown command '${command}'\n${USAGE}`);
   }
 }
 

@@ -10,7 +10,7 @@ import { CliError } from './session';
 
 export const GROWN_LABEL = 'grown';
 export const GROWN_DESCRIPTION =
-  'GROWN target (synthetic): the trained target widened and deepened to TinyLlama-1.1B\'s shape (d=2048, 22 layers, FFN 5632) ' +
+  "GROWN target (synthetic): the trained target widened and deepened to TinyLlama-1.1B's shape (d=2048, 22 layers, FFN 5632) " +
   'without changing its outputs; it costs what a real 1.1B model costs and knows no more than the trained target';
 
 /** A cheap content key: size plus hashes of the first and last MiB (GGUF headers and the last tensors). */
@@ -41,8 +41,10 @@ export function growTarget(root: string, source: string, out: string): void {
   const r = spawnSync(python(), [script, tmp, '--src', source], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-3).join(' ');
-    throw new CliError(`growing the target failed (${why}). It needs python3 with numpy (Debian: python3-numpy) ` +
-      'and the pinned llama.cpp source from npm install (build/llama.cpp, or LLAMA_CPP_SRC)');
+    throw new CliError(
+      `growing the target failed (${why}). It needs python3 with numpy (Debian: python3-numpy) ` +
+        'and the pinned llama.cpp source from npm install (build/llama.cpp, or LLAMA_CPP_SRC)',
+    );
   }
   renameSync(tmp, out);
 }
@@ -51,7 +53,9 @@ export function growTarget(root: string, source: string, out: string): void {
 export function ensureGrownTarget(root: string, source: string): string {
   const out = path.join(root, 'build', 'grown', `${path.basename(source, '.gguf')}-grown-1.1b-${fingerprint(source)}.gguf`);
   if (!existsSync(out)) {
-    process.stdout.write(`growing ${path.relative(process.cwd(), source)} into a 1.1B-shaped target (once; cached as ${path.relative(process.cwd(), out)})\n`);
+    process.stdout.write(
+      `growing ${path.relative(process.cwd(), source)} into a 1.1B-shaped target (once; cached as ${path.relative(process.cwd(), out)})\n`,
+    );
     growTarget(root, source, out);
   }
   return out;

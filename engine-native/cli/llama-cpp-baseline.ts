@@ -23,7 +23,8 @@ function promptTexts(model: string, prompts: PlainOrFimPrompt[]): string[] {
     const fim = tokenizer.tokenize(FIM_TEXT.prefix + FIM_TEXT.suffix + FIM_TEXT.middle, true).length === 3;
     return prompts.map((p) => {
       if (!p.suffix) return p.prefix;
-      if (!fim) throw new CliError(`${path.basename(model)} does not spell its FIM tokens as deepseek-coder does: use prompts without a suffix`);
+      if (!fim)
+        throw new CliError(`${path.basename(model)} does not spell its FIM tokens as deepseek-coder does: use prompts without a suffix`);
       return FIM_TEXT.prefix + p.prefix + FIM_TEXT.suffix + p.suffix + FIM_TEXT.middle;
     });
   } finally {
@@ -54,8 +55,14 @@ function run(bin: string, args: string[]): string {
  * calls it right beside our own runs of that prompt: this machine's speed drifts over minutes, so
  * a ratio is only fair between runs made at the same time.
  */
-export function llamaCppBaseline(root: string, target: string, draft: string, prompts: PlainOrFimPrompt[], maxTokens: number,
-  threads: number): (i: number) => LlamaCppSpeeds {
+export function llamaCppBaseline(
+  root: string,
+  target: string,
+  draft: string,
+  prompts: PlainOrFimPrompt[],
+  maxTokens: number,
+  threads: number,
+): (i: number) => LlamaCppSpeeds {
   execFileSync(process.execPath, [path.join(root, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
   const bin = (name: string) => path.join(root, 'build', 'llama-tools', 'bin', name);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'specexec-bench-'));
@@ -70,7 +77,7 @@ export function llamaCppBaseline(root: string, target: string, draft: string, pr
     const m1 = /eval time =\s+[\d.]+ ms \/\s+\d+ runs\s+\(\s*[\d.]+ ms per token,\s+([\d.]+) tokens per second\)/.exec(ar);
     const sp = run(bin('llama-speculative-simple'), ['-m', target, '-md', draft, ...common, '--spec-type', 'draft-simple']);
     const m2 = /decoded\s+\d+ tokens in\s+[\d.]+ seconds, speed:\s+([\d.]+) t\/s/.exec(sp);
-    if (!m1 || !m2) throw new CliError('could not read the speed from llama.cpp\'s output');
+    if (!m1 || !m2) throw new CliError("could not read the speed from llama.cpp's output");
     return { completion: Number(m1[1]), speculative: Number(m2[1]) };
   };
 }

@@ -10,30 +10,57 @@ export interface GpuSetup {
   targetBillions: number;
   bitsPerWeight: number;
   draftBillions: number;
-  pcieGBs: number;       // effective host-to-device bandwidth
-  tflops: number;        // sustained dense throughput for the verification pass
-  draftPassMs: number;   // one draft forward (draft resident on the GPU)
+  pcieGBs: number; // effective host-to-device bandwidth
+  tflops: number; // sustained dense throughput for the verification pass
+  draftPassMs: number; // one draft forward (draft resident on the GPU)
 }
 
 export const SETUPS: GpuSetup[] = [
-  { name: 'RTX 4090, PCIe 4.0 x16: Llama-2-70B 4-bit target, 7B draft', targetBillions: 70, bitsPerWeight: 4.5, draftBillions: 7,
-    pcieGBs: 25, tflops: 80, draftPassMs: 12 },
-  { name: 'RTX 4090, PCIe 4.0 x16: Llama-2-70B 16-bit target, 7B draft', targetBillions: 70, bitsPerWeight: 16, draftBillions: 7,
-    pcieGBs: 25, tflops: 80, draftPassMs: 12 },
-  { name: 'RTX 3090, PCIe 4.0 x16: Qwen2.5-Coder-32B 4-bit target, 0.5B draft', targetBillions: 32, bitsPerWeight: 4.5, draftBillions: 0.5,
-    pcieGBs: 22, tflops: 35, draftPassMs: 4 },
+  {
+    name: 'RTX 4090, PCIe 4.0 x16: Llama-2-70B 4-bit target, 7B draft',
+    targetBillions: 70,
+    bitsPerWeight: 4.5,
+    draftBillions: 7,
+    pcieGBs: 25,
+    tflops: 80,
+    draftPassMs: 12,
+  },
+  {
+    name: 'RTX 4090, PCIe 4.0 x16: Llama-2-70B 16-bit target, 7B draft',
+    targetBillions: 70,
+    bitsPerWeight: 16,
+    draftBillions: 7,
+    pcieGBs: 25,
+    tflops: 80,
+    draftPassMs: 12,
+  },
+  {
+    name: 'RTX 3090, PCIe 4.0 x16: Qwen2.5-Coder-32B 4-bit target, 0.5B draft',
+    targetBillions: 32,
+    bitsPerWeight: 4.5,
+    draftBillions: 0.5,
+    pcieGBs: 22,
+    tflops: 35,
+    draftPassMs: 4,
+  },
 ];
 
 /** Published SpecExec figures (Svirschevski et al., 2024) used for comparison. */
 export const PAPER = {
-  tokensPerPass: [[16, 5.5], [64, 9], [256, 13], [1024, 18], [2048, 20]] as [number, number][],
+  tokensPerPass: [
+    [16, 5.5],
+    [64, 9],
+    [256, 13],
+    [1024, 18],
+    [2048, 20],
+  ] as [number, number][],
   tokensPerSecond: { '70B 4-bit, RTX 4090': '4-6', '70B 16-bit, RTX 4090': '2-3' },
-  note: 'Llama-2-7B draft -> Llama-2-70B target; tokens per pass read off the paper\'s figures (approximate)',
+  note: "Llama-2-7B draft -> Llama-2-70B target; tokens per pass read off the paper's figures (approximate)",
 };
 
 export function iterationMs(s: GpuSetup, budget: number): number {
-  const transferMs = (s.targetBillions * 1e9 * s.bitsPerWeight / 8) / (s.pcieGBs * 1e9) * 1000;
-  const computeMs = (2 * s.targetBillions * 1e9 * (budget + 1)) / (s.tflops * 1e12) * 1000;
+  const transferMs = ((s.targetBillions * 1e9 * s.bitsPerWeight) / 8 / (s.pcieGBs * 1e9)) * 1000;
+  const computeMs = ((2 * s.targetBillions * 1e9 * (budget + 1)) / (s.tflops * 1e12)) * 1000;
   const draftPasses = budget === 0 ? 0 : Math.min(32, 1 + Math.ceil(Math.log2(1 + budget)));
   return draftPasses * s.draftPassMs + transferMs + computeMs;
 }
@@ -51,7 +78,14 @@ export interface ProjectionRow {
 export function project(curve: [number, number][], source: string): ProjectionRow[] {
   const rows: ProjectionRow[] = [];
   for (const s of SETUPS) {
-    rows.push({ setup: s.name, budget: 0, iterationMs: iterationMs(s, 0), tokensPerPass: 1, tokensPerSecond: 1000 / iterationMs(s, 0), source: 'autoregressive' });
+    rows.push({
+      setup: s.name,
+      budget: 0,
+      iterationMs: iterationMs(s, 0),
+      tokensPerPass: 1,
+      tokensPerSecond: 1000 / iterationMs(s, 0),
+      source: 'autoregressive',
+    });
     for (const [budget, tpp] of curve) {
       const ms = iterationMs(s, budget);
       rows.push({ setup: s.name, budget, iterationMs: ms, tokensPerPass: tpp, tokensPerSecond: (1000 * tpp) / ms, source });

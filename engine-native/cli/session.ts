@@ -30,10 +30,15 @@ export function resolveModels(flags: ModelFlags): { draft: string | null; target
   const target = flags.target ?? defaultTargetModel();
   // a custom target gets no default draft: the bundled draft's tokenizer may not match it
   const draft = flags.draft ?? (flags.target === undefined ? defaultDraftModel() : null);
-  for (const [role, file, flag] of [['target', target, flags.target], ['draft', draft, flags.draft]] as const) {
+  for (const [role, file, flag] of [
+    ['target', target, flags.target],
+    ['draft', draft, flags.draft],
+  ] as const) {
     if (file !== null && flag === undefined && !existsSync(file)) {
-      throw new CliError(`the bundled ${role} model is missing: ${file}. It ships with the repository ` +
-        `(git lfs is not needed); pass --${role} FILE to use your own GGUF model.`);
+      throw new CliError(
+        `the bundled ${role} model is missing: ${file}. It ships with the repository ` +
+          `(git lfs is not needed); pass --${role} FILE to use your own GGUF model.`,
+      );
     }
   }
   return { draft, target };
@@ -42,7 +47,12 @@ export function resolveModels(flags: ModelFlags): { draft: string | null; target
 /** `env` adds to the host's environment (SPECEXEC_NATIVE_BUILD, SPECEXEC_CPU_VARIANT, ...). */
 export async function openEngine(flags: ModelFlags, env?: NodeJS.ProcessEnv): Promise<EngineSession> {
   const verbose = process.env.SPECEXEC_VERBOSE === '1';
-  const client = new EngineClient({ env, onStderr: (line) => { if (verbose) process.stderr.write(line + '\n'); } });
+  const client = new EngineClient({
+    env,
+    onStderr: (line) => {
+      if (verbose) process.stderr.write(line + '\n');
+    },
+  });
   const session: EngineSession = { client, cancel: new CancellationTokenSource(), close: () => client.shutdown() };
   if (flags.load === false) return session;
   const models = resolveModels(flags);
@@ -65,7 +75,9 @@ export async function openEngine(flags: ModelFlags, env?: NodeJS.ProcessEnv): Pr
 
 export function summary(r: CompleteResult): string {
   const s = r.stats;
-  return `${s.tokens} tokens in ${s.elapsedMs.toFixed(0)} ms (prompt ${s.promptTokens} tokens, ${s.promptMs.toFixed(0)} ms) | ` +
+  return (
+    `${s.tokens} tokens in ${s.elapsedMs.toFixed(0)} ms (prompt ${s.promptTokens} tokens, ${s.promptMs.toFixed(0)} ms) | ` +
     `${s.tokensPerSecond.toFixed(1)} tokens/s | ${s.tokensPerTargetPass.toFixed(2)} tokens per target pass ` +
-    `(${s.targetPasses} target, ${s.draftPasses} draft passes) | budget ${s.budget} | stop: ${r.stopReason}`;
+    `(${s.targetPasses} target, ${s.draftPasses} draft passes) | budget ${s.budget} | stop: ${r.stopReason}`
+  );
 }

@@ -30,11 +30,20 @@ function niceTicks(min: number, max: number, count: number): number[] {
 }
 
 export function lineChart(series: Series[], o: ChartOptions): string {
-  const W = o.width ?? 640, H = o.height ?? 400, L = 60, R = 150, T = 40, B = 50;
+  const W = o.width ?? 640,
+    H = o.height ?? 400,
+    L = 60,
+    R = 150,
+    T = 40,
+    B = 50;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const fx = (x: number) => (o.logX ? Math.log2(x) : x);
-  const xs = all.map(([x]) => fx(x)), ys = all.map(([, y]) => y);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys), y1 = Math.max(...ys) * 1.05 || 1;
+  const xs = all.map(([x]) => fx(x)),
+    ys = all.map(([, y]) => y);
+  const x0 = Math.min(...xs),
+    x1 = Math.max(...xs),
+    y0 = Math.min(0, ...ys),
+    y1 = Math.max(...ys) * 1.05 || 1;
   const px = (x: number) => L + ((fx(x) - x0) / (x1 - x0 || 1)) * (W - L - R);
   const py = (y: number) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B);
   const out: string[] = [
@@ -56,7 +65,9 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const [x, y] of pts) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`);
     out.push(`<rect x="${W - R + 12}" y="${T + i * 20 - 9}" width="12" height="12" fill="${c}"/>`);
     out.push(`<text x="${W - R + 30}" y="${T + i * 20 + 2}">${escape(s.name)}</text>`);

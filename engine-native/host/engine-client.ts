@@ -3,12 +3,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import {
-  CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter,
-  type CancellationToken, type MessageConnection, type RequestParam, type RequestType,
+  CancellationTokenSource,
+  createMessageConnection,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type CancellationToken,
+  type MessageConnection,
+  type RequestParam,
+  type RequestType,
 } from 'vscode-jsonrpc/node';
 import {
-  ErrorCodes, Notifications, Requests, type ChatParams, type CompleteParams, type CompleteResult, type CostPoint,
-  type InitializeParams, type InitializeResult, type MeasurePassCostParams, type ModelInfo,
+  ErrorCodes,
+  Notifications,
+  Requests,
+  type ChatParams,
+  type CompleteParams,
+  type CompleteResult,
+  type CostPoint,
+  type InitializeParams,
+  type InitializeResult,
+  type MeasurePassCostParams,
+  type ModelInfo,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -46,7 +62,7 @@ export class EngineClient {
     // process.execPath is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node.
     // A 1 MB young generation: V8 otherwise grows it to 16 MB per semi-space over thousands of
     // requests, which looks like a leak in an all-day process; the host's garbage is tiny anyway.
-    const [command, ...args] = [...options.launcher ?? [], process.execPath, '--max-semi-space-size=1', hostScript];
+    const [command, ...args] = [...(options.launcher ?? []), process.execPath, '--max-semi-space-size=1', hostScript];
     this.process = spawn(command, args, {
       env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -63,8 +79,7 @@ export class EngineClient {
         options.onStderr?.(line);
       }
     });
-    this.connection = createMessageConnection(
-      new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
+    this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(Notifications.progress, (p) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
     this.connection.onError(() => undefined);
     this.connection.listen();
@@ -119,8 +134,11 @@ export class EngineClient {
     // vscode-jsonrpc would leave a request pending forever when the process ends
     // (the log lines go in the error's data: the editor already has them in its log)
     const ended = this.exited.then(({ code, signal }): never => {
-      throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} ` +
-        `(${signal ? `killed by ${signal}` : `exit code ${code}`})`, { logTail: [...this.logTail] } satisfies CrashData);
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `the engine process ended during the request ${method} ` + `(${signal ? `killed by ${signal}` : `exit code ${code}`})`,
+        { logTail: [...this.logTail] } satisfies CrashData,
+      );
     });
     ended.catch(() => undefined); // only while this request waits
     try {
@@ -130,8 +148,12 @@ export class EngineClient {
     }
   }
 
-  private async withProgress<P extends CompleteParams | ChatParams>(type: RequestType<P, CompleteResult, void>, params: P,
-    onDelta?: DeltaHandler, token?: CancellationToken): Promise<CompleteResult> {
+  private async withProgress<P extends CompleteParams | ChatParams>(
+    type: RequestType<P, CompleteResult, void>,
+    params: P,
+    onDelta?: DeltaHandler,
+    token?: CancellationToken,
+  ): Promise<CompleteResult> {
     const progressToken = onDelta ? `p${this.nextToken++}` : undefined;
     if (progressToken) this.progress.set(progressToken, onDelta!);
     try {

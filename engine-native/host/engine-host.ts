@@ -1,13 +1,16 @@
 // The engine host process: serves the protocol in ./protocol.ts over stdin/stdout with
 // vscode-jsonrpc. Spawned by the VS Code extension and by the CLI. Logs go to stderr.
-import {
-  createMessageConnection, ResponseError, StreamMessageWriter, type MessageConnection,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, ResponseError, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ResyncingMessageReader } from './framing';
 import { EngineService } from './engine-service';
 import { loadAddon } from './native';
 import {
-  parseChatMessages, parseCompleteParams, parseInitializeParams, parseMeasurePassCostParams, parseSampling, progressToken,
+  parseChatMessages,
+  parseCompleteParams,
+  parseInitializeParams,
+  parseMeasurePassCostParams,
+  parseSampling,
+  progressToken,
 } from './params';
 import { ErrorCodes, Notifications, Requests, type SamplingParams } from './protocol';
 
@@ -78,7 +81,10 @@ function main(): void {
   const writer = new StreamMessageWriter(process.stdout);
   const reader = new ResyncingMessageReader(process.stdin, (response) => void writer.write(response));
   const connection = createMessageConnection(reader, writer, {
-    error: log, warn: log, info: () => undefined, log: () => undefined,
+    error: log,
+    warn: log,
+    info: () => undefined,
+    log: () => undefined,
   });
   const service = new EngineService();
   serve(connection, service);

@@ -7,8 +7,15 @@ import * as path from 'node:path';
 import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
 import { loadAddon, type NativeEngine, type NativeError, type NativeRequest, type NativeResult } from './native';
 import {
-  DECODING_MODES, ErrorCodes, PROTOCOL_VERSION,
-  type CompleteResult, type CostPoint, type DecodingMode, type InitializeParams, type InitializeResult, type ModelInfo,
+  DECODING_MODES,
+  ErrorCodes,
+  PROTOCOL_VERSION,
+  type CompleteResult,
+  type CostPoint,
+  type DecodingMode,
+  type InitializeParams,
+  type InitializeResult,
+  type ModelInfo,
 } from './protocol';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -86,19 +93,22 @@ export class EngineService {
       const oldest = this.queue.findIndex((j) => j.evict);
       this.queue.splice(oldest, 1)[0].evict!();
     }
-    return this.enqueue(async () => {
-      if (token.isCancellationRequested) {
-        throw new ResponseError(ErrorCodes.RequestCancelled, 'cancelled before it started');
-      }
-      const subscription = token.onCancellationRequested(() => this.engine.cancel());
-      try {
-        return toCompleteResult(await this.engine.generate(request, onDelta));
-      } catch (e) {
-        throw toResponseError(e);
-      } finally {
-        subscription.dispose();
-      }
-    }, () => new ResponseError(ErrorCodes.RequestCancelled, 'superseded by newer requests before it started'));
+    return this.enqueue(
+      async () => {
+        if (token.isCancellationRequested) {
+          throw new ResponseError(ErrorCodes.RequestCancelled, 'cancelled before it started');
+        }
+        const subscription = token.onCancellationRequested(() => this.engine.cancel());
+        try {
+          return toCompleteResult(await this.engine.generate(request, onDelta));
+        } catch (e) {
+          throw toResponseError(e);
+        } finally {
+          subscription.dispose();
+        }
+      },
+      () => new ResponseError(ErrorCodes.RequestCancelled, 'superseded by newer requests before it started'),
+    );
   }
 
   measurePassCost(batches: number[]): Promise<CostPoint[]> {

@@ -41,8 +41,11 @@ export function validateMessage(body: Buffer, reply: ErrorReply): Message | unde
   const m = value as Record<string, unknown> | null;
   const isObject = typeof m === 'object' && m !== null && !Array.isArray(m);
   const id = isObject && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;
-  const wellFormed = isObject && (typeof m.method === 'string' || 'result' in m || 'error' in m) &&
-    (m.id === undefined || id !== null) && (m.params === undefined || (typeof m.params === 'object' && m.params !== null));
+  const wellFormed =
+    isObject &&
+    (typeof m.method === 'string' || 'result' in m || 'error' in m) &&
+    (m.id === undefined || id !== null) &&
+    (m.params === undefined || (typeof m.params === 'object' && m.params !== null));
   if (!wellFormed) {
     reply(errorReply(id, ErrorCodes.InvalidRequest, 'not a JSON-RPC 2.0 request or notification'));
     return undefined;
@@ -94,7 +97,12 @@ function readHeaders(buf: Buffer): HeaderBlock {
 
 /** Whether the 15 bytes at `at` spell "Content-Length:" in any case. */
 function isHeaderNameAt(buf: Buffer, at: number): boolean {
-  return buf.subarray(at, at + HEADER_NAME.length).toString('latin1').toLowerCase() === HEADER_NAME;
+  return (
+    buf
+      .subarray(at, at + HEADER_NAME.length)
+      .toString('latin1')
+      .toLowerCase() === HEADER_NAME
+  );
 }
 
 /** Where the first "Content-Length:" right after a "\n" in `buf` starts, or -1. */
@@ -109,7 +117,14 @@ function headerAfterNewline(buf: Buffer): number {
 function partialHeaderAtEnd(buf: Buffer): number {
   const nl = buf.lastIndexOf(0x0a);
   if (nl < 0 || buf.length - nl > HEADER_NAME.length) return buf.length;
-  return HEADER_NAME.startsWith(buf.subarray(nl + 1).toString('latin1').toLowerCase()) ? nl : buf.length;
+  return HEADER_NAME.startsWith(
+    buf
+      .subarray(nl + 1)
+      .toString('latin1')
+      .toLowerCase(),
+  )
+    ? nl
+    : buf.length;
 }
 
 export class ResyncingMessageReader extends AbstractMessageReader {
@@ -122,7 +137,10 @@ export class ResyncingMessageReader extends AbstractMessageReader {
   private skip = 0; // bytes of a refused oversized body still to drop (see refuse)
   private callback: DataCallback | undefined;
 
-  constructor(private readonly input: Readable, private readonly reply: ErrorReply) {
+  constructor(
+    private readonly input: Readable,
+    private readonly reply: ErrorReply,
+  ) {
     super();
   }
 
@@ -149,7 +167,9 @@ export class ResyncingMessageReader extends AbstractMessageReader {
     this.chunks = [];
     this.chunkBytes = 0;
     this.wanted = 0;
-    while (this.buffer.length > 0 && this.next()) { /* one frame per turn */ }
+    while (this.buffer.length > 0 && this.next()) {
+      /* one frame per turn */
+    }
   }
 
   /** Consumes one frame (or one piece of garbage) from the buffer; false when more bytes are needed. */
@@ -177,9 +197,11 @@ export class ResyncingMessageReader extends AbstractMessageReader {
     this.buffer = this.buffer.subarray(end);
     if (junk.length > 0) {
       const id = requestId(junk);
-      this.reply(id === null
-        ? errorReply(null, ErrorCodes.ParseError, 'expected a "Content-Length: N" header, got a line of other text')
-        : errorReply(id, ErrorCodes.InvalidRequest, 'a JSON-RPC message without its Content-Length header'));
+      this.reply(
+        id === null
+          ? errorReply(null, ErrorCodes.ParseError, 'expected a "Content-Length: N" header, got a line of other text')
+          : errorReply(id, ErrorCodes.InvalidRequest, 'a JSON-RPC message without its Content-Length header'),
+      );
     }
     return true;
   }
@@ -196,7 +218,10 @@ export class ResyncingMessageReader extends AbstractMessageReader {
         return true;
       case 'tooLong': {
         // resynchronise at a header glued onto the long line, if one came in the same chunk
-        const next = this.buffer.toString('latin1').toLowerCase().indexOf(HEADER_NAME, block.lastLine + 1);
+        const next = this.buffer
+          .toString('latin1')
+          .toLowerCase()
+          .indexOf(HEADER_NAME, block.lastLine + 1);
         this.buffer = next > 0 ? this.buffer.subarray(next) : Buffer.alloc(0);
         this.reply(errorReply(null, ErrorCodes.ParseError, 'message headers too long'));
         return true;
@@ -211,7 +236,9 @@ export class ResyncingMessageReader extends AbstractMessageReader {
     const digits = lengthHeader?.match(CONTENT_LENGTH)?.[1];
     if (digits === undefined) {
       this.buffer = this.buffer.subarray(bodyStart);
-      this.reply(errorReply(null, ErrorCodes.ParseError, `missing or invalid Content-Length header: ${JSON.stringify(lengthHeader ?? '')}`));
+      this.reply(
+        errorReply(null, ErrorCodes.ParseError, `missing or invalid Content-Length header: ${JSON.stringify(lengthHeader ?? '')}`),
+      );
       return true;
     }
     const length = Number(digits); // perhaps far above 2^53, or Infinity: only compared with the limit then

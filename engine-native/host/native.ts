@@ -2,7 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type {
-  CompletionStats, CostPoint, CpuInfo, DeviceInfo, InitializeParams, ModelInfo, OffloadInfo, PromptTrim, StopReason,
+  CompletionStats,
+  CostPoint,
+  CpuInfo,
+  DeviceInfo,
+  InitializeParams,
+  ModelInfo,
+  OffloadInfo,
+  PromptTrim,
+  StopReason,
 } from './protocol';
 
 export interface NativeLoadResult {
@@ -118,9 +126,13 @@ function load(name: AddonName): { name: AddonName; addon: unknown } {
     return cached;
   } catch (e) {
     const variant = process.env.SPECEXEC_NATIVE_BUILD;
-    throw new Error(`cannot load the native engine ${file}: ${(e as Error).message}. ` + (variant
-      ? `Build that variant with SPECEXEC_BACKEND=${path.basename(variant).replace(/^build-/, '')} npm run build, ` +
-        'or unset SPECEXEC_NATIVE_BUILD to use the CPU build.'
-      : 'Build it with `npm run build` (needs cmake, a C++ compiler and git).'));
+    throw new Error(
+      `cannot load the native engine ${file}: ${(e as Error).message}. ` +
+        (variant
+          ? `Build that variant with SPECEXEC_BACKEND=${path.basename(variant).replace(/^build-/, '')} npm run build, ` +
+            'or unset SPECEXEC_NATIVE_BUILD to use the CPU build.'
+          : 'Build it with `npm run build` (needs cmake, a C++ compiler and git).'),
+      { cause: e },
+    );
   }
 }

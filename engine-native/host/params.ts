@@ -2,7 +2,15 @@
 // the field, before anything reaches the native engine.
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { NativeRequest } from './native';
-import { DECODING_MODES, DEFAULTS, ErrorCodes, type ChatMessage, type DecodingMode, type InitializeParams, type SamplingParams } from './protocol';
+import {
+  DECODING_MODES,
+  DEFAULTS,
+  ErrorCodes,
+  type ChatMessage,
+  type DecodingMode,
+  type InitializeParams,
+  type SamplingParams,
+} from './protocol';
 
 const MAX_TOKENS_LIMIT = 1 << 16;
 const MAX_STOP_STRINGS = 16;
@@ -18,8 +26,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function optionalNumber(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number,
-  integer = true): number {
+function optionalNumber(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number, integer = true): number {
   const v = o[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
@@ -59,7 +66,9 @@ export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingM
   const mode = p.mode ?? defaultMode;
   const budget = p.budget === undefined || p.budget === null || p.budget === 'auto' ? 0 : p.budget;
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 0 || budget > MAX_BUDGET) {
-    throw invalid(`budget must be 'auto' or an integer between 0 and ${MAX_BUDGET} (0 and 'auto' mean automatic), got ${JSON.stringify(p.budget)}`);
+    throw invalid(
+      `budget must be 'auto' or an integer between 0 and ${MAX_BUDGET} (0 and 'auto' mean automatic), got ${JSON.stringify(p.budget)}`,
+    );
   }
   if (typeof mode !== 'string' || !(DECODING_MODES as readonly string[]).includes(mode)) {
     throw invalid(`mode must be one of ${DECODING_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
@@ -109,8 +118,12 @@ const MAX_TIMED_PASSES = 64;
 
 export function parseMeasurePassCostParams(p: unknown, maxBatch: number): number[] {
   const batches = isObject(p) ? p.batches : undefined;
-  if (!Array.isArray(batches) || batches.length === 0 || batches.length > MAX_TIMED_PASSES ||
-    !batches.every((n) => Number.isInteger(n) && n >= 1 && n <= maxBatch)) {
+  if (
+    !Array.isArray(batches) ||
+    batches.length === 0 ||
+    batches.length > MAX_TIMED_PASSES ||
+    !batches.every((n) => Number.isInteger(n) && n >= 1 && n <= maxBatch)
+  ) {
     throw invalid(`measurePassCost expects {batches: [...]}: 1 to ${MAX_TIMED_PASSES} integers between 1 and ${maxBatch}`);
   }
   return batches as number[];

@@ -52,7 +52,7 @@ void sx_cost_curve::observe(int32_t n, double measured) {
 }
 
 void sx_budget_init(sx_budget & b, int32_t max_budget) {
-    b.candidates.assign(1, 0); // 0: no draft at all, when speculation does not pay
+    b.candidates.assign(1, 0);  // 0: no draft at all, when speculation does not pay
     // trees of 2^n - 1 nodes: with the root, passes of 2^n tokens, the batch sizes the calibration
     // measures. On a CPU a pass of 2^n + 1 tokens costs nearly what 2^(n+1) do (3 ~ 4, 9 ~ 16: the
     // matrix kernels work in tiles), so these are also the trees worth verifying
@@ -94,9 +94,9 @@ double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
             den += b.seen[j];
         }
     }
-    const double a     = std::max(0.0, num / den);
-    const double prior = 1.0 + a * std::log2(1.0 + k);
-    const int32_t i    = index_of(b, k);
+    const double  a     = std::max(0.0, num / den);
+    const double  prior = 1.0 + a * std::log2(1.0 + k);
+    const int32_t i     = index_of(b, k);
     if (b.candidates[i] != k || b.seen[i] == 0) {
         return prior;
     }
@@ -106,7 +106,7 @@ double sx_budget_expected_tokens(const sx_budget & b, int32_t k) {
 
 double sx_budget_expected_ms(const sx_budget & b, int32_t k) {
     const int32_t i = index_of(b, k);
-    double        other; // the round's time besides its target pass
+    double        other;  // the round's time besides its target pass
     if (b.candidates[i] == k && b.rounds_at[i] >= 2) {
         other = b.other_ms[i];
     } else if (k == 0) {
@@ -132,7 +132,7 @@ static double optimistic_tokens(const sx_budget & b, int32_t k) {
 }
 
 int32_t sx_budget_choose(sx_budget & b, int32_t limit) {
-    int32_t best = 0;
+    int32_t best      = 0;
     double  best_rate = -1;
     for (size_t i = 0; i < b.candidates.size() && b.candidates[i] <= limit; ++i) {
         const double rate = expected_rate(b, b.candidates[i]);
@@ -175,8 +175,12 @@ bool sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int3
     return (ms_per_token_0 - ms_per_token_k) * remaining > catch_up_ms;
 }
 
-void sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & tokens_within, double other_ms,
-                       double target_ms, int32_t tree_nodes) {
+void sx_budget_observe(sx_budget &                  b,
+                       int32_t                      k,
+                       const std::vector<int32_t> & tokens_within,
+                       double                       other_ms,
+                       double                       target_ms,
+                       int32_t                      tree_nodes) {
     b.rounds++;
     b.target.observe(tree_nodes + 1, target_ms);
     // running means that keep adapting (window of about 32 observations)

@@ -17,19 +17,19 @@ struct sx_cost_curve {
     std::vector<int32_t> batch;
     std::vector<double>  ms;
     double               scale = 1;
-    double at(int32_t n) const;
-    void   observe(int32_t n, double ms); // nudges the curve towards a measurement
+    double               at(int32_t n) const;
+    void                 observe(int32_t n, double ms);  // nudges the curve towards a measurement
 };
 
 struct sx_budget {
     sx_cost_curve        draft;
     sx_cost_curve        target;
     std::vector<int32_t> candidates;
-    std::vector<double>  tokens_per_pass; // running mean per candidate, also from larger budgets' trees
-    std::vector<int32_t> seen;            // observations of tokens_per_pass
-    std::vector<double>  other_ms;        // running mean per candidate of a round's time besides its target pass
-    std::vector<int32_t> rounds_at;       // rounds run at each candidate
-    int32_t              rounds = 0;
+    std::vector<double>  tokens_per_pass;  // running mean per candidate, also from larger budgets' trees
+    std::vector<int32_t> seen;             // observations of tokens_per_pass
+    std::vector<double>  other_ms;         // running mean per candidate of a round's time besides its target pass
+    std::vector<int32_t> rounds_at;        // rounds run at each candidate
+    int32_t              rounds    = 0;
     int32_t              max_depth = 32;
 };
 
@@ -46,6 +46,9 @@ int32_t sx_budget_choose(sx_budget & b, int32_t limit);
 bool    sx_budget_catch_up_pays(const sx_budget & b, int32_t k, int32_t stale, int32_t remaining);
 // One round at budget k: `tokens_within[i]` is what the round yielded within the best
 // candidates[i] nodes of its tree (sx_tree_tokens_within), for the candidates up to k.
-void    sx_budget_observe(sx_budget & b, int32_t k, const std::vector<int32_t> & tokens_within, double other_ms,
-                          double target_ms, int32_t tree_nodes);
-
+void    sx_budget_observe(sx_budget &                  b,
+                          int32_t                      k,
+                          const std::vector<int32_t> & tokens_within,
+                          double                       other_ms,
+                          double                       target_ms,
+                          int32_t                      tree_nodes);

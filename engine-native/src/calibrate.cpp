@@ -77,14 +77,15 @@ static void cache_write(const std::string & file, const std::string & key, const
 static std::string calibration_key(const sx_side & side, int32_t threads) {
     struct stat st;
     stat(side.path.c_str(), &st);
-    char host[256] = {0};
+    char host[256] = { 0 };
     gethostname(host, sizeof(host) - 1);
     // the placement last: a CPU build, a GPU build and each GPU layer split time differently, and
     // so does each CPU variant (AMX or not); "tree": passes timed as trees (curves cached before
     // were causal batches); "pool": passes run on ggml's thread pool (curves before were OpenMP's)
-    return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) + "|t" +
-           std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" + std::to_string(CALIBRATION_HISTORY) + "|tree|pool|" + host +
-           "|" + sx_side_placement(side) + "|" + sx_cpu_variant_name();
+    return side.path + "|" + std::to_string((long long) st.st_size) + "|" + std::to_string((long long) st.st_mtime) +
+           "|t" + std::to_string(threads) + "|b" + std::to_string(side.n_batch) + "|h" +
+           std::to_string(CALIBRATION_HISTORY) + "|tree|pool|" + host + "|" + sx_side_placement(side) + "|" +
+           sx_cpu_variant_name();
 }
 
 static std::vector<llama_token> calibration_tokens(const sx_side & side, int32_t n, int32_t salt) {
@@ -131,22 +132,23 @@ double sx_calibrate_time_pass(sx_side & side, int32_t n) {
 }
 
 sx_cost_curve sx_calibrate(sx_side & side, int32_t max_batch, const std::string & cache, int32_t threads) {
-    sx_cost_curve curve;
+    sx_cost_curve     curve;
     const std::string key = calibration_key(side, threads);
     if (!cache.empty() && cache_read(cache, key, curve)) {
         return curve;
     }
-    const int32_t top     = std::min(max_batch, side.n_batch);
+    const int32_t top = std::min(max_batch, side.n_batch);
     // the history of a typical completion prompt, as far as the context leaves room for it and a
     // slow model's prefill stays short (chunks while under CALIBRATION_HISTORY_MS)
-    const int32_t history = std::max(0, std::min<int32_t>(CALIBRATION_HISTORY, (int32_t) llama_n_ctx(side.ctx) - top - 1));
-    const std::vector<llama_token> prompt  = calibration_tokens(side, history, 101);
-    const sx_clock::time_point     t0      = sx_clock::now();
+    const int32_t history =
+        std::max(0, std::min<int32_t>(CALIBRATION_HISTORY, (int32_t) llama_n_ctx(side.ctx) - top - 1));
+    const std::vector<llama_token> prompt = calibration_tokens(side, history, 101);
+    const sx_clock::time_point     t0     = sx_clock::now();
     sx_side_reset(side);
     for (int32_t i = 0; i < history && ms_since(t0) < CALIBRATION_HISTORY_MS; i += 64) {
         sx_side_decode(side, prompt.data() + i, std::min(64, history - i));
     }
-    sx_calibrate_time_pass(side, 1); // warm-up: first passes allocate and fault in the weights
+    sx_calibrate_time_pass(side, 1);  // warm-up: first passes allocate and fault in the weights
     // A calibration must stay short, yet see the curve as far as it affords: it doubles the batch
     // while the next doubling (about twice this pass, three times) fits in the time left; beyond
     // that the curve is extrapolated linearly (which underestimates: a tree's attention grows
@@ -162,7 +164,7 @@ sx_cost_curve sx_calibrate(sx_side & side, int32_t max_batch, const std::string 
         const bool   slow  = ms > 250.0;
         curve.batch.push_back(n);
         curve.ms.push_back(ms);
-        spent_ms += 3 * ms; // time_pass takes the median of three
+        spent_ms += 3 * ms;  // time_pass takes the median of three
         if (n >= top || spent_ms + 3 * 2 * ms > CALIBRATION_MAX_MS) {
             break;
         }

@@ -2,20 +2,19 @@
 
 #include "cpu_features.h"
 #include "errors.h"
-
 #include "ggml-backend.h"
 
 #include <algorithm>
 #include <cstdlib>
 
 #if defined(GGML_BACKEND_DL) && !defined(_WIN32)
-#include <dirent.h>
-#include <dlfcn.h>
-#define SX_BACKEND_MODULES 1
+#    include <dirent.h>
+#    include <dlfcn.h>
+#    define SX_BACKEND_MODULES 1
 #endif
 
-static std::string g_module_dir;
-static std::string g_variant = "native";
+static std::string                 g_module_dir;
+static std::string                 g_variant = "native";
 static std::vector<sx_cpu_variant> g_variants;
 
 void sx_backend_set_module_dir(const std::string & dir) {
@@ -24,7 +23,7 @@ void sx_backend_set_module_dir(const std::string & dir) {
 
 #ifdef SX_BACKEND_MODULES
 
-static const std::string k_module_ext = ".so"; // ggml's name on macOS too
+static const std::string k_module_ext = ".so";  // ggml's name on macOS too
 static const std::string k_cpu_prefix = "libggml-cpu-";
 
 static bool ends_with(const std::string & s, const std::string & end) {
@@ -33,7 +32,7 @@ static bool ends_with(const std::string & s, const std::string & end) {
 
 static std::vector<std::string> module_files(void) {
     std::vector<std::string> files;
-    DIR * dir = opendir(g_module_dir.c_str());
+    DIR *                    dir = opendir(g_module_dir.c_str());
     if (dir == nullptr) {
         return files;
     }
@@ -55,8 +54,8 @@ static int score_module(const std::string & path) {
     if (handle == nullptr) {
         return 0;
     }
-    auto score = (int (*)(void)) dlsym(handle, "ggml_backend_score");
-    const int s = score != nullptr ? score() : 0;
+    auto      score = (int (*)(void)) dlsym(handle, "ggml_backend_score");
+    const int s     = score != nullptr ? score() : 0;
     dlclose(handle);
     return s;
 }
@@ -73,13 +72,15 @@ static void load_cpu_variant(const std::vector<std::string> & files) {
     g_variants.clear();
     for (const auto & f : files) {
         if (f.rfind(k_cpu_prefix, 0) == 0) {
-            const std::string name = f.substr(k_cpu_prefix.size(), f.size() - k_cpu_prefix.size() - k_module_ext.size());
+            const std::string name =
+                f.substr(k_cpu_prefix.size(), f.size() - k_cpu_prefix.size() - k_module_ext.size());
             g_variants.push_back({ name, score_module(g_module_dir + "/" + f) });
         }
     }
     if (g_variants.empty()) {
-        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": no CPU backend (" + k_cpu_prefix + "*" + k_module_ext +
-                                           ") in " + g_module_dir + ": rebuild the engine with `npm run build`");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": no CPU backend (" + k_cpu_prefix + "*" +
+                                                       k_module_ext + ") in " + g_module_dir +
+                                                       ": rebuild the engine with `npm run build`");
     }
     const char *           env    = std::getenv("SPECEXEC_CPU_VARIANT");
     const std::string      forced = env != nullptr ? env : "";
@@ -92,14 +93,16 @@ static void load_cpu_variant(const std::vector<std::string> & files) {
     }
     if (pick == nullptr) {
         throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": SPECEXEC_CPU_VARIANT=" + forced +
-                                           " is not a variant of this build (it has: " + variant_names() + ")");
+                                                       " is not a variant of this build (it has: " + variant_names() +
+                                                       ")");
     }
     if (pick->score == 0) {
-        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": this CPU cannot run the CPU variant '" + pick->name +
-                                           "' (variants: " + variant_names() + ")");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": this CPU cannot run the CPU variant '" +
+                                                       pick->name + "' (variants: " + variant_names() + ")");
     }
     if (ggml_backend_load((g_module_dir + "/" + k_cpu_prefix + pick->name + k_module_ext).c_str()) == nullptr) {
-        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": ggml could not load the CPU variant '" + pick->name + "'");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE,
+                       std::string(__func__) + ": ggml could not load the CPU variant '" + pick->name + "'");
     }
     g_variant = pick->name;
 }
@@ -129,8 +132,9 @@ static void * cpu_backend_proc(const char * name) {
 
 static std::vector<std::string> variant_features(void) {
     std::vector<std::string> out;
-    ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
-    auto get = reg ? (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
+    ggml_backend_reg_t       reg = ggml_backend_reg_by_name("CPU");
+    auto get = reg ? (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") :
+                     nullptr;
     for (ggml_backend_feature * f = get ? get(reg) : nullptr; f != nullptr && f->name != nullptr; ++f) {
         out.push_back(f->name);
     }
@@ -146,15 +150,16 @@ sx_cpu_report sx_cpu_describe(void) {
 }
 
 ggml_threadpool_t sx_cpu_threadpool_new(int32_t threads) {
-    auto create = (ggml_threadpool_t (*)(ggml_threadpool_params *)) cpu_backend_proc("ggml_threadpool_new");
+    auto create = (ggml_threadpool_t(*)(ggml_threadpool_params *)) cpu_backend_proc("ggml_threadpool_new");
     ggml_threadpool_params params = ggml_threadpool_params_default(threads);
     // between passes an idle worker spins ~1e5 pauses (a few ms) before it sleeps, not ggml's
     // default 50x that (~170 ms of a busy core after every completion, while the user types);
     // passes come within microseconds of each other, so tokens/s is the same
-    params.poll = 1;
-    ggml_threadpool_t      pool   = create ? create(&params) : nullptr;
+    params.poll                   = 1;
+    ggml_threadpool_t pool        = create ? create(&params) : nullptr;
     if (pool == nullptr) {
-        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE, std::string(__func__) + ": cannot start a pool of " + std::to_string(threads) + " CPU threads");
+        throw sx_error(SX_ERR_BACKEND_UNAVAILABLE,
+                       std::string(__func__) + ": cannot start a pool of " + std::to_string(threads) + " CPU threads");
     }
     return pool;
 }

@@ -10,15 +10,15 @@
 #include <vector>
 
 struct sx_cpu_variant {
-    std::string name;  // e.g. "haswell", "sapphirerapids"
-    int         score; // ggml_backend_score: 0 = this CPU cannot run it, higher = faster
+    std::string name;   // e.g. "haswell", "sapphirerapids"
+    int         score;  // ggml_backend_score: 0 = this CPU cannot run it, higher = faster
 };
 
 struct sx_cpu_report {
-    std::string                 variant;       // in use; "native" in a native build
-    std::vector<std::string>    features_seen; // what the CPU and OS report (cpuid, xgetbv, hwcap)
-    std::vector<std::string>    features_used; // what the variant was compiled for
-    std::vector<sx_cpu_variant> variants;      // every variant of the build, scored for this CPU
+    std::string                 variant;        // in use; "native" in a native build
+    std::vector<std::string>    features_seen;  // what the CPU and OS report (cpuid, xgetbv, hwcap)
+    std::vector<std::string>    features_used;  // what the variant was compiled for
+    std::vector<sx_cpu_variant> variants;       // every variant of the build, scored for this CPU
 };
 
 // The folder of the backend modules (the addon's own); set before the first sx_backend_init.

@@ -10,5 +10,7 @@ void sx_decode_autoregressive(sx_engine * e, const std::vector<llama_token> & pr
 
 // Rounds of: choose a budget, grow a draft tree, verify it in one target pass, accept what the
 // target would have drawn itself, learn from the round (specexec, specinfer and chain trees).
-void sx_decode_speculative(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
-                           sx_generation & gen);
+void sx_decode_speculative(sx_engine *                      e,
+                           const sx_request &               req,
+                           const std::vector<llama_token> & prompt,
+                           sx_generation &                  gen);

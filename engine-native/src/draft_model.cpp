@@ -8,16 +8,18 @@
 void sx_draft_round_begin(sx_draft_round & round, sx_side & draft) {
     round.side     = &draft;
     round.root_pos = (llama_pos) draft.cached.size() - 1;
-    round.node_seq.assign(1, 0); // the root is history: sequence 0
+    round.node_seq.assign(1, 0);  // the root is history: sequence 0
     round.next_seq = 1;
 }
 
 // The top_n tokens of one row of logits with their log-probabilities, best first. One pass with a
 // small min-heap (top_n <= a few dozen) instead of sorting the vocabulary.
 static void top_children(const float * logits, int32_t n_vocab, int32_t top_n, sx_candidates & out) {
-    top_n = std::min(top_n, n_vocab);
-    auto worse = [&](int32_t a, int32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; };
-    std::vector<int32_t> heap; // heap.front() is the worst of the best top_n so far
+    top_n      = std::min(top_n, n_vocab);
+    auto worse = [&](int32_t a, int32_t b) {
+        return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
+    };
+    std::vector<int32_t> heap;  // heap.front() is the worst of the best top_n so far
     heap.reserve(top_n + 1);
     float max_logit = logits[0];
     for (int32_t i = 0; i < n_vocab; ++i) {
@@ -39,11 +41,14 @@ static void top_children(const float * logits, int32_t n_vocab, int32_t top_n, s
     std::sort_heap(heap.begin(), heap.end(), worse);
     out.clear();
     for (int32_t t : heap) {
-        out.push_back({t, logits[t] - log_z});
+        out.push_back({ t, logits[t] - log_z });
     }
 }
 
-bool sx_draft_expand(sx_draft_round & round, const sx_tree & tree, const std::vector<int32_t> & nodes, int32_t top_n,
+bool sx_draft_expand(sx_draft_round &             round,
+                     const sx_tree &              tree,
+                     const std::vector<int32_t> & nodes,
+                     int32_t                      top_n,
                      std::vector<sx_candidates> & out) {
     sx_side &     side    = *round.side;
     const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(side.model));
@@ -77,11 +82,11 @@ bool sx_draft_expand(sx_draft_round & round, const sx_tree & tree, const std::ve
 }
 
 void sx_draft_round_end(sx_draft_round & round, const sx_tree & tree, const std::vector<int32_t> & accepted) {
-    sx_side &      side = *round.side;
-    llama_memory_t mem  = llama_get_memory(side.ctx);
+    sx_side &      side     = *round.side;
+    llama_memory_t mem      = llama_get_memory(side.ctx);
     // the accepted nodes the draft decoded form a prefix of the path
-    int32_t keep_seq = -1;
-    size_t  n_keep   = 0;
+    int32_t        keep_seq = -1;
+    size_t         n_keep   = 0;
     for (size_t i = 0; i < accepted.size(); ++i) {
         const int32_t o = tree.origin[accepted[i]];
         if (o >= (int32_t) round.node_seq.size() || round.node_seq[o] < 0) {

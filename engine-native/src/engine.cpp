@@ -15,11 +15,16 @@
 
 const char * sx_stop_reason_name(sx_stop_reason reason) {
     switch (reason) {
-        case SX_STOP_EOS:       return "eos";
-        case SX_STOP_LENGTH:    return "length";
-        case SX_STOP_STRING:    return "stop";
-        case SX_STOP_CANCELLED: return "cancelled";
-        case SX_STOP_CONTEXT:   return "context";
+        case SX_STOP_EOS:
+            return "eos";
+        case SX_STOP_LENGTH:
+            return "length";
+        case SX_STOP_STRING:
+            return "stop";
+        case SX_STOP_CANCELLED:
+            return "cancelled";
+        case SX_STOP_CONTEXT:
+            return "context";
     }
     return "length";
 }
@@ -34,33 +39,33 @@ static const int32_t PROMPT_BATCH = 512;
 
 sx_engine_ptr sx_engine_init(const sx_engine_params & params) {
     sx_engine_ptr e(new sx_engine());
-    e->params     = params;
+    e->params = params;
     if (e->params.threads <= 0) {
         e->params.threads = sx_default_threads();
     }
-    e->params.max_budget = std::max(1, std::min(e->params.max_budget, 4 * SPECEXEC_MAX_SEQ));
-    const bool speculative = !params.draft_path.empty();
+    e->params.max_budget       = std::max(1, std::min(e->params.max_budget, 4 * SPECEXEC_MAX_SEQ));
+    const bool     speculative = !params.draft_path.empty();
     // the engine owns everything from here: a throw frees what was loaded so far
     sx_side_params tp;
-    tp.n_ctx        = e->params.n_ctx;
-    tp.n_batch      = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
-    tp.n_seq_max    = speculative ? SPECEXEC_MAX_SEQ : 1;
-    tp.threads      = e->params.threads;
+    tp.n_ctx     = e->params.n_ctx;
+    tp.n_batch   = speculative ? std::max(PROMPT_BATCH, e->params.max_budget + 1) : PROMPT_BATCH;
+    tp.n_seq_max = speculative ? SPECEXEC_MAX_SEQ : 1;
+    tp.threads   = e->params.threads;
     sx_backend_init();
-    e->threadpool   = sx_cpu_threadpool_new(tp.threads);
-    tp.threadpool   = e->threadpool;
-    const int32_t draft_batch = std::max(PROMPT_BATCH, SX_MAX_BEAMS);
+    e->threadpool                  = sx_cpu_threadpool_new(tp.threads);
+    tp.threadpool                  = e->threadpool;
+    const int32_t      draft_batch = std::max(PROMPT_BATCH, SX_MAX_BEAMS);
     sx_offload_request offload;
-    offload.draft_path      = params.draft_path;
-    offload.target_path     = params.target_path;
-    offload.n_ctx           = params.n_ctx;
-    offload.draft_ubatch    = draft_batch;
-    offload.target_ubatch   = tp.n_batch;
-    offload.layers.draft    = params.n_gpu_layers_draft;
-    offload.layers.target   = params.n_gpu_layers_target;
-    offload.vram_budget_mib = params.vram_budget_mib;
+    offload.draft_path         = params.draft_path;
+    offload.target_path        = params.target_path;
+    offload.n_ctx              = params.n_ctx;
+    offload.draft_ubatch       = draft_batch;
+    offload.target_ubatch      = tp.n_batch;
+    offload.layers.draft       = params.n_gpu_layers_draft;
+    offload.layers.target      = params.n_gpu_layers_target;
+    offload.vram_budget_mib    = params.vram_budget_mib;
     const sx_gpu_layers layers = sx_offload_resolve(offload);
-    tp.n_gpu_layers = layers.target;
+    tp.n_gpu_layers            = layers.target;
     sx_side_init(e->target, params.target_path, tp, &e->cancel);
     if (speculative) {
         sx_side_params dp = tp;
@@ -91,9 +96,9 @@ void sx_engine_calibrate(sx_engine * e) {
         return;
     }
     e->budget.target = sx_calibrate(e->target, std::min(e->target.n_batch, e->params.max_budget + 1),
-                                      e->params.calibration_cache, e->params.threads);
+                                    e->params.calibration_cache, e->params.threads);
     e->budget.draft  = sx_calibrate(e->draft, std::min(e->draft.n_batch, SX_MAX_BEAMS), e->params.calibration_cache,
-                                      e->params.threads);
+                                    e->params.threads);
 }
 
 std::vector<double> sx_engine_time_target_passes(sx_engine * e, const std::vector<int32_t> & batches) {
@@ -101,9 +106,10 @@ std::vector<double> sx_engine_time_target_passes(sx_engine * e, const std::vecto
     const int32_t room    = std::min<int32_t>(e->target.n_batch, (int32_t) llama_n_ctx(e->target.ctx) - history);
     for (int32_t n : batches) {
         if (n < 1 || n > room) {
-            throw sx_error(SX_ERR_INVALID_PARAMS, std::string(__func__) + ": batch sizes must be 1 to " + std::to_string(room) +
-                                                        " (the target's batch, and the context after its " +
-                                                        std::to_string(history) + " cached tokens), got " + std::to_string(n));
+            throw sx_error(SX_ERR_INVALID_PARAMS,
+                           std::string(__func__) + ": batch sizes must be 1 to " + std::to_string(room) +
+                               " (the target's batch, and the context after its " + std::to_string(history) +
+                               " cached tokens), got " + std::to_string(n));
         }
     }
     std::vector<double> ms;
@@ -126,8 +132,8 @@ static void check_request(const sx_engine * e, const sx_request & req, size_t n_
     const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
     if ((int32_t) n_prompt + 1 > n_ctx) {
         throw sx_error(SX_ERR_CONTEXT_OVERFLOW, "the prompt has " + std::to_string(n_prompt) +
-                                                " tokens but the context holds " + std::to_string(n_ctx) +
-                                                "; shorten it or raise contextSize");
+                                                    " tokens but the context holds " + std::to_string(n_ctx) +
+                                                    "; shorten it or raise contextSize");
     }
 }
 
@@ -142,8 +148,9 @@ static int32_t prompt_room(const sx_engine * e, const sx_request & req) {
 sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
     struct reset_cancel {
         std::atomic<bool> & flag;
+
         ~reset_cancel() { flag.store(false); }
-    } reset{e->cancel};
+    } reset{ e->cancel };
 
     sx_generation gen;
     sx_generation_init(gen, req, on_delta);
@@ -168,7 +175,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
             if (!e->cancel.load()) {
                 throw;
             }
-            gen.end(SX_STOP_CANCELLED); // llama_decode was aborted by the cancel flag
+            gen.end(SX_STOP_CANCELLED);  // llama_decode was aborted by the cancel flag
         }
     }
     gen.finish();

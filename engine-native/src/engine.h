@@ -18,15 +18,15 @@
 #include <vector>
 
 struct sx_engine_params {
-    std::string draft_path;                // may be empty: autoregressive only
+    std::string draft_path;  // may be empty: autoregressive only
     std::string target_path;
-    int32_t     threads             = 0;    // 0: the hardware threads, at most 16
-    int32_t     n_ctx               = 4096; // tokens of context per model
-    int32_t     n_gpu_layers_draft  = -1;   // -1: all (only matters for GPU builds)
+    int32_t     threads             = 0;     // 0: the hardware threads, at most 16
+    int32_t     n_ctx               = 4096;  // tokens of context per model
+    int32_t     n_gpu_layers_draft  = -1;    // -1: all (only matters for GPU builds)
     int32_t     n_gpu_layers_target = -1;
-    int32_t     vram_budget_mib     = 0;    // > 0: choose both GPU layer counts to fit this budget
-    int32_t     max_budget          = 1024; // largest tree the contexts are sized for
-    std::string calibration_cache;          // file for the budget calibration ("" = none)
+    int32_t     vram_budget_mib     = 0;     // > 0: choose both GPU layer counts to fit this budget
+    int32_t     max_budget          = 1024;  // largest tree the contexts are sized for
+    std::string calibration_cache;           // file for the budget calibration ("" = none)
 };
 
 enum sx_mode {
@@ -41,11 +41,11 @@ struct sx_request {
     int32_t                  max_tokens = 128;
     sx_sampling_params       sampling;
     std::vector<std::string> stop;
-    sx_mode                  mode      = SX_MODE_AUTOREGRESSIVE;
-    int32_t                  budget    = 0;  // draft tree size; 0: automatic
-    int32_t                  max_depth = 32;
-    int32_t                  draft_max = 16;    // chain: longest draft
-    float                    draft_p_min = 0.75f; // chain: stop drafting below this probability
+    sx_mode                  mode        = SX_MODE_AUTOREGRESSIVE;
+    int32_t                  budget      = 0;  // draft tree size; 0: automatic
+    int32_t                  max_depth   = 32;
+    int32_t                  draft_max   = 16;     // chain: longest draft
+    float                    draft_p_min = 0.75f;  // chain: stop drafting below this probability
 #ifdef SX_TESTING
     // The testing addon only: accept every node's best child without asking the target, a
     // deliberately broken acceptance rule that the sampling test must catch.
@@ -54,31 +54,32 @@ struct sx_request {
 };
 
 struct sx_stats {
-    int32_t n_prompt_tokens = 0;
-    int32_t n_tokens        = 0;  // generated tokens
-    int32_t target_passes   = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
-    int32_t draft_passes    = 0;
-    int32_t budget          = 0;  // draft tree size used last (0 for autoregressive)
-    double  prompt_ms       = 0;  // time to process the prompt
-    double  first_token_ms  = 0;  // request start to the first generated token
-    double  elapsed_ms      = 0;  // request start to the end
-    double  draft_ms        = 0;  // time in draft passes and tree building
-    double  target_ms       = 0;  // time in target passes (prompt excluded)
-    std::vector<int32_t> tokens_per_pass_histogram; // [k] = passes that yielded k tokens
-    std::vector<int32_t> tree_sizes;  // nodes per verified tree (root excluded)
+    int32_t              n_prompt_tokens = 0;
+    int32_t              n_tokens        = 0;  // generated tokens
+    int32_t              target_passes   = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
+    int32_t              draft_passes    = 0;
+    int32_t              budget          = 0;        // draft tree size used last (0 for autoregressive)
+    double               prompt_ms       = 0;        // time to process the prompt
+    double               first_token_ms  = 0;        // request start to the first generated token
+    double               elapsed_ms      = 0;        // request start to the end
+    double               draft_ms        = 0;        // time in draft passes and tree building
+    double               target_ms       = 0;        // time in target passes (prompt excluded)
+    std::vector<int32_t> tokens_per_pass_histogram;  // [k] = passes that yielded k tokens
+    std::vector<int32_t> tree_sizes;                 // nodes per verified tree (root excluded)
     std::vector<int32_t> tree_depths;
     std::vector<int32_t> tree_leaves;
-    std::vector<int32_t> budgets;     // budget chosen per pass
+    std::vector<int32_t> budgets;  // budget chosen per pass
 };
 
 // Why a generation ended. The names are host/protocol.ts's STOP_REASONS (a unit test checks).
 enum sx_stop_reason {
-    SX_STOP_EOS,       // the model's end of text
-    SX_STOP_LENGTH,    // max_tokens reached
-    SX_STOP_STRING,    // a stop string
-    SX_STOP_CANCELLED, // engine->cancel was set
-    SX_STOP_CONTEXT,   // the context is full
+    SX_STOP_EOS,        // the model's end of text
+    SX_STOP_LENGTH,     // max_tokens reached
+    SX_STOP_STRING,     // a stop string
+    SX_STOP_CANCELLED,  // engine->cancel was set
+    SX_STOP_CONTEXT,    // the context is full
 };
+
 const char * sx_stop_reason_name(sx_stop_reason reason);
 
 struct sx_result {
@@ -86,7 +87,7 @@ struct sx_result {
     std::vector<llama_token> tokens;
     sx_stop_reason           stop_reason = SX_STOP_LENGTH;
     sx_stats                 stats;
-    sx_prompt_trim           trim;        // prompt tokens dropped to fit the context
+    sx_prompt_trim           trim;  // prompt tokens dropped to fit the context
 };
 
 // Called with each new piece of visible text and the number of tokens generated so far.
@@ -97,8 +98,8 @@ struct sx_engine {
     sx_side           draft;
     sx_side           target;
     sx_budget         budget;
-    ggml_threadpool_t threadpool = nullptr; // the CPU threads of both models' passes
-    std::atomic<bool> cancel{false};
+    ggml_threadpool_t threadpool = nullptr;  // the CPU threads of both models' passes
+    std::atomic<bool> cancel{ false };
 };
 
 void sx_engine_free(sx_engine * engine);
@@ -107,6 +108,7 @@ void sx_engine_free(sx_engine * engine);
 struct sx_engine_deleter {
     void operator()(sx_engine * engine) const { sx_engine_free(engine); }
 };
+
 typedef std::unique_ptr<sx_engine, sx_engine_deleter> sx_engine_ptr;
 
 // Loads both models (validating files and vocabularies) and creates their contexts. Throws sx_error.

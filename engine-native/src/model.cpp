@@ -4,10 +4,11 @@
 #include "errors.h"
 #include "gguf_check.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <sys/stat.h>
 
 // llama.cpp reports why a load failed only through its log; keep the last error line so the
 // exception can carry it to the user.
@@ -35,7 +36,7 @@ static void sx_log_callback(enum ggml_log_level level, const char * text, void *
 
 static std::string take_last_error(void) {
     std::lock_guard<std::mutex> lock(g_log_mutex);
-    std::string e = g_last_error;
+    std::string                 e = g_last_error;
     g_last_error.clear();
     return e;
 }
@@ -53,15 +54,15 @@ llama_model * sx_model_load(const std::string & path, int32_t n_gpu_layers, bool
     sx_backend_init();
     gguf_check_file(path, !vocab_only);
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = n_gpu_layers;
-    mp.vocab_only   = vocab_only;
+    mp.n_gpu_layers       = n_gpu_layers;
+    mp.vocab_only         = vocab_only;
     take_last_error();
     llama_model * model = llama_model_load_from_file(path.c_str(), mp);
     if (!model) {
         std::string why = take_last_error();
-        throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "llama.cpp could not load the model " + path +
-                                                 (why.empty() ? "" : " (" + why + ")") +
-                                                 ". Is it a complete GGUF file of an architecture llama.cpp supports?");
+        throw sx_error(SX_ERR_MODEL_UNSUPPORTED,
+                       "llama.cpp could not load the model " + path + (why.empty() ? "" : " (" + why + ")") +
+                           ". Is it a complete GGUF file of an architecture llama.cpp supports?");
     }
     return model;
 }
@@ -73,48 +74,55 @@ void sx_model_free(llama_model * model) {
 }
 
 static std::string meta_string(const llama_model * model, const char * key) {
-    char buf[256];
+    char          buf[256];
     const int32_t n = llama_model_meta_val_str(model, key, buf, sizeof(buf));
     return n < 0 ? "" : std::string(buf);
 }
 
 static const char * vocab_type_name(enum llama_vocab_type t) {
     switch (t) {
-        case LLAMA_VOCAB_TYPE_NONE: return "none";
-        case LLAMA_VOCAB_TYPE_SPM:  return "spm";
-        case LLAMA_VOCAB_TYPE_BPE:  return "bpe";
-        case LLAMA_VOCAB_TYPE_WPM:  return "wpm";
-        case LLAMA_VOCAB_TYPE_UGM:  return "ugm";
-        case LLAMA_VOCAB_TYPE_RWKV: return "rwkv";
-        default:                    return "other";
+        case LLAMA_VOCAB_TYPE_NONE:
+            return "none";
+        case LLAMA_VOCAB_TYPE_SPM:
+            return "spm";
+        case LLAMA_VOCAB_TYPE_BPE:
+            return "bpe";
+        case LLAMA_VOCAB_TYPE_WPM:
+            return "wpm";
+        case LLAMA_VOCAB_TYPE_UGM:
+            return "ugm";
+        case LLAMA_VOCAB_TYPE_RWKV:
+            return "rwkv";
+        default:
+            return "other";
     }
 }
 
 sx_model_info sx_model_describe(const llama_model * model, const std::string & path) {
     const llama_vocab * vocab = llama_model_get_vocab(model);
-    sx_model_info info;
+    sx_model_info       info;
     info.path         = path;
     info.architecture = meta_string(model, "general.architecture");
     info.name         = meta_string(model, "general.name");
     char desc[256];
     llama_model_desc(model, desc, sizeof(desc));
-    info.description  = desc;
-    info.n_params     = llama_model_n_params(model);
+    info.description = desc;
+    info.n_params    = llama_model_n_params(model);
     struct stat st;
-    info.size_bytes   = stat(path.c_str(), &st) == 0 ? (uint64_t) st.st_size : 0;
-    info.n_layer      = llama_model_n_layer(model);
-    info.n_embd       = llama_model_n_embd(model);
-    info.n_ctx_train  = llama_model_n_ctx_train(model);
-    info.n_vocab      = llama_vocab_n_tokens(vocab);
-    info.vocab_type   = vocab_type_name(llama_vocab_type(vocab));
-    info.add_bos      = llama_vocab_get_add_bos(vocab);
-    info.bos          = llama_vocab_bos(vocab);
-    info.eos          = llama_vocab_eos(vocab);
-    info.eot          = llama_vocab_eot(vocab);
-    info.fim_pre      = llama_vocab_fim_pre(vocab);
-    info.fim_suf      = llama_vocab_fim_suf(vocab);
-    info.fim_mid      = llama_vocab_fim_mid(vocab);
-    const char * tmpl = llama_model_chat_template(model, nullptr);
+    info.size_bytes    = stat(path.c_str(), &st) == 0 ? (uint64_t) st.st_size : 0;
+    info.n_layer       = llama_model_n_layer(model);
+    info.n_embd        = llama_model_n_embd(model);
+    info.n_ctx_train   = llama_model_n_ctx_train(model);
+    info.n_vocab       = llama_vocab_n_tokens(vocab);
+    info.vocab_type    = vocab_type_name(llama_vocab_type(vocab));
+    info.add_bos       = llama_vocab_get_add_bos(vocab);
+    info.bos           = llama_vocab_bos(vocab);
+    info.eos           = llama_vocab_eos(vocab);
+    info.eot           = llama_vocab_eot(vocab);
+    info.fim_pre       = llama_vocab_fim_pre(vocab);
+    info.fim_suf       = llama_vocab_fim_suf(vocab);
+    info.fim_mid       = llama_vocab_fim_mid(vocab);
+    const char * tmpl  = llama_model_chat_template(model, nullptr);
     info.chat_template = tmpl ? tmpl : "";
     return info;
 }
@@ -123,14 +131,16 @@ sx_model_info sx_model_describe(const llama_model * model, const std::string & p
 static const int VOCAB_MAX_SIZE_DIFF  = 128;
 static const int VOCAB_CHECK_START_ID = 5;
 
-void sx_check_vocab_compatible(const llama_model * draft, const std::string & draft_path,
-                               const llama_model * target, const std::string & target_path) {
-    const llama_vocab * vd = llama_model_get_vocab(draft);
-    const llama_vocab * vt = llama_model_get_vocab(target);
-    auto mismatch = [&](const std::string & what) {
+void sx_check_vocab_compatible(const llama_model * draft,
+                               const std::string & draft_path,
+                               const llama_model * target,
+                               const std::string & target_path) {
+    const llama_vocab * vd       = llama_model_get_vocab(draft);
+    const llama_vocab * vt       = llama_model_get_vocab(target);
+    auto                mismatch = [&](const std::string & what) {
         return sx_error(SX_ERR_VOCAB_MISMATCH, "the draft and target models use different tokenizers (" + what +
-                                               "): draft " + draft_path + ", target " + target_path +
-                                               ". Pick a draft from the target's model family.");
+                                                                  "): draft " + draft_path + ", target " + target_path +
+                                                                  ". Pick a draft from the target's model family.");
     };
     if (llama_vocab_type(vd) != llama_vocab_type(vt)) {
         throw mismatch(std::string("vocabulary type ") + vocab_type_name(llama_vocab_type(vd)) + " vs " +

@@ -12,17 +12,17 @@ struct sx_model_info {
     std::string architecture;
     std::string name;
     std::string description;  // llama_model_desc, e.g. "llama 7B Q8_0"
-    uint64_t    n_params   = 0;
-    uint64_t    size_bytes = 0;
-    int32_t     n_layer    = 0;
-    int32_t     n_embd     = 0;
+    uint64_t    n_params    = 0;
+    uint64_t    size_bytes  = 0;
+    int32_t     n_layer     = 0;
+    int32_t     n_embd      = 0;
     int32_t     n_ctx_train = 0;
-    int32_t     n_vocab    = 0;
+    int32_t     n_vocab     = 0;
     std::string vocab_type;
-    bool        add_bos    = false;
+    bool        add_bos = false;
     llama_token bos = LLAMA_TOKEN_NULL, eos = LLAMA_TOKEN_NULL, eot = LLAMA_TOKEN_NULL;
     llama_token fim_pre = LLAMA_TOKEN_NULL, fim_suf = LLAMA_TOKEN_NULL, fim_mid = LLAMA_TOKEN_NULL;
-    std::string chat_template; // empty when the model has none
+    std::string chat_template;  // empty when the model has none
 };
 
 // Initialises the llama.cpp backend once (loading the backend modules of a portable build) and
@@ -37,5 +37,7 @@ sx_model_info sx_model_describe(const llama_model * model, const std::string & p
 
 // Throws SX_ERR_VOCAB_MISMATCH when speculative decoding with this pair would be wrong
 // (the same checks as llama.cpp's speculative examples: type, size, special tokens, token texts).
-void sx_check_vocab_compatible(const llama_model * draft, const std::string & draft_path,
-                               const llama_model * target, const std::string & target_path);
+void sx_check_vocab_compatible(const llama_model * draft,
+                               const std::string & draft_path,
+                               const llama_model * target,
+                               const std::string & target_path);

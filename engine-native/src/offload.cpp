@@ -1,11 +1,10 @@
 #include "offload.h"
 
 #include "errors.h"
-#include "gguf_check.h"
-#include "model.h"
-
 #include "ggml-backend.h"
 #include "gguf.h"
+#include "gguf_check.h"
+#include "model.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,11 +12,16 @@
 
 static const char * device_type_name(enum ggml_backend_dev_type t) {
     switch (t) {
-        case GGML_BACKEND_DEVICE_TYPE_CPU:   return "cpu";
-        case GGML_BACKEND_DEVICE_TYPE_GPU:   return "gpu";
-        case GGML_BACKEND_DEVICE_TYPE_IGPU:  return "igpu";
-        case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accel";
-        default:                             return "meta";
+        case GGML_BACKEND_DEVICE_TYPE_CPU:
+            return "cpu";
+        case GGML_BACKEND_DEVICE_TYPE_GPU:
+            return "gpu";
+        case GGML_BACKEND_DEVICE_TYPE_IGPU:
+            return "igpu";
+        case GGML_BACKEND_DEVICE_TYPE_ACCEL:
+            return "accel";
+        default:
+            return "meta";
     }
 }
 
@@ -82,7 +86,8 @@ static void add_layer_tensors(const gguf_context * ctx, sx_offload_sizes & s) {
     }
     // tied embeddings: llama.cpp places a copy of token_embd on the output layer's device
     const uint64_t head = tensor_bytes(ctx, "output.weight");
-    s.output_bytes      = (head > 0 ? head : tensor_bytes(ctx, "token_embd.weight")) + tensor_bytes(ctx, "output_norm.weight");
+    s.output_bytes =
+        (head > 0 ? head : tensor_bytes(ctx, "token_embd.weight")) + tensor_bytes(ctx, "output_norm.weight");
 }
 
 // Without flash attention (the engine turns it off for exactness) a pass holds the attention
@@ -94,13 +99,13 @@ static uint64_t compute_estimate(const gguf_context * ctx, int64_t n_ctx, int64_
     const int64_t     n_vocab = tensor_dim(ctx, "token_embd.weight", 1);
     const int64_t     n_ff    = tensor_dim(ctx, "blk.0.ffn_up.weight", 1);
     const int64_t     n_head  = meta_u32(ctx, arch + ".attention.head_count", 1);
-    const int64_t     widest  = std::max({n_vocab, n_head * n_ctx, 2 * n_ff});
+    const int64_t     widest  = std::max({ n_vocab, n_head * n_ctx, 2 * n_ff });
     return (uint64_t) (sizeof(float) * n_ubatch * (widest + 4 * n_embd));
 }
 
 sx_offload_sizes sx_offload_read(const std::string & path, int32_t n_ctx, int32_t n_ubatch) {
     gguf_check_file(path, true);
-    gguf_init_params params = {true, nullptr};
+    gguf_init_params params = { true, nullptr };
     gguf_context *   ctx    = gguf_init_from_file(path.c_str(), params);
     if (!ctx) {
         throw sx_error(SX_ERR_MODEL_INVALID, std::string(__func__) + ": cannot read the tensor table of " + path);
@@ -163,11 +168,12 @@ static void require_gpu(const sx_offload_request & r) {
     for (const sx_device & d : sx_devices()) {
         names += (names.empty() ? "" : ", ") + d.name;
     }
-    throw sx_error(SX_ERR_INVALID_PARAMS,
-                   "GPU layers or a VRAM budget were requested, but this engine build sees no GPU (devices: " + names +
-                   "). Build a GPU variant (SPECEXEC_BACKEND=vulkan npm run build, or cuda, metal) and start the engine "
-                   "with SPECEXEC_NATIVE_BUILD=build-vulkan (build-cuda, build-metal); or set the GPU layers to 0 and no "
-                   "VRAM budget. Mesa's software Vulkan device (lavapipe) is only used with GGML_VK_VISIBLE_DEVICES=0.");
+    throw sx_error(
+        SX_ERR_INVALID_PARAMS,
+        "GPU layers or a VRAM budget were requested, but this engine build sees no GPU (devices: " + names +
+            "). Build a GPU variant (SPECEXEC_BACKEND=vulkan npm run build, or cuda, metal) and start the engine "
+            "with SPECEXEC_NATIVE_BUILD=build-vulkan (build-cuda, build-metal); or set the GPU layers to 0 and no "
+            "VRAM budget. Mesa's software Vulkan device (lavapipe) is only used with GGML_VK_VISIBLE_DEVICES=0.");
 }
 
 sx_gpu_layers sx_offload_resolve(const sx_offload_request & r) {

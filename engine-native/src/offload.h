@@ -9,9 +9,9 @@
 #include <vector>
 
 struct sx_device {
-    std::string name;        // ggml's name, e.g. "Vulkan0", "CPU"
-    std::string description; // e.g. "NVIDIA GeForce RTX 4090", "llvmpipe (LLVM 15.0.6, 256 bits)"
-    std::string type;        // "cpu" | "gpu" | "igpu" | "accel" | "meta"
+    std::string name;         // ggml's name, e.g. "Vulkan0", "CPU"
+    std::string description;  // e.g. "NVIDIA GeForce RTX 4090", "llvmpipe (LLVM 15.0.6, 256 bits)"
+    std::string type;         // "cpu" | "gpu" | "igpu" | "accel" | "meta"
     uint64_t    memory_free  = 0;
     uint64_t    memory_total = 0;
 };
@@ -26,10 +26,10 @@ bool sx_has_gpu(void);
 // n_layer + 1 offloadable layers: the repeating blocks, then the output head, and offloads from the
 // top (n_gpu_layers = 1 is the output head alone); the token embeddings always stay in RAM.
 struct sx_offload_sizes {
-    std::vector<uint64_t> layer_bytes;        // weights of blk.i
-    uint64_t              output_bytes   = 0; // output head and final norm
-    uint64_t              kv_layer_bytes = 0; // F32 K and V of one layer for the whole context
-    uint64_t              compute_bytes  = 0; // scratch of one pass of n_ubatch tokens (estimate)
+    std::vector<uint64_t> layer_bytes;         // weights of blk.i
+    uint64_t              output_bytes   = 0;  // output head and final norm
+    uint64_t              kv_layer_bytes = 0;  // F32 K and V of one layer for the whole context
+    uint64_t              compute_bytes  = 0;  // scratch of one pass of n_ubatch tokens (estimate)
 };
 
 // Reads the tensor sizes of a GGUF file (no weights are loaded). Throws sx_error.
@@ -61,13 +61,13 @@ struct sx_gpu_layers {
 // What the engine was asked for. The ubatch sizes are the models' physical batches (they size the
 // scratch).
 struct sx_offload_request {
-    std::string   draft_path; // empty: no draft
+    std::string   draft_path;  // empty: no draft
     std::string   target_path;
-    int32_t       n_ctx = 0;
+    int32_t       n_ctx         = 0;
     int32_t       draft_ubatch  = 0;
     int32_t       target_ubatch = 0;
-    sx_gpu_layers layers;              // as asked
-    int32_t       vram_budget_mib = 0; // > 0: replaces `layers`
+    sx_gpu_layers layers;               // as asked
+    int32_t       vram_budget_mib = 0;  // > 0: replaces `layers`
 };
 
 // Checks the GPU settings against this build (GPU layers or a VRAM budget on a build without a GPU

@@ -26,7 +26,7 @@ llama_token sx_sampler_sample(sx_sampler & s, const float * logits, int32_t n_vo
     auto & cand = s.scratch;
     cand.resize(n_vocab);
     for (int32_t i = 0; i < n_vocab; ++i) {
-        cand[i] = {logits[i] / p.temperature, i};
+        cand[i] = { logits[i] / p.temperature, i };
     }
     // sort by logit, ties by token id, so the order (and the draw) is fully deterministic
     auto by_logit = [](const std::pair<float, llama_token> & a, const std::pair<float, llama_token> & b) {
@@ -52,7 +52,7 @@ llama_token sx_sampler_sample(sx_sampler & s, const float * logits, int32_t n_vo
         sum = kept > 0.0 ? kept : cand[0].first;
     }
     std::uniform_real_distribution<double> uniform(0.0, sum);
-    double u = uniform(s.rng);
+    double                                 u = uniform(s.rng);
     for (const auto & c : cand) {
         u -= c.first;
         if (u <= 0.0) {

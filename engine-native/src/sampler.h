@@ -10,15 +10,15 @@
 #include <vector>
 
 struct sx_sampling_params {
-    float    temperature = 0.0f; // <= 0: greedy (argmax)
-    int32_t  top_k       = 0;    // <= 0: all tokens
-    float    top_p       = 1.0f; // 1: off
+    float    temperature = 0.0f;  // <= 0: greedy (argmax)
+    int32_t  top_k       = 0;     // <= 0: all tokens
+    float    top_p       = 1.0f;  // 1: off
     uint64_t seed        = 0;
 };
 
 struct sx_sampler {
-    sx_sampling_params params;
-    std::mt19937_64    rng;
+    sx_sampling_params                         params;
+    std::mt19937_64                            rng;
     std::vector<std::pair<float, llama_token>> scratch;
 };
 

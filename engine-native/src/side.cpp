@@ -12,40 +12,41 @@ static bool abort_if_cancelled(void * data) {
 }
 
 void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & p, std::atomic<bool> * cancel) {
-    side.path  = path;
-    side.model = sx_model_load(path, p.n_gpu_layers, false);
+    side.path               = path;
+    side.model              = sx_model_load(path, p.n_gpu_layers, false);
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx               = p.n_ctx;
-    cp.n_batch             = p.n_batch;
+    cp.n_ctx                = p.n_ctx;
+    cp.n_batch              = p.n_batch;
     // one physical batch per tree: weights that stay in RAM cross the bus once per verification
-    cp.n_ubatch            = p.n_batch;
+    cp.n_ubatch             = p.n_batch;
     // batches of >= 32 tokens (trees, prompts) run on the GPU even for layers whose weights are in RAM
-    cp.op_offload          = true;
-    cp.n_seq_max           = p.n_seq_max;
-    cp.n_outputs_max       = std::max(p.n_batch, p.n_seq_max); // llama.cpp reserves outputs for every sequence
-    cp.kv_unified          = true;
-    cp.n_threads           = p.threads;
-    cp.n_threads_batch     = p.threads;
-    cp.no_perf             = true;
+    cp.op_offload           = true;
+    cp.n_seq_max            = p.n_seq_max;
+    cp.n_outputs_max        = std::max(p.n_batch, p.n_seq_max);  // llama.cpp reserves outputs for every sequence
+    cp.kv_unified           = true;
+    cp.n_threads            = p.threads;
+    cp.n_threads_batch      = p.threads;
+    cp.no_perf              = true;
     // flash attention reorders the attention sums: its noise (~4e-3 on logits) breaks near-ties
     // between a tree pass and token-by-token decoding five times more often than without (~6e-4)
-    cp.flash_attn_type     = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.flash_attn_type      = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     // an F16 cache rounds K and V differently for a tree pass and a single token (~1e-3 on logits),
     // enough to flip near-ties between the target's top two tokens; F32 keeps them apart
-    cp.type_k              = GGML_TYPE_F32;
-    cp.type_v              = GGML_TYPE_F32;
-    cp.abort_callback      = abort_if_cancelled;
-    cp.abort_callback_data = cancel;
-    side.ctx               = llama_init_from_model(side.model, cp);
+    cp.type_k               = GGML_TYPE_F32;
+    cp.type_v               = GGML_TYPE_F32;
+    cp.abort_callback       = abort_if_cancelled;
+    cp.abort_callback_data  = cancel;
+    side.ctx                = llama_init_from_model(side.model, cp);
     if (!side.ctx) {
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
-                                                 " tokens for " + path + " (out of memory? try a smaller contextSize)");
+                                                     " tokens for " + path +
+                                                     " (out of memory? try a smaller contextSize)");
     }
     llama_attach_threadpool(side.ctx, p.threadpool, p.threadpool);
     // llama.cpp may lower what was asked for (n_batch is capped at n_ctx): keep what it granted,
     // since a batch or sequence id beyond it aborts the process
-    side.n_seq_max = (int32_t) llama_n_seq_max(side.ctx);
-    side.n_batch   = (int32_t) std::min(llama_n_batch(side.ctx), llama_n_ubatch(side.ctx));
+    side.n_seq_max         = (int32_t) llama_n_seq_max(side.ctx);
+    side.n_batch           = (int32_t) std::min(llama_n_batch(side.ctx), llama_n_ubatch(side.ctx));
     const int32_t n_layers = llama_model_n_layer(side.model) + 1;
     side.n_gpu_layers      = !sx_has_gpu() ? 0 : p.n_gpu_layers < 0 ? n_layers : std::min(p.n_gpu_layers, n_layers);
 }
@@ -70,15 +71,16 @@ void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {
     const int rc = llama_decode(side.ctx, batch.batch);
     side.passes++;
     if (rc != 0) {
-        sx_side_reset(side); // the cache may hold part of the batch: forget it all rather than guess
-        throw sx_error(SX_ERR_DECODE_FAILED,
-                       rc == 2 ? "cancelled" : std::string(__func__) + ": llama_decode failed with code " + std::to_string(rc));
+        sx_side_reset(side);  // the cache may hold part of the batch: forget it all rather than guess
+        throw sx_error(
+            SX_ERR_DECODE_FAILED,
+            rc == 2 ? "cancelled" : std::string(__func__) + ": llama_decode failed with code " + std::to_string(rc));
     }
 }
 
 void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n) {
     if (n > 0) {
-        sx_side_set_history_seqs(side, 1); // new history goes to sequence 0 only: other copies would be stale
+        sx_side_set_history_seqs(side, 1);  // new history goes to sequence 0 only: other copies would be stale
     }
     for (int32_t i = 0; i < n; i += side.n_batch) {
         const int32_t m = std::min(side.n_batch, n - i);

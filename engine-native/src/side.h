@@ -12,24 +12,27 @@ struct sx_side {
     std::string              path;
     llama_model *            model = nullptr;
     llama_context *          ctx   = nullptr;
-    std::vector<llama_token> cached;          // tokens whose KV is in the history sequences, in order
-    int32_t                  n_hist_seqs = 1; // sequences 0..n-1 all hold the history
-    int32_t                  n_seq_max   = 1;
-    int32_t                  n_batch     = 0;
-    int32_t                  n_gpu_layers = 0; // layers on a GPU (llama.cpp's count: the output head is one)
-    int32_t                  passes      = 0; // forward passes, for stats
+    std::vector<llama_token> cached;            // tokens whose KV is in the history sequences, in order
+    int32_t                  n_hist_seqs  = 1;  // sequences 0..n-1 all hold the history
+    int32_t                  n_seq_max    = 1;
+    int32_t                  n_batch      = 0;
+    int32_t                  n_gpu_layers = 0;  // layers on a GPU (llama.cpp's count: the output head is one)
+    int32_t                  passes       = 0;  // forward passes, for stats
 };
 
 // A llama_batch that frees itself, filled token by token.
 struct sx_batch {
     llama_batch batch;
+
     sx_batch(int32_t n_tokens, int32_t n_seq_max) : batch(llama_batch_init(n_tokens, 0, n_seq_max)) {}
+
     ~sx_batch() { llama_batch_free(batch); }
+
     sx_batch(const sx_batch &)             = delete;
     sx_batch & operator=(const sx_batch &) = delete;
 
     void add(llama_token token, llama_pos pos, const int32_t * seqs, int32_t n_seqs, bool logits) {
-        const int32_t i = batch.n_tokens++;
+        const int32_t i   = batch.n_tokens++;
         batch.token[i]    = token;
         batch.pos[i]      = pos;
         batch.n_seq_id[i] = n_seqs;
@@ -38,16 +41,17 @@ struct sx_batch {
         }
         batch.logits[i] = logits;
     }
+
     void add(llama_token token, llama_pos pos, llama_seq_id seq, bool logits) { add(token, pos, &seq, 1, logits); }
 };
 
 struct sx_side_params {
-    int32_t n_ctx;
-    int32_t n_batch;   // also n_ubatch: a whole tree in one physical pass
-    int32_t n_seq_max;
-    int32_t threads;
-    ggml_threadpool_t threadpool; // the engine's, shared by both models (they never run at once)
-    int32_t n_gpu_layers; // -1: all
+    int32_t           n_ctx;
+    int32_t           n_batch;  // also n_ubatch: a whole tree in one physical pass
+    int32_t           n_seq_max;
+    int32_t           threads;
+    ggml_threadpool_t threadpool;    // the engine's, shared by both models (they never run at once)
+    int32_t           n_gpu_layers;  // -1: all
 };
 
 // Loads the model and creates its context (tree-capable: unified KV). Throws sx_error.
@@ -63,7 +67,7 @@ void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & token
 
 // Like sync_history, but always decodes at least the last token so that its logits are current
 // (read them with llama_get_logits_ith(ctx, -1)).
-void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
+void    sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
 // How many tokens sync_prompt(tokens) would decode.
 int32_t sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_token> & tokens);
 

@@ -1,5 +1,4 @@
 #include "decode.h"
-
 #include "draft_model.h"
 #include "verify.h"
 
@@ -11,32 +10,48 @@ struct sx_speculation {
     // includes it
     std::vector<llama_token> tokens;
     sx_draft_round           round;
-    bool                     draft_stale = true; // the draft catches up in one pass when a round needs it
+    bool                     draft_stale = true;  // the draft catches up in one pass when a round needs it
     int32_t                  n_ctx       = 0;
 };
 
-static sx_tree_params tree_params(const sx_engine * e, const sx_request & req, int32_t budget, int32_t remaining, int32_t room) {
+static sx_tree_params tree_params(const sx_engine *  e,
+                                  const sx_request & req,
+                                  int32_t            budget,
+                                  int32_t            remaining,
+                                  int32_t            room) {
     sx_tree_params p;
     p.max_leaves = e->target.n_seq_max;
-    p.max_depth  = std::min({req.max_depth, remaining - 1, room}); // the bonus token comes on top
+    p.max_depth  = std::min({ req.max_depth, remaining - 1, room });  // the bonus token comes on top
     switch (req.mode) {
-        case SX_MODE_SPECINFER: p.shape = SX_SHAPE_SPECINFER; break;
-        case SX_MODE_CHAIN:     p.shape = SX_SHAPE_CHAIN; p.chain_p_min = req.draft_p_min; break;
-        default:                p.shape = SX_SHAPE_SPECEXEC; break;
+        case SX_MODE_SPECINFER:
+            p.shape = SX_SHAPE_SPECINFER;
+            break;
+        case SX_MODE_CHAIN:
+            p.shape       = SX_SHAPE_CHAIN;
+            p.chain_p_min = req.draft_p_min;
+            break;
+        default:
+            p.shape = SX_SHAPE_SPECEXEC;
+            break;
     }
     p.budget = req.mode == SX_MODE_CHAIN ? req.draft_max : budget;
-    p.budget = std::min({p.budget, room, e->target.n_batch - 1, e->params.max_budget});
+    p.budget = std::min({ p.budget, room, e->target.n_batch - 1, e->params.max_budget });
     return p;
 }
 
 // The request's budget, or `auto`'s choice: 0 (no draft this round) when a stale draft's catch-up
 // pass would cost more than the tree is expected to save.
-static int32_t choose_budget(sx_engine * e, const sx_request & req, const sx_speculation & s, int32_t remaining, int32_t room) {
+static int32_t choose_budget(sx_engine *            e,
+                             const sx_request &     req,
+                             const sx_speculation & s,
+                             int32_t                remaining,
+                             int32_t                room) {
     if (req.budget > 0 || req.mode != SX_MODE_SPECEXEC) {
         return req.budget;
     }
     const int32_t budget = sx_budget_choose(e->budget, room);
-    if (s.draft_stale && !sx_budget_catch_up_pays(e->budget, budget, sx_side_tokens_to_sync(e->draft, s.tokens), remaining)) {
+    if (s.draft_stale &&
+        !sx_budget_catch_up_pays(e->budget, budget, sx_side_tokens_to_sync(e->draft, s.tokens), remaining)) {
         return 0;
     }
     return budget;
@@ -52,16 +67,19 @@ static void catch_up_draft(sx_engine * e, sx_speculation & s, sx_stats & stats) 
 }
 
 // The draft tree of a round, rooted at the last accepted token (the root alone without a draft).
-static sx_tree grow_tree(sx_engine * e, sx_speculation & s, const sx_tree_params & p, bool use_draft, sx_stats & stats) {
+static sx_tree grow_tree(sx_engine *            e,
+                         sx_speculation &       s,
+                         const sx_tree_params & p,
+                         bool                   use_draft,
+                         sx_stats &             stats) {
     const sx_clock::time_point t0 = sx_clock::now();
     sx_tree                    tree;
     sx_tree_init(tree, s.tokens.back());
     if (use_draft) {
         sx_draft_round_begin(s.round, e->draft);
-        sx_tree_grow(tree, p, [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
-                                  std::vector<sx_candidates> & out) {
-            return sx_draft_expand(s.round, t, nodes, top_n, out);
-        });
+        sx_tree_grow(tree, p,
+                     [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
+                         std::vector<sx_candidates> & out) { return sx_draft_expand(s.round, t, nodes, top_n, out); });
     }
     stats.draft_ms += ms_since(t0);
     return tree;
@@ -70,8 +88,12 @@ static sx_tree grow_tree(sx_engine * e, sx_speculation & s, const sx_tree_params
 // One target pass over the tree; then, from the root down, the token the target draws at each node:
 // the walk goes on while it is the node's draft child. Returns the accepted nodes; `bonus` is the
 // token drawn after the last of them (LLAMA_TOKEN_NULL if the generation ended first).
-static std::vector<int32_t> verify_and_accept(sx_engine * e, [[maybe_unused]] const sx_request & req, const sx_tree & tree, sx_generation & gen,
-                                              llama_token & bonus, double & target_ms) {
+static std::vector<int32_t> verify_and_accept(sx_engine *                         e,
+                                              [[maybe_unused]] const sx_request & req,
+                                              const sx_tree &                     tree,
+                                              sx_generation &                     gen,
+                                              llama_token &                       bonus,
+                                              double &                            target_ms) {
     sx_side &                         target = e->target;
     const llama_vocab *               vocab  = llama_model_get_vocab(target.model);
     const sx_clock::time_point        t0     = sx_clock::now();
@@ -81,22 +103,30 @@ static std::vector<int32_t> verify_and_accept(sx_engine * e, [[maybe_unused]] co
 
     bonus                               = LLAMA_TOKEN_NULL;
     const auto                 children = sx_tree_children(tree);
-    const std::vector<int32_t> accepted = sx_tree_walk(tree, children, [&](int32_t node) {
+    const std::vector<int32_t> accepted = sx_tree_walk(
+        tree, children,
+        [&](int32_t node) {
 #ifdef SX_TESTING
-        if (req.unsafe_accept_draft && !children[node].empty()) {
-            return gen.emit(vocab, tree.token[children[node][0]]);
-        }
+            if (req.unsafe_accept_draft && !children[node].empty()) {
+                return gen.emit(vocab, tree.token[children[node][0]]);
+            }
 #endif
-        return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
-    }, &bonus);
+            return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
+        },
+        &bonus);
     sx_verify_accept(target, tree, leaf_seqs, accepted);
     return accepted;
 }
 
 // The accepted tokens and the bonus join the history; a draft that drafted this round follows them
 // at once (its pass over them is part of the round), one that did not is left stale.
-static void advance(sx_engine * e, sx_speculation & s, const sx_tree & tree, const std::vector<int32_t> & accepted,
-                    llama_token bonus, bool use_draft, sx_stats & stats) {
+static void advance(sx_engine *                  e,
+                    sx_speculation &             s,
+                    const sx_tree &              tree,
+                    const std::vector<int32_t> & accepted,
+                    llama_token                  bonus,
+                    bool                         use_draft,
+                    sx_stats &                   stats) {
     for (int32_t node : accepted) {
         s.tokens.push_back(tree.token[node]);
     }
@@ -113,15 +143,20 @@ static void advance(sx_engine * e, sx_speculation & s, const sx_tree & tree, con
 // `auto` learns what the round yielded within each smaller candidate budget and what it cost:
 // `other_ms` is everything but the target pass (draft passes, tree bookkeeping, sampling, the
 // draft's pass over the bonus token).
-static void learn(sx_engine * e, const sx_tree & tree, const std::vector<int32_t> & accepted, int32_t budget, double other_ms,
-                  double target_ms) {
-    std::vector<int32_t> smaller; // the candidates this round's tree measures
+static void learn(sx_engine *                  e,
+                  const sx_tree &              tree,
+                  const std::vector<int32_t> & accepted,
+                  int32_t                      budget,
+                  double                       other_ms,
+                  double                       target_ms) {
+    std::vector<int32_t> smaller;  // the candidates this round's tree measures
     for (int32_t k : e->budget.candidates) {
         if (k <= budget) {
             smaller.push_back(k);
         }
     }
-    sx_budget_observe(e->budget, budget, sx_tree_tokens_within(tree, accepted, smaller), other_ms, target_ms, tree.size() - 1);
+    sx_budget_observe(e->budget, budget, sx_tree_tokens_within(tree, accepted, smaller), other_ms, target_ms,
+                      tree.size() - 1);
 }
 
 static void record_round(sx_stats & s, const sx_tree & tree, int32_t budget, int32_t yielded) {
@@ -136,14 +171,16 @@ static void record_round(sx_stats & s, const sx_tree & tree, int32_t budget, int
     s.budget = budget;
 }
 
-void sx_decode_speculative(sx_engine * e, const sx_request & req, const std::vector<llama_token> & prompt,
-                           sx_generation & gen) {
+void sx_decode_speculative(sx_engine *                      e,
+                           const sx_request &               req,
+                           const std::vector<llama_token> & prompt,
+                           sx_generation &                  gen) {
     sx_stats &    stats         = gen.result.stats;
     const bool    adapt         = req.budget <= 0 && req.mode == SX_MODE_SPECEXEC;
     const int32_t draft_passes0 = e->draft.passes;
 
     const llama_token first = sx_generation_prefill(e, prompt, gen);
-    sx_tree           prompt_pass; // a round without a draft, rooted at the last prompt token
+    sx_tree           prompt_pass;  // a round without a draft, rooted at the last prompt token
     sx_tree_init(prompt_pass, prompt.back());
     record_round(stats, prompt_pass, 0, (int32_t) gen.result.tokens.size());
     if (first == LLAMA_TOKEN_NULL) {
@@ -160,12 +197,12 @@ void sx_decode_speculative(sx_engine * e, const sx_request & req, const std::vec
             break;
         }
         const int32_t remaining = req.max_tokens - (int32_t) gen.result.tokens.size();
-        const int32_t room      = s.n_ctx - (int32_t) s.tokens.size() - 2; // once both caches hold the tokens
+        const int32_t room      = s.n_ctx - (int32_t) s.tokens.size() - 2;  // once both caches hold the tokens
         if (room < 0) {
             gen.end(SX_STOP_CONTEXT);
             break;
         }
-        const sx_tree_params p         = tree_params(e, req, choose_budget(e, req, s, remaining, room), remaining, room);
+        const sx_tree_params p = tree_params(e, req, choose_budget(e, req, s, remaining, room), remaining, room);
         const bool           use_draft = p.budget > 0 && p.max_depth > 0;
 
         if (use_draft && s.draft_stale) {

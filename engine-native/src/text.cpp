@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <climits>
 
-std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::string & text, bool add_special,
-                                     bool parse_special) {
+std::vector<llama_token> sx_tokenize(const llama_vocab * vocab,
+                                     const std::string & text,
+                                     bool                add_special,
+                                     bool                parse_special) {
     std::vector<llama_token> tokens(text.size() + 2);
     int32_t n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), tokens.data(), (int32_t) tokens.size(),
                                add_special, parse_special);
@@ -23,7 +25,7 @@ std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::strin
 }
 
 std::string sx_token_piece(const llama_vocab * vocab, llama_token token) {
-    char buf[128];
+    char    buf[128];
     int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, false);
     if (n >= 0) {
         return std::string(buf, n);
@@ -89,8 +91,10 @@ static int32_t drop_back(const llama_vocab * vocab, std::vector<llama_token> & t
     return n - end;
 }
 
-static std::vector<llama_token> fim_tokens(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
-                                           sx_prompt_trim & trim) {
+static std::vector<llama_token> fim_tokens(const llama_vocab * vocab,
+                                           const sx_prompt &   prompt,
+                                           int32_t             max_len,
+                                           sx_prompt_trim &    trim) {
     const llama_token pre = llama_vocab_fim_pre(vocab);
     const llama_token suf = llama_vocab_fim_suf(vocab);
     const llama_token mid = llama_vocab_fim_mid(vocab);
@@ -100,9 +104,9 @@ static std::vector<llama_token> fim_tokens(const llama_vocab * vocab, const sx_p
     std::vector<llama_token> out;
     add_bos(vocab, out);
     // editor text is data, never control tokens: parse_special off
-    std::vector<llama_token> p = sx_tokenize(vocab, prompt.prefix, false, false);
-    std::vector<llama_token> s = sx_tokenize(vocab, prompt.suffix, false, false);
-    const int32_t room = max_len - (int32_t) out.size() - 3;
+    std::vector<llama_token> p    = sx_tokenize(vocab, prompt.prefix, false, false);
+    std::vector<llama_token> s    = sx_tokenize(vocab, prompt.suffix, false, false);
+    const int32_t            room = max_len - (int32_t) out.size() - 3;
     if (room > 0 && (int32_t) (p.size() + s.size()) > room) {
         const int32_t keep_suffix = std::min((int32_t) s.size(), std::max(room / 4, room - (int32_t) p.size()));
         trim.suffix_tokens        = drop_back(vocab, s, keep_suffix);
@@ -116,8 +120,10 @@ static std::vector<llama_token> fim_tokens(const llama_vocab * vocab, const sx_p
     return out;
 }
 
-std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
-                                              sx_prompt_trim & trim) {
+std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab,
+                                              const sx_prompt &   prompt,
+                                              int32_t             max_len,
+                                              sx_prompt_trim &    trim) {
     trim = sx_prompt_trim();
     if (prompt.fim) {
         return fim_tokens(vocab, prompt, max_len, trim);
@@ -125,8 +131,8 @@ std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab, const s
     std::vector<llama_token> out;
     add_bos(vocab, out);
     // parse_special: chat templates put control tokens into the text
-    std::vector<llama_token> t = sx_tokenize(vocab, prompt.text, false, true);
-    const int32_t room = max_len - (int32_t) out.size();
+    std::vector<llama_token> t    = sx_tokenize(vocab, prompt.text, false, true);
+    const int32_t            room = max_len - (int32_t) out.size();
     if (room > 0) {
         trim.prefix_tokens = drop_front(vocab, t, room);
     }
@@ -141,8 +147,8 @@ std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_pr
 
 size_t sx_utf8_complete_len(const std::string & s) {
     // walk back over at most 3 continuation bytes to the lead byte of the last character
-    size_t n = s.size();
-    size_t i = n;
+    size_t n    = s.size();
+    size_t i    = n;
     int    back = 0;
     while (i > 0 && back < 4) {
         const unsigned char c = (unsigned char) s[i - 1];
@@ -226,17 +232,18 @@ std::string sx_chat_format(const std::string & tmpl, const std::vector<sx_chat_m
     std::vector<llama_chat_message> msgs;
     size_t                          total = 0;
     for (const sx_chat_message & m : messages) {
-        msgs.push_back({m.role.c_str(), m.content.c_str()});
+        msgs.push_back({ m.role.c_str(), m.content.c_str() });
         total += m.role.size() + m.content.size();
     }
     std::vector<char> buf(total * 2 + 1024);
-    int32_t n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
+    int32_t           n =
+        llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
     if (n > (int32_t) buf.size()) {
         buf.resize(n);
         n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), true, buf.data(), (int32_t) buf.size());
     }
     if (n < 0) {
-        return chat_format_plain(messages); // a Jinja template llama.cpp's built-ins do not recognise
+        return chat_format_plain(messages);  // a Jinja template llama.cpp's built-ins do not recognise
     }
     return std::string(buf.data(), n);
 }

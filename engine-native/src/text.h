@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
-std::vector<llama_token> sx_tokenize(const llama_vocab * vocab, const std::string & text, bool add_special,
-                                     bool parse_special);
+std::vector<llama_token> sx_tokenize(const llama_vocab * vocab,
+                                     const std::string & text,
+                                     bool                add_special,
+                                     bool                parse_special);
 std::string              sx_token_piece(const llama_vocab * vocab, llama_token token);
 std::string              sx_detokenize(const llama_vocab * vocab, const std::vector<llama_token> & tokens);
 
@@ -24,15 +26,17 @@ std::vector<llama_token> sx_prompt_tokens(const llama_vocab * vocab, const sx_pr
 
 // Tokens dropped by sx_prompt_tokens_fit: the text farthest from the cursor goes first.
 struct sx_prompt_trim {
-    int32_t prefix_tokens = 0; // from the start of a plain prompt or of a FIM prefix
-    int32_t suffix_tokens = 0; // from the end of a FIM suffix
+    int32_t prefix_tokens = 0;  // from the start of a plain prompt or of a FIM prefix
+    int32_t suffix_tokens = 0;  // from the end of a FIM suffix
 };
 
 // As sx_prompt_tokens, but at most max_len tokens long. A plain prompt loses its start; a FIM
 // prompt keeps the text nearest the cursor: the suffix keeps at least a quarter of the room (less
 // if it is shorter), the prefix the rest. Cuts fall on line boundaries where one is near.
-std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab, const sx_prompt & prompt, int32_t max_len,
-                                              sx_prompt_trim & trim);
+std::vector<llama_token> sx_prompt_tokens_fit(const llama_vocab * vocab,
+                                              const sx_prompt &   prompt,
+                                              int32_t             max_len,
+                                              sx_prompt_trim &    trim);
 
 // Length of the longest prefix of s that ends on a UTF-8 character boundary.
 size_t sx_utf8_complete_len(const std::string & s);
@@ -41,9 +45,9 @@ size_t sx_utf8_complete_len(const std::string & s);
 // that might turn out to be the start of a stop string.
 struct sx_text_stream {
     std::vector<std::string> stops;
-    std::string text;           // everything generated so far (cut at a stop string once found)
-    size_t      emitted  = 0;   // bytes of text already handed out
-    bool        stopped  = false;
+    std::string              text;         // everything generated so far (cut at a stop string once found)
+    size_t                   emitted = 0;  // bytes of text already handed out
+    bool                     stopped = false;
 
     // Appends a piece; returns the delta that is now safe to emit (possibly empty).
     std::string push(const std::string & piece);

@@ -46,9 +46,10 @@ static std::vector<int32_t> nodes_by_score(const sx_tree & tree) {
     return order;
 }
 
-std::vector<int32_t> sx_tree_tokens_within(const sx_tree & tree, const std::vector<int32_t> & accepted,
+std::vector<int32_t> sx_tree_tokens_within(const sx_tree &              tree,
+                                           const std::vector<int32_t> & accepted,
                                            const std::vector<int32_t> & budgets) {
-    std::vector<int32_t> rank(tree.size(), 0);
+    std::vector<int32_t>       rank(tree.size(), 0);
     const std::vector<int32_t> order = nodes_by_score(tree);
     for (size_t r = 0; r < order.size(); ++r) {
         rank[order[r]] = (int32_t) r;
@@ -59,7 +60,7 @@ std::vector<int32_t> sx_tree_tokens_within(const sx_tree & tree, const std::vect
         while (n < (int32_t) accepted.size() && rank[accepted[n]] < budget) {
             n++;
         }
-        tokens.push_back(n + 1); // the target's own token after the accepted ones
+        tokens.push_back(n + 1);  // the target's own token after the accepted ones
     }
     return tokens;
 }
@@ -69,16 +70,16 @@ sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves) {
 
     std::vector<uint8_t> keep(tree.size(), 0);
     std::vector<uint8_t> has_kept_child(tree.size(), 0);
-    keep[0]         = 1;
-    int32_t n_kept  = 0;
-    int32_t leaves  = 1; // the root alone is a leaf
+    keep[0]        = 1;
+    int32_t n_kept = 0;
+    int32_t leaves = 1;  // the root alone is a leaf
     for (int32_t i : order) {
         if (n_kept >= budget) {
             break;
         }
         const int32_t p = tree.parent[i];
         if (!keep[p]) {
-            continue; // an ancestor was dropped for the leaf limit
+            continue;  // an ancestor was dropped for the leaf limit
         }
         // a child of a current leaf replaces it as a leaf; a further sibling adds one
         const int32_t new_leaves = has_kept_child[p] ? leaves + 1 : leaves;
@@ -95,7 +96,7 @@ sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves) {
     std::vector<int32_t> remap(tree.size(), -1);
     for (int32_t i = 0; i < tree.size(); ++i) {
         if (keep[i]) {
-            remap[i]          = out.add(tree.token[i], i == 0 ? -1 : remap[tree.parent[i]], tree.score[i]);
+            remap[i]            = out.add(tree.token[i], i == 0 ? -1 : remap[tree.parent[i]], tree.score[i]);
             out.expanded.back() = tree.expanded[i];
             out.origin.back()   = tree.origin[i];
         }
@@ -104,11 +105,11 @@ sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves) {
 }
 
 std::vector<std::vector<int32_t>> sx_tree_leaf_seqs(const sx_tree & tree, int32_t * n_leaves) {
-    const auto children = sx_tree_children(tree);
+    const auto                        children = sx_tree_children(tree);
     std::vector<std::vector<int32_t>> seqs(tree.size());
     // leaves numbered in node order; then every node inherits its children's ids (children
     // follow their parents, so a reverse pass sees all of a node's descendants first)
-    int32_t next = 0;
+    int32_t                           next = 0;
     for (int32_t i = 0; i < tree.size(); ++i) {
         if (children[i].empty()) {
             seqs[i].push_back(next++);

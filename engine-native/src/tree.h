@@ -9,13 +9,14 @@
 
 struct sx_tree {
     std::vector<llama_token> token;
-    std::vector<int32_t>     parent;   // -1 for the root
-    std::vector<int32_t>     depth;    // 0 for the root
-    std::vector<float>       score;    // cumulative draft log-probability (with depth decay); root 0
-    std::vector<uint8_t>     expanded; // the draft has scored this node's children
-    std::vector<int32_t>     origin;   // index of the node in the tree it was trimmed from
+    std::vector<int32_t>     parent;    // -1 for the root
+    std::vector<int32_t>     depth;     // 0 for the root
+    std::vector<float>       score;     // cumulative draft log-probability (with depth decay); root 0
+    std::vector<uint8_t>     expanded;  // the draft has scored this node's children
+    std::vector<int32_t>     origin;    // index of the node in the tree it was trimmed from
 
     int32_t size() const { return (int32_t) token.size(); }
+
     int32_t add(llama_token t, int32_t parent_index, float node_score);
 };
 
@@ -35,8 +36,9 @@ sx_tree sx_tree_trim(const sx_tree & tree, int32_t budget, int32_t max_leaves);
 // Tokens a round would have yielded (the bonus token included) had its tree held only its best
 // `budgets[i]` nodes by score, the tree a smaller budget grows: the accepted path counts while its
 // nodes are among them. One round thus measures every smaller budget too.
-std::vector<int32_t> sx_tree_tokens_within(const sx_tree & tree, const std::vector<int32_t> & accepted,
-                                           const std::vector<int32_t> & budgets);
+std::vector<int32_t>              sx_tree_tokens_within(const sx_tree &              tree,
+                                                        const std::vector<int32_t> & accepted,
+                                                        const std::vector<int32_t> & budgets);
 // Leaf sequence ids for one-pass verification: leaves get 0..L-1; every node lists the ids of all
 // leaves below it (itself included when it is a leaf), ascending.
 std::vector<std::vector<int32_t>> sx_tree_leaf_seqs(const sx_tree & tree, int32_t * n_leaves);
@@ -46,8 +48,10 @@ std::vector<std::vector<int32_t>> sx_tree_leaf_seqs(const sx_tree & tree, int32_
 // excluded) and sets *bonus to the token drawn at the last accepted node. `draw` may return
 // LLAMA_TOKEN_NULL to stop the walk early (the caller ended generation).
 template <typename Draw>
-std::vector<int32_t> sx_tree_walk(const sx_tree & tree, const std::vector<std::vector<int32_t>> & children, Draw draw,
-                                  llama_token * bonus) {
+std::vector<int32_t> sx_tree_walk(const sx_tree &                           tree,
+                                  const std::vector<std::vector<int32_t>> & children,
+                                  Draw                                      draw,
+                                  llama_token *                             bonus) {
     std::vector<int32_t> path;
     int32_t              node = 0;
     for (;;) {

@@ -10,21 +10,22 @@
 // a child scores at most its parent's score + log(depth_decay), and a draft pass that cannot add
 // a node would cost as much as one that does.
 static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_expand_fn & expand) {
-    const float log_decay = std::log(p.depth_decay);
+    const float                                                         log_decay = std::log(p.depth_decay);
     // the K best scores among non-root nodes (min-heap: top() is the K-th best)
     std::priority_queue<float, std::vector<float>, std::greater<float>> best;
-    int32_t                    passes = 0;
-    std::vector<sx_candidates> scored;
+    int32_t                                                             passes = 0;
+    std::vector<sx_candidates>                                          scored;
     for (int32_t step = 0; step < p.max_depth; ++step) {
-        const bool full      = (int32_t) best.size() >= p.budget;
-        const float threshold = full ? best.top() : -INFINITY;
+        const bool           full      = (int32_t) best.size() >= p.budget;
+        const float          threshold = full ? best.top() : -INFINITY;
         std::vector<int32_t> frontier;
         for (int32_t i = 0; i < tree.size(); ++i) {
             if (!tree.expanded[i] && tree.depth[i] < p.max_depth && (i == 0 || tree.score[i] + log_decay > threshold)) {
                 frontier.push_back(i);
             }
         }
-        std::stable_sort(frontier.begin(), frontier.end(), [&](int32_t a, int32_t b) { return tree.score[a] > tree.score[b]; });
+        std::stable_sort(frontier.begin(), frontier.end(),
+                         [&](int32_t a, int32_t b) { return tree.score[a] > tree.score[b]; });
         if (frontier.size() > (size_t) p.max_beams) {
             frontier.resize(p.max_beams);
         }
@@ -34,7 +35,7 @@ static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_
         passes++;
         bool entered = false;
         for (size_t f = 0; f < frontier.size(); ++f) {
-            const int32_t parent = frontier[f];
+            const int32_t parent  = frontier[f];
             tree.expanded[parent] = 1;
             for (const auto & c : scored[f]) {
                 const float s = tree.score[parent] + log_decay + c.second;
@@ -44,7 +45,7 @@ static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_
                     best.pop();
                     best.push(s);
                 } else {
-                    break; // candidates are sorted: the rest score lower
+                    break;  // candidates are sorted: the rest score lower
                 }
                 tree.add(c.first, parent, s);
                 entered = true;
@@ -62,22 +63,29 @@ static int32_t grow_specexec(sx_tree & tree, const sx_tree_params & p, const sx_
 static int32_t grow_specinfer(sx_tree & tree, const sx_tree_params & p, const sx_expand_fn & expand) {
     int32_t                    passes   = 0;
     int32_t                    n_nodes  = 0;
-    std::vector<int32_t>       frontier = {0};
+    std::vector<int32_t>       frontier = { 0 };
     std::vector<sx_candidates> scored;
     for (int32_t depth = 0; depth < p.max_depth && n_nodes < p.budget && !frontier.empty(); ++depth) {
         if (!expand(tree, frontier, p.specinfer_k, scored)) {
             break;
         }
         passes++;
-        struct child { float score; int32_t parent; llama_token token; };
+
+        struct child {
+            float       score;
+            int32_t     parent;
+            llama_token token;
+        };
+
         std::vector<child> level;
         for (size_t f = 0; f < frontier.size(); ++f) {
             tree.expanded[frontier[f]] = 1;
             for (const auto & c : scored[f]) {
-                level.push_back({tree.score[frontier[f]] + c.second, frontier[f], c.first});
+                level.push_back({ tree.score[frontier[f]] + c.second, frontier[f], c.first });
             }
         }
-        std::stable_sort(level.begin(), level.end(), [](const child & a, const child & b) { return a.score > b.score; });
+        std::stable_sort(level.begin(), level.end(),
+                         [](const child & a, const child & b) { return a.score > b.score; });
         frontier.clear();
         for (const child & c : level) {
             if (n_nodes >= p.budget) {
@@ -97,7 +105,7 @@ static int32_t grow_chain(sx_tree & tree, const sx_tree_params & p, const sx_exp
     std::vector<sx_candidates> scored;
     const float                log_p_min = std::log(p.chain_p_min);
     while (tree.size() - 1 < p.budget && tree.depth[last] < p.max_depth) {
-        if (!expand(tree, {last}, 1, scored)) {
+        if (!expand(tree, { last }, 1, scored)) {
             break;
         }
         passes++;
@@ -116,9 +124,15 @@ int32_t sx_tree_grow(sx_tree & tree, const sx_tree_params & p, const sx_expand_f
     }
     int32_t passes = 0;
     switch (p.shape) {
-        case SX_SHAPE_SPECEXEC:  passes = grow_specexec(tree, p, expand); break;
-        case SX_SHAPE_SPECINFER: passes = grow_specinfer(tree, p, expand); break;
-        case SX_SHAPE_CHAIN:     passes = grow_chain(tree, p, expand); break;
+        case SX_SHAPE_SPECEXEC:
+            passes = grow_specexec(tree, p, expand);
+            break;
+        case SX_SHAPE_SPECINFER:
+            passes = grow_specinfer(tree, p, expand);
+            break;
+        case SX_SHAPE_CHAIN:
+            passes = grow_chain(tree, p, expand);
+            break;
     }
     tree = sx_tree_trim(tree, p.budget, p.max_leaves);
     return passes;

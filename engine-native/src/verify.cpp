@@ -9,7 +9,7 @@ void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vec
     if (n > target.n_batch || n_leaves > target.n_seq_max || n > sx_side_free_cells(target)) {
         // the tree builder sizes trees to fit; reaching this is a bug, never a llama.cpp abort
         throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": tree of " + std::to_string(n) + " nodes and " +
-                                             std::to_string(n_leaves) + " leaves exceeds the target context");
+                                                 std::to_string(n_leaves) + " leaves exceeds the target context");
     }
     sx_side_set_history_seqs(target, n_leaves);
     const llama_pos root_pos = (llama_pos) target.cached.size();
@@ -20,14 +20,16 @@ void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vec
     sx_side_decode_batch(target, b);
 }
 
-void sx_verify_accept(sx_side & target, const sx_tree & tree, const std::vector<std::vector<int32_t>> & leaf_seqs,
-                      const std::vector<int32_t> & accepted) {
+void sx_verify_accept(sx_side &                                 target,
+                      const sx_tree &                           tree,
+                      const std::vector<std::vector<int32_t>> & leaf_seqs,
+                      const std::vector<int32_t> &              accepted) {
     llama_memory_t  mem      = llama_get_memory(target.ctx);
     const llama_pos root_pos = (llama_pos) target.cached.size();
     const int32_t   last     = accepted.empty() ? 0 : accepted.back();
     const llama_pos end      = root_pos + 1 + (llama_pos) accepted.size();
     // one leaf below the last accepted node holds exactly root + path (+ deeper nodes)
-    const int32_t keep = leaf_seqs[last][0];
+    const int32_t   keep     = leaf_seqs[last][0];
     for (int32_t s = 0; s < target.n_hist_seqs; ++s) {
         if (s != keep) {
             llama_memory_seq_rm(mem, s, root_pos, -1);

@@ -12,5 +12,7 @@ void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vec
 
 // Keeps the root and the accepted nodes as history in every history sequence; frees all other tree
 // cells. `accepted` are node indices along the path, in order.
-void sx_verify_accept(sx_side & target, const sx_tree & tree, const std::vector<std::vector<int32_t>> & leaf_seqs,
-                      const std::vector<int32_t> & accepted);
+void sx_verify_accept(sx_side &                                 target,
+                      const sx_tree &                           tree,
+                      const std::vector<std::vector<int32_t>> & leaf_seqs,
+                      const std::vector<int32_t> &              accepted);

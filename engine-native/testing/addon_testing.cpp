@@ -2,6 +2,8 @@
 // reference oracles (evalLogits, referenceGreedy), Engine.nextLogits, and addon.testing: the
 // engine's tree code on a fake draft model (a table of fixed probabilities) or a real model, the
 // budget chooser on synthetic cost curves, the offload arithmetic on synthetic layer sizes.
+#include "addon_testing.h"
+
 #include "budget.h"
 #include "convert.h"
 #include "engine_wrap.h"
@@ -10,7 +12,6 @@
 #include "offload.h"
 #include "reference.h"
 #include "side.h"
-#include "addon_testing.h"
 #include "tree_grow.h"
 #include "verify.h"
 
@@ -21,7 +22,7 @@
 static sx_tree tree_from_js(const Napi::Object & o) {
     std::vector<llama_token> tokens  = tokens_from_js(o.Get("tokens"));
     Napi::Array              parents = o.Get("parents").As<Napi::Array>();
-    const bool               scored  = o.Has("scores"); // else node order is score order
+    const bool               scored  = o.Has("scores");  // else node order is score order
     Napi::Array              scores  = scored ? o.Get("scores").As<Napi::Array>() : Napi::Array::New(o.Env());
     sx_tree                  tree;
     sx_tree_init(tree, tokens.at(0));
@@ -33,7 +34,7 @@ static sx_tree tree_from_js(const Napi::Object & o) {
 }
 
 static Napi::Object tree_to_js(Napi::Env env, const sx_tree & t) {
-    Napi::Object o = Napi::Object::New(env);
+    Napi::Object o      = Napi::Object::New(env);
     Napi::Array  tokens = Napi::Array::New(env), parents = Napi::Array::New(env), depths = Napi::Array::New(env),
                 scores = Napi::Array::New(env);
     for (int32_t i = 0; i < t.size(); ++i) {
@@ -53,9 +54,9 @@ static Napi::Object tree_to_js(Napi::Env env, const sx_tree & t) {
 // growTree(params, table) with table["t1,t2,..."] = [[token, probability], ...] for the node
 // reached from the root by that token path ("" is the root).
 static Napi::Value grow_tree(const Napi::CallbackInfo & info) {
-    Napi::Object   po = info[0].As<Napi::Object>();
-    Napi::Object   table = info[1].As<Napi::Object>();
-    sx_tree_params p;
+    Napi::Object      po    = info[0].As<Napi::Object>();
+    Napi::Object      table = info[1].As<Napi::Object>();
+    sx_tree_params    p;
     const std::string shape = po.Get("shape").ToString().Utf8Value();
     p.shape       = shape == "chain" ? SX_SHAPE_CHAIN : shape == "specinfer" ? SX_SHAPE_SPECINFER : SX_SHAPE_SPECEXEC;
     p.budget      = po.Get("budget").As<Napi::Number>().Int32Value();
@@ -67,20 +68,22 @@ static Napi::Value grow_tree(const Napi::CallbackInfo & info) {
     p.chain_p_min = po.Has("chainPMin") ? po.Get("chainPMin").As<Napi::Number>().FloatValue() : p.chain_p_min;
 
     std::map<std::string, sx_candidates> probs;
-    Napi::Array keys = table.GetPropertyNames();
+    Napi::Array                          keys = table.GetPropertyNames();
     for (uint32_t i = 0; i < keys.Length(); ++i) {
         const std::string key  = keys.Get(i).ToString().Utf8Value();
         Napi::Array       rows = table.Get(key).As<Napi::Array>();
         sx_candidates     c;
         for (uint32_t j = 0; j < rows.Length(); ++j) {
             Napi::Array r = rows.Get(j).As<Napi::Array>();
-            c.push_back({r.Get(0u).As<Napi::Number>().Int32Value(), std::log(r.Get(1u).As<Napi::Number>().FloatValue())});
+            c.push_back(
+                { r.Get(0u).As<Napi::Number>().Int32Value(), std::log(r.Get(1u).As<Napi::Number>().FloatValue()) });
         }
         std::stable_sort(c.begin(), c.end(), [](const auto & a, const auto & b) { return a.second > b.second; });
         probs[key] = c;
     }
-    Napi::Array calls = Napi::Array::New(info.Env());
-    auto expand = [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n, std::vector<sx_candidates> & out) {
+    Napi::Array calls  = Napi::Array::New(info.Env());
+    auto        expand = [&](const sx_tree & t, const std::vector<int32_t> & nodes, int32_t top_n,
+                      std::vector<sx_candidates> & out) {
         Napi::Array batch = Napi::Array::New(info.Env());
         out.assign(nodes.size(), {});
         for (size_t k = 0; k < nodes.size(); ++k) {
@@ -113,9 +116,9 @@ static Napi::Value walk(const Napi::CallbackInfo & info) {
     const sx_tree tree  = tree_from_js(info[0].As<Napi::Object>());
     Napi::Object  draws = info[1].As<Napi::Object>();
     llama_token   bonus = LLAMA_TOKEN_NULL;
-    const auto    path  = sx_tree_walk(tree, sx_tree_children(tree), [&](int32_t node) {
-        return draws.Get(std::to_string(node)).As<Napi::Number>().Int32Value();
-    }, &bonus);
+    const auto    path  = sx_tree_walk(
+            tree, sx_tree_children(tree),
+            [&](int32_t node) { return draws.Get(std::to_string(node)).As<Napi::Number>().Int32Value(); }, &bonus);
     Napi::Object o        = Napi::Object::New(info.Env());
     Napi::Array  accepted = Napi::Array::New(info.Env(), path.size());
     for (size_t i = 0; i < path.size(); ++i) {
@@ -133,12 +136,12 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
     const std::vector<llama_token> history = tokens_from_js(info[1]);
     const sx_tree                  tree    = tree_from_js(info[2].As<Napi::Object>());
     const int32_t                  threads = info[3].As<Napi::Number>().Int32Value();
-    std::atomic<bool>              never{false};
+    std::atomic<bool>              never{ false };
     sx_side                        side;
-    double                         max_diff = 0;
+    double                         max_diff   = 0;
     int32_t                        mismatches = 0;
     try {
-        sx_side_init(side, path, {2048, 1024, SPECEXEC_MAX_SEQ, threads, 0}, &never);
+        sx_side_init(side, path, { 2048, 1024, SPECEXEC_MAX_SEQ, threads, 0 }, &never);
         sx_side_sync_history(side, history);
         std::vector<std::vector<int32_t>> seqs;
         sx_verify_tree(side, tree, seqs);
@@ -150,9 +153,9 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
                 p.insert(p.begin(), tree.token[n]);
             }
             seq.insert(seq.end(), p.begin(), p.end());
-            const std::vector<float> ref = sx_eval_logits(path, seq, threads);
-            const float * got  = llama_get_logits_ith(side.ctx, i);
-            const float * want = ref.data() + (seq.size() - 1) * n_vocab;
+            const std::vector<float> ref  = sx_eval_logits(path, seq, threads);
+            const float *            got  = llama_get_logits_ith(side.ctx, i);
+            const float *            want = ref.data() + (seq.size() - 1) * n_vocab;
             for (int32_t v = 0; v < n_vocab; ++v) {
                 max_diff = std::max(max_diff, (double) std::fabs(got[v] - want[v]));
             }
@@ -199,29 +202,31 @@ static Napi::Value budget_learner(const Napi::CallbackInfo & info) {
     }
     out.Set("candidates", candidates);
     out.Set("choose", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
-        return Napi::Number::New(i.Env(), sx_budget_choose(*b, i[0].As<Napi::Number>().Int32Value()));
-    }));
+                return Napi::Number::New(i.Env(), sx_budget_choose(*b, i[0].As<Napi::Number>().Int32Value()));
+            }));
     out.Set("observe", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) {
-        Napi::Object r = i[0].As<Napi::Object>();
-        sx_budget_observe(*b, r.Get("budget").As<Napi::Number>().Int32Value(), ints_from_js(r.Get("tokensWithin")),
-                          r.Get("otherMs").As<Napi::Number>().DoubleValue(), r.Get("targetMs").As<Napi::Number>().DoubleValue(),
-                          r.Get("treeNodes").As<Napi::Number>().Int32Value());
-    }));
+                Napi::Object r = i[0].As<Napi::Object>();
+                sx_budget_observe(*b, r.Get("budget").As<Napi::Number>().Int32Value(),
+                                  ints_from_js(r.Get("tokensWithin")),
+                                  r.Get("otherMs").As<Napi::Number>().DoubleValue(),
+                                  r.Get("targetMs").As<Napi::Number>().DoubleValue(),
+                                  r.Get("treeNodes").As<Napi::Number>().Int32Value());
+            }));
     out.Set("rates", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
-        Napi::Array rates = Napi::Array::New(i.Env());
-        for (int32_t k : b->candidates) {
-            Napi::Object r = Napi::Object::New(i.Env());
-            r.Set("budget", k);
-            r.Set("tokensPerMs", sx_budget_expected_tokens(*b, k) / sx_budget_expected_ms(*b, k));
-            rates.Set(rates.Length(), r);
-        }
-        return rates;
-    }));
+                Napi::Array rates = Napi::Array::New(i.Env());
+                for (int32_t k : b->candidates) {
+                    Napi::Object r = Napi::Object::New(i.Env());
+                    r.Set("budget", k);
+                    r.Set("tokensPerMs", sx_budget_expected_tokens(*b, k) / sx_budget_expected_ms(*b, k));
+                    rates.Set(rates.Length(), r);
+                }
+                return rates;
+            }));
     out.Set("catchUpPays", Napi::Function::New(env, [b](const Napi::CallbackInfo & i) -> Napi::Value {
-        return Napi::Boolean::New(i.Env(), sx_budget_catch_up_pays(*b, i[0].As<Napi::Number>().Int32Value(),
-                                                                    i[1].As<Napi::Number>().Int32Value(),
-                                                                    i[2].As<Napi::Number>().Int32Value()));
-    }));
+                return Napi::Boolean::New(i.Env(), sx_budget_catch_up_pays(*b, i[0].As<Napi::Number>().Int32Value(),
+                                                                           i[1].As<Napi::Number>().Int32Value(),
+                                                                           i[2].As<Napi::Number>().Int32Value()));
+            }));
     return out;
 }
 
@@ -264,9 +269,9 @@ static Napi::Object sizes_to_js(Napi::Env env, const sx_offload_sizes & s) {
 // offloadSizes(path, nCtx, nUbatch) -> sizes: what a model puts on a GPU, from its GGUF tensor table
 static Napi::Value offload_sizes(const Napi::CallbackInfo & info) {
     try {
-        return sizes_to_js(info.Env(), sx_offload_read(info[0].As<Napi::String>().Utf8Value(),
-                                                       info[1].As<Napi::Number>().Int32Value(),
-                                                       info[2].As<Napi::Number>().Int32Value()));
+        return sizes_to_js(
+            info.Env(), sx_offload_read(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                        info[2].As<Napi::Number>().Int32Value()));
     } catch (const sx_error & e) {
         throw error_to_js(info.Env(), e.code, e.what());
     }
@@ -277,8 +282,8 @@ static Napi::Value offload_choose(const Napi::CallbackInfo & info) {
     const bool              has_draft = info[0].IsObject();
     const sx_offload_sizes  draft     = has_draft ? sizes_from_js(info[0].As<Napi::Object>()) : sx_offload_sizes();
     const sx_offload_sizes  target    = sizes_from_js(info[1].As<Napi::Object>());
-    const sx_offload_choice c = sx_offload_choose(has_draft ? &draft : nullptr, target,
-                                                  (uint64_t) info[2].As<Napi::Number>().Int64Value());
+    const sx_offload_choice c =
+        sx_offload_choose(has_draft ? &draft : nullptr, target, (uint64_t) info[2].As<Napi::Number>().Int64Value());
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("draftLayers", c.draft_layers);
     o.Set("targetLayers", c.target_layers);
@@ -294,8 +299,8 @@ static int32_t threads_arg(const Napi::CallbackInfo & info, size_t i) {
 // evalLogits(path, tokens: Uint32Array, threads) -> Float32Array (n_tokens * n_vocab); synchronous
 static Napi::Value eval_logits(const Napi::CallbackInfo & info) {
     try {
-        std::vector<float> l = sx_eval_logits(info[0].As<Napi::String>().Utf8Value(), tokens_from_js(info[1]),
-                                              threads_arg(info, 2));
+        std::vector<float> l =
+            sx_eval_logits(info[0].As<Napi::String>().Utf8Value(), tokens_from_js(info[1]), threads_arg(info, 2));
         Napi::Float32Array out = Napi::Float32Array::New(info.Env(), l.size());
         std::copy(l.begin(), l.end(), out.Data());
         return out;
@@ -307,8 +312,9 @@ static Napi::Value eval_logits(const Napi::CallbackInfo & info) {
 // referenceGreedy(path, prompt: string | {prefix, suffix}, nTokens, threads) -> Uint32Array; synchronous
 static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
     try {
-        std::vector<llama_token> t = sx_reference_greedy(info[0].As<Napi::String>().Utf8Value(), prompt_from_js(info[1]),
-                                                         info[2].As<Napi::Number>().Int32Value(), threads_arg(info, 3));
+        std::vector<llama_token> t =
+            sx_reference_greedy(info[0].As<Napi::String>().Utf8Value(), prompt_from_js(info[1]),
+                                info[2].As<Napi::Number>().Int32Value(), threads_arg(info, 3));
         Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), t.size());
         for (size_t i = 0; i < t.size(); ++i) {
             out[i] = (uint32_t) t[i];
@@ -324,7 +330,8 @@ static Napi::Value reference_greedy(const Napi::CallbackInfo & info) {
 static Napi::Value next_logits(const Napi::CallbackInfo & info) {
     EngineWrap * w = EngineWrap::Unwrap(info[0].As<Napi::Object>());
     if (!w->engine || w->busy) {
-        throw error_to_js(info.Env(), w->busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED, "nextLogits needs a loaded, idle engine");
+        throw error_to_js(info.Env(), w->busy ? SX_ERR_BUSY : SX_ERR_NOT_INITIALIZED,
+                          "nextLogits needs a loaded, idle engine");
     }
     try {
         const std::vector<float> l   = sx_testing_next_logits(w->engine.get(), tokens_from_js(info[1]));

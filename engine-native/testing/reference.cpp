@@ -9,25 +9,26 @@
 
 static llama_context * reference_context(llama_model * model, int32_t n_tokens, int32_t threads) {
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx           = (uint32_t) n_tokens + 8;
-    cp.n_batch         = (uint32_t) std::max(n_tokens, 1);
-    cp.n_ubatch        = (uint32_t) std::max(std::min(n_tokens, 512), 1);
-    cp.n_seq_max       = 1;
-    cp.n_threads       = threads;
-    cp.n_threads_batch = threads;
-    cp.no_perf         = true;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // as the engine's contexts
-    cp.type_k          = GGML_TYPE_F32;
-    cp.type_v          = GGML_TYPE_F32;
-    llama_context * ctx = llama_init_from_model(model, cp);
+    cp.n_ctx                = (uint32_t) n_tokens + 8;
+    cp.n_batch              = (uint32_t) std::max(n_tokens, 1);
+    cp.n_ubatch             = (uint32_t) std::max(std::min(n_tokens, 512), 1);
+    cp.n_seq_max            = 1;
+    cp.n_threads            = threads;
+    cp.n_threads_batch      = threads;
+    cp.no_perf              = true;
+    cp.flash_attn_type      = LLAMA_FLASH_ATTN_TYPE_DISABLED;  // as the engine's contexts
+    cp.type_k               = GGML_TYPE_F32;
+    cp.type_v               = GGML_TYPE_F32;
+    llama_context * ctx     = llama_init_from_model(model, cp);
     if (!ctx) {
         throw sx_error(SX_ERR_MODEL_UNSUPPORTED, std::string(__func__) + ": cannot create a context");
     }
     return ctx;
 }
 
-std::vector<float> sx_eval_logits(const std::string & model_path, const std::vector<llama_token> & tokens,
-                                  int32_t threads) {
+std::vector<float> sx_eval_logits(const std::string &              model_path,
+                                  const std::vector<llama_token> & tokens,
+                                  int32_t                          threads) {
     llama_model *   model   = sx_model_load(model_path, 0, false);
     const int32_t   n       = (int32_t) tokens.size();
     const int32_t   n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
@@ -36,7 +37,7 @@ std::vector<float> sx_eval_logits(const std::string & model_path, const std::vec
     for (int32_t i = 0; i < n; ++i) {
         b.add(tokens[i], i, 0, true);
     }
-    const int rc = llama_decode(ctx, b.batch);
+    const int          rc = llama_decode(ctx, b.batch);
     std::vector<float> out;
     if (rc == 0) {
         out.resize((size_t) n * n_vocab);
@@ -53,16 +54,18 @@ std::vector<float> sx_eval_logits(const std::string & model_path, const std::vec
     return out;
 }
 
-std::vector<llama_token> sx_reference_greedy(const std::string & model_path, const sx_prompt & prompt,
-                                             int32_t n_tokens, int32_t threads) {
-    llama_model *            model  = sx_model_load(model_path, 0, false);
-    const llama_vocab *      vocab  = llama_model_get_vocab(model);
-    std::vector<llama_token> tokens = sx_prompt_tokens(vocab, prompt);
+std::vector<llama_token> sx_reference_greedy(const std::string & model_path,
+                                             const sx_prompt &   prompt,
+                                             int32_t             n_tokens,
+                                             int32_t             threads) {
+    llama_model *            model   = sx_model_load(model_path, 0, false);
+    const llama_vocab *      vocab   = llama_model_get_vocab(model);
+    std::vector<llama_token> tokens  = sx_prompt_tokens(vocab, prompt);
     const int32_t            n_vocab = llama_vocab_n_tokens(vocab);
-    llama_context *          ctx    = reference_context(model, (int32_t) tokens.size() + n_tokens, threads);
+    llama_context *          ctx     = reference_context(model, (int32_t) tokens.size() + n_tokens, threads);
 
     std::vector<llama_token> out;
-    bool ok = true;
+    bool                     ok = true;
     for (size_t i = 0; ok && i < tokens.size(); ++i) {
         ok = llama_decode(ctx, llama_batch_get_one(&tokens[i], 1)) == 0;
     }

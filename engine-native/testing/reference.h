@@ -10,13 +10,16 @@
 #include <vector>
 
 // Logits of every position of one causal forward pass over tokens (n_tokens x n_vocab, row-major).
-std::vector<float> sx_eval_logits(const std::string & model_path, const std::vector<llama_token> & tokens,
-                                  int32_t threads);
+std::vector<float> sx_eval_logits(const std::string &              model_path,
+                                  const std::vector<llama_token> & tokens,
+                                  int32_t                          threads);
 
 // Greedy continuation of the prompt, feeding every token (prompt included) one llama_decode at a
 // time in a fresh context. Stops at end-of-generation or after n_tokens.
-std::vector<llama_token> sx_reference_greedy(const std::string & model_path, const sx_prompt & prompt,
-                                             int32_t n_tokens, int32_t threads);
+std::vector<llama_token> sx_reference_greedy(const std::string & model_path,
+                                             const sx_prompt &   prompt,
+                                             int32_t             n_tokens,
+                                             int32_t             threads);
 
 // The target's next-token logits after `tokens`, computed from the engine's own KV cache (reusing
 // whatever prefix it holds): lets tests compare the cache left by many rounds with a fresh pass.

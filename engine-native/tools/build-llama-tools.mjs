@@ -27,7 +27,27 @@ if (!existsSync(path.join(src, 'CMakeLists.txt'))) {
   process.exit(1);
 }
 if (TARGETS.every((t) => existsSync(path.join(out, 'bin', t)))) process.exit(0);
-run('cmake', ['-S', src, '-B', out, '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=OFF', '-DGGML_NATIVE=ON',
-  '-DLLAMA_BUILD_COMMON=ON', '-DLLAMA_BUILD_TOOLS=ON', '-DLLAMA_BUILD_EXAMPLES=ON', '-DLLAMA_BUILD_TESTS=OFF',
-  '-DLLAMA_BUILD_SERVER=OFF', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF']);
-run('cmake', ['--build', out, '--parallel', String(Number(process.env.SPECEXEC_JOBS) || os.availableParallelism()), '--target', ...TARGETS]);
+run('cmake', [
+  '-S',
+  src,
+  '-B',
+  out,
+  '-DCMAKE_BUILD_TYPE=Release',
+  '-DBUILD_SHARED_LIBS=OFF',
+  '-DGGML_NATIVE=ON',
+  '-DLLAMA_BUILD_COMMON=ON',
+  '-DLLAMA_BUILD_TOOLS=ON',
+  '-DLLAMA_BUILD_EXAMPLES=ON',
+  '-DLLAMA_BUILD_TESTS=OFF',
+  '-DLLAMA_BUILD_SERVER=OFF',
+  '-DLLAMA_CURL=OFF',
+  '-DLLAMA_OPENSSL=OFF',
+]);
+run('cmake', [
+  '--build',
+  out,
+  '--parallel',
+  String(Number(process.env.SPECEXEC_JOBS) || os.availableParallelism()),
+  '--target',
+  ...TARGETS,
+]);

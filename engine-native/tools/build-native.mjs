@@ -43,9 +43,11 @@ function checkToolchain() {
   if (!['c++', 'g++', 'clang++'].some((c) => has(c))) missing.push('a C++17 compiler (g++ or clang++)');
   if (!has('make') && !has('ninja')) missing.push('make or ninja');
   if (missing.length > 0) {
-    fail(`missing build tools: ${missing.join(', ')}.\n` +
-      'Install them, e.g. on Debian/Ubuntu: sudo apt-get install cmake g++ git make\n' +
-      'on macOS: xcode-select --install && brew install cmake');
+    fail(
+      `missing build tools: ${missing.join(', ')}.\n` +
+        'Install them, e.g. on Debian/Ubuntu: sudo apt-get install cmake g++ git make\n' +
+        'on macOS: xcode-select --install && brew install cmake',
+    );
   }
 }
 
@@ -58,8 +60,10 @@ function ensureBundle(depsDir) {
   const tarball = path.join(depsDir, LLAMA_TARBALL);
   if (!existsSync(tarball)) {
     console.log(`specexec: fetching the llama.cpp source (${LLAMA_PACKAGE}) from the npm registry`);
-    const r = spawnSync('npm', ['pack', LLAMA_PACKAGE, '--pack-destination', depsDir, '--silent'],
-      { stdio: ['ignore', 'ignore', 'inherit'], shell: process.platform === 'win32' });
+    const r = spawnSync('npm', ['pack', LLAMA_PACKAGE, '--pack-destination', depsDir, '--silent'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      shell: process.platform === 'win32',
+    });
     if (r.status !== 0 || !existsSync(tarball)) fail(`'npm pack ${LLAMA_PACKAGE}' failed; is the npm registry reachable?`);
   }
   execFileSync('tar', ['-xzf', tarball, '-C', depsDir, 'package/llama/gitRelease.bundle', 'package/llama/llama.cpp.info.json']);
@@ -83,7 +87,10 @@ function cpuFlags() {
 }
 
 function cmakeFlags(backend, bundle) {
-  const extra = (process.env.SPECEXEC_CMAKE_FLAGS || '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-D/, ''));
+  const extra = (process.env.SPECEXEC_CMAKE_FLAGS || '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((f) => f.replace(/^-D/, ''));
   return [`SPECEXEC_LLAMA_BUNDLE=${bundle}`, ...cpuFlags(), ...BACKEND_FLAGS[backend], ...extra].map((f) => `--CD${f}`);
 }
 
@@ -97,8 +104,19 @@ function main() {
   const cmakeJs = path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
   if (!existsSync(cmakeJs)) fail('cmake-js is not installed; run npm install first');
   const parallel = String(Number(process.env.SPECEXEC_JOBS) || os.availableParallelism());
-  const args = [cmakeJs, 'build', '--directory', path.join(root, 'engine-native'), '--out', buildDir,
-    '--parallel', parallel, '--log-level', 'warn', ...cmakeFlags(backend, bundle)];
+  const args = [
+    cmakeJs,
+    'build',
+    '--directory',
+    path.join(root, 'engine-native'),
+    '--out',
+    buildDir,
+    '--parallel',
+    parallel,
+    '--log-level',
+    'warn',
+    ...cmakeFlags(backend, bundle),
+  ];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   if (r.status !== 0) fail('cmake-js build returned an error (see the compiler output above)');
   const addon = path.join(buildDir, 'Release', 'specexec.node');

@@ -28,7 +28,21 @@ if (cpu !== 'portable') fail(`build/ holds a ${cpu} build; rebuild the portable 
 const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const out = `specexec-code-${target}-${version}.vsix`;
 const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-const r = spawnSync(process.execPath, [vsce, 'package', '--target', target, '--out', out, '--no-dependencies',
-  '--allow-missing-repository', '--readme-path', 'extension/README.md'], { stdio: 'inherit', cwd: root });
+const r = spawnSync(
+  process.execPath,
+  [
+    vsce,
+    'package',
+    '--target',
+    target,
+    '--out',
+    out,
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--readme-path',
+    'extension/README.md',
+  ],
+  { stdio: 'inherit', cwd: root },
+);
 if (r.status !== 0) fail('vsce package failed (see above)');
 console.log(`specexec: ${out} (${target}, portable CPU addon)`);

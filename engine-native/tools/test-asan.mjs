@@ -17,8 +17,17 @@ const buildDir = path.join(root, 'build-asan');
 const logDir = path.join(buildDir, 'asan-logs');
 const addon = path.join(buildDir, 'Release', 'specexec.node');
 // memory-level assertions (flood, long-run) measure RSS, which ASan's quarantine makes meaningless
-const SUITES = ['engine-process', 'bad-models', 'protocol-malformed', 'protocol-fuzz', 'oversized-input', 'tree', 'sampling',
-  'specexec', 'model-export'];
+const SUITES = [
+  'engine-process',
+  'bad-models',
+  'protocol-malformed',
+  'protocol-fuzz',
+  'oversized-input',
+  'tree',
+  'sampling',
+  'specexec',
+  'model-export',
+];
 
 function run(cmd, args, env) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
@@ -30,8 +39,12 @@ function run(cmd, args, env) {
 
 function buildAddon() {
   const flags = '-fsanitize=address -fno-omit-frame-pointer -g1';
-  run(process.execPath, [path.join(root, 'engine-native/tools/build-native.mjs')],
-    { SPECEXEC_BUILD_DIR: buildDir, CFLAGS: flags, CXXFLAGS: flags, LDFLAGS: '-fsanitize=address' });
+  run(process.execPath, [path.join(root, 'engine-native/tools/build-native.mjs')], {
+    SPECEXEC_BUILD_DIR: buildDir,
+    CFLAGS: flags,
+    CXXFLAGS: flags,
+    LDFLAGS: '-fsanitize=address',
+  });
   run(process.execPath, [path.join(root, 'esbuild.mjs')]);
 }
 
@@ -79,9 +92,12 @@ function runSuites() {
   const files = SUITES.map((s) => path.join(root, 'dist', 'test', 'engine', `${s}.test.js`));
   // exitcode=0: leak reports must not fail node's or python's own exits; the logs decide instead
   return spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
-    stdio: 'inherit', cwd: root,
+    stdio: 'inherit',
+    cwd: root,
     env: {
-      ...process.env, LD_PRELOAD: libasan(), SPECEXEC_ADDON: addon,
+      ...process.env,
+      LD_PRELOAD: libasan(),
+      SPECEXEC_ADDON: addon,
       ASAN_OPTIONS: `detect_leaks=1:exitcode=0:log_path=${path.join(logDir, 'asan')}`,
     },
   }).status;
@@ -91,8 +107,10 @@ function runSuites() {
 function main() {
   const status = process.argv.includes('--scan') ? 0 : runSuites();
   const t = scanLogs();
-  console.log(`test:asan: ${t.reports} process reports; ${t.errors.length} AddressSanitizer errors; ` +
-    `${t.engineLeaks.length} leaks through the engine; ${t.otherLeakBytes} bytes leaked by node/python themselves (ignored)`);
+  console.log(
+    `test:asan: ${t.reports} process reports; ${t.errors.length} AddressSanitizer errors; ` +
+      `${t.engineLeaks.length} leaks through the engine; ${t.otherLeakBytes} bytes leaked by node/python themselves (ignored)`,
+  );
   for (const e of t.errors) console.log(`  error: ${e}`);
   for (const l of t.engineLeaks) console.log(`  leak:\n${l}`);
   process.exit(status === 0 && t.errors.length === 0 && t.engineLeaks.length === 0 ? 0 : 1);

@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const args = process.argv.slice(2);
-const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+const opt = (n, d) => {
+  const i = args.indexOf(n);
+  return i >= 0 ? args[i + 1] : d;
+};
 const [grown, random] = args.slice(0, 2).map((p) => path.resolve(p));
 if (!grown || !random || grown.startsWith('--') || random.startsWith('--')) {
   console.error('usage: node cost_curve.mjs GROWN.gguf RANDOM.gguf [--batches 1,2,...] [--rounds 3] [--threads 2]');
@@ -27,12 +30,16 @@ const rounds = Number(opt('--rounds', '3'));
 const threads = opt('--threads', '2');
 const out = path.resolve(HERE, opt('--out', 'work/cost_curve.json'));
 const bench = path.join(REPO, 'build', 'llama-tools', 'bin', 'llama-bench');
-if (!fs.existsSync(bench)) execFileSync(process.execPath, [path.join(REPO, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
+if (!fs.existsSync(bench))
+  execFileSync(process.execPath, [path.join(REPO, 'engine-native', 'tools', 'build-llama-tools.mjs')], { stdio: 'inherit' });
 
 /** Fastest sample (ms) of one pass of each batch size. */
 function measure(model) {
-  const json = execFileSync(bench, ['-m', model, '-p', batches.join(','), '-n', '0', '-r', '3', '-t', threads,
-    '-fa', 'off', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const json = execFileSync(
+    bench,
+    ['-m', model, '-p', batches.join(','), '-n', '0', '-r', '3', '-t', threads, '-fa', 'off', '-o', 'json'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const ms = {};
   for (const t of JSON.parse(json)) ms[t.n_prompt] = Math.min(...t.samples_ns) / 1e6;
   return ms;
@@ -40,20 +47,30 @@ function measure(model) {
 
 const best = { grown: {}, random: {} };
 for (let r = 0; r < rounds; r++) {
-  for (const [name, model] of [['grown', grown], ['random', random]]) {
+  for (const [name, model] of [
+    ['grown', grown],
+    ['random', random],
+  ]) {
     const ms = measure(model);
     for (const b of batches) best[name][b] = Math.min(best[name][b] ?? Infinity, ms[b]);
     console.error(`round ${r + 1}/${rounds} ${name}: ${batches.map((b) => `${b}:${ms[b].toFixed(1)}`).join(' ')} ms`);
   }
 }
 const rows = batches.map((b) => ({
-  batch: b, grownMs: +best.grown[b].toFixed(2), randomMs: +best.random[b].toFixed(2),
+  batch: b,
+  grownMs: +best.grown[b].toFixed(2),
+  randomMs: +best.random[b].toFixed(2),
   ratio: +(best.grown[b] / best.random[b]).toFixed(3),
 }));
 const result = {
-  grown: path.basename(grown), random: path.basename(random), threads: Number(threads), rounds, rows,
+  grown: path.basename(grown),
+  random: path.basename(random),
+  threads: Number(threads),
+  rounds,
+  rows,
   maxRelativeDifference: +Math.max(...rows.map((r) => Math.abs(r.ratio - 1))).toFixed(3),
-  grownT2OverT1: +(best.grown[2] / best.grown[1]).toFixed(2), randomT2OverT1: +(best.random[2] / best.random[1]).toFixed(2),
+  grownT2OverT1: +(best.grown[2] / best.grown[1]).toFixed(2),
+  randomT2OverT1: +(best.random[2] / best.random[1]).toFixed(2),
 };
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(result, null, 1));

@@ -20,11 +20,15 @@ const REPO = path.resolve(HERE, '..', '..');
 const WORK = process.env.SPECEXEC_TRAIN_WORK || path.join(HERE, 'work');
 const LLAMA_CPP_SRC = process.env.LLAMA_CPP_SRC || path.join(REPO, 'build', 'llama.cpp');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const addonPath = path.resolve(opt('--addon', path.join(REPO, 'build', 'Release', 'specexec.node')));
 const vocab = opt('--vocab', path.join(LLAMA_CPP_SRC, 'models', 'ggml-vocab-deepseek-coder.gguf'));
 const force = args.includes('--force');
-const BOS = 32013, EOS = 32014;
+const BOS = 32013,
+  EOS = 32014;
 
 const require = createRequire(import.meta.url);
 const addon = require(addonPath);
@@ -46,7 +50,10 @@ for (const split of ['val', 'train']) {
     continue;
   }
   const t0 = Date.now();
-  const outs = {}; const pos = {}; const ntok = {}; const nbytes = {};
+  const outs = {};
+  const pos = {};
+  const ntok = {};
+  const nbytes = {};
   const index = fs.openSync(path.join(outDir, `${split}_index.jsonl.tmp`), 'w');
   const rl = readline.createInterface({ input: fs.createReadStream(path.join(WORK, 'corpus', `${split}.jsonl`)), crlfDelay: Infinity });
   let ndocs = 0;
@@ -55,11 +62,20 @@ for (const split of ['val', 'train']) {
     const d = JSON.parse(line);
     const ids = tok.tokenize(d.text, false);
     const buf = new Uint16Array(ids.length + 2);
-    buf[0] = BOS; buf.set(ids, 1); buf[ids.length + 1] = EOS;
-    if (!(d.lang in outs)) { outs[d.lang] = fs.openSync(path.join(outDir, `${split}_${d.lang}.bin.tmp`), 'w'); pos[d.lang] = 0; ntok[d.lang] = 0; nbytes[d.lang] = 0; }
+    buf[0] = BOS;
+    buf.set(ids, 1);
+    buf[ids.length + 1] = EOS;
+    if (!(d.lang in outs)) {
+      outs[d.lang] = fs.openSync(path.join(outDir, `${split}_${d.lang}.bin.tmp`), 'w');
+      pos[d.lang] = 0;
+      ntok[d.lang] = 0;
+      nbytes[d.lang] = 0;
+    }
     fs.writeSync(outs[d.lang], Buffer.from(buf.buffer));
     fs.writeSync(index, JSON.stringify({ lang: d.lang, path: d.path, sha1: d.sha1, start: pos[d.lang], len: buf.length }) + '\n');
-    pos[d.lang] += buf.length; ntok[d.lang] += buf.length; nbytes[d.lang] += Buffer.byteLength(d.text);
+    pos[d.lang] += buf.length;
+    ntok[d.lang] += buf.length;
+    nbytes[d.lang] += Buffer.byteLength(d.text);
     if (++ndocs % 2000 === 0) console.log(`${split}: ${ndocs} docs, ${(Date.now() - t0) / 1000}s`);
   }
   for (const [lang, fd] of Object.entries(outs)) {
@@ -69,8 +85,13 @@ for (const split of ['val', 'train']) {
   fs.closeSync(index);
   fs.renameSync(path.join(outDir, `${split}_index.jsonl.tmp`), path.join(outDir, `${split}_index.jsonl`));
   const secs = (Date.now() - t0) / 1000;
-  const info = { docs: ndocs, seconds: secs, tokens: ntok, bytes: nbytes,
-    bytes_per_token: Object.fromEntries(Object.keys(ntok).map(k => [k, +(nbytes[k] / ntok[k]).toFixed(3)])) };
+  const info = {
+    docs: ndocs,
+    seconds: secs,
+    tokens: ntok,
+    bytes: nbytes,
+    bytes_per_token: Object.fromEntries(Object.keys(ntok).map((k) => [k, +(nbytes[k] / ntok[k]).toFixed(3)])),
+  };
   fs.writeFileSync(done, JSON.stringify(info));
   meta.splits[split] = info;
   const tot = Object.values(ntok).reduce((a, b) => a + b, 0);

@@ -13,7 +13,6 @@ export class Debouncer {
     if (token?.isCancellationRequested) return Promise.resolve(false);
     if (ms <= 0) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      let subscription: { dispose(): void } | undefined;
       const finish = (ok: boolean) => {
         subscription?.dispose();
         if (this.pending?.resolve === settle) this.pending = undefined;
@@ -25,7 +24,8 @@ export class Debouncer {
       };
       const timer = setTimeout(() => finish(true), ms);
       this.pending = { timer, resolve: settle };
-      subscription = token?.onCancellationRequested(() => settle(false));
+      // declared last: nothing calls finish() before this line runs (the token was not cancelled above)
+      const subscription = token?.onCancellationRequested(() => settle(false));
     });
   }
 

@@ -45,8 +45,10 @@ function ensureApt(): void {
   }
   log(`apt-get install ${missing.join(' ')}`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', ...missing],
-    { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /** The code-server entry script, installing code-server (and the apt packages) on first use. */
@@ -67,12 +69,14 @@ export function ensureCodeServer(): string {
   fs.copyFileSync('/usr/bin/rg', path.join(tmp, 'rg', 'rg'));
   execFileSync('tar', ['czf', path.join(rgCache, 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz'), '-C', path.join(tmp, 'rg'), 'rg']);
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
-    cwd: dir, stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
     // node-pty's postinstall runs `npx node-gyp`; code-server's postinstall refuses root without unsafe_perm
     env: { ...process.env, TMPDIR: tmp, npm_config_yes: 'true', npm_config_unsafe_perm: 'true', npm_config_update_notifier: 'false' },
   });
   const version = execFileSync(process.execPath, [entry, '--version'], { env: { ...process.env, HOME: tmp } }).toString();
-  if (!version.split("\n").some((l) => l.startsWith(`${CODE_SERVER_VERSION} `))) throw new Error(`installed code-server reports ${version}`);
+  if (!version.split('\n').some((l) => l.startsWith(`${CODE_SERVER_VERSION} `)))
+    throw new Error(`installed code-server reports ${version}`);
   fs.writeFileSync(stamp, version);
   return entry;
 }
@@ -107,17 +111,41 @@ export function makeProfile(prefix: string, files: Record<string, string>, setti
   fs.mkdirSync(workspace, { recursive: true });
   const userData = path.join(work, 'ud');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'update.mode': 'none', 'workbench.enableExperiments': false,
-    'workbench.tips.enabled': false, 'editor.minimap.enabled': false, 'chat.commandCenter.enabled': false,
-    'git.enabled': false, 'typescript.disableAutomaticTypeAcquisition': true, 'editor.quickSuggestions': { other: false, comments: false, strings: false },
-    'editor.suggestOnTriggerCharacters': false, 'editor.acceptSuggestionOnEnter': 'off', 'editor.autoClosingBrackets': 'never',
-    ...settings,
-  }, null, 1));
+  fs.writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'update.mode': 'none',
+        'workbench.enableExperiments': false,
+        'workbench.tips.enabled': false,
+        'editor.minimap.enabled': false,
+        'chat.commandCenter.enabled': false,
+        'git.enabled': false,
+        'typescript.disableAutomaticTypeAcquisition': true,
+        'editor.quickSuggestions': { other: false, comments: false, strings: false },
+        'editor.suggestOnTriggerCharacters': false,
+        'editor.acceptSuggestionOnEnter': 'off',
+        'editor.autoClosingBrackets': 'never',
+        ...settings,
+      },
+      null,
+      1,
+    ),
+  );
   fs.writeFileSync(path.join(work, 'config.yaml'), 'auth: none\n');
   const extensions = path.join(work, 'exts');
-  const env: NodeJS.ProcessEnv = { ...process.env, EXTENSIONS_GALLERY: '{}', HOME: work, TMPDIR: work, XDG_CONFIG_HOME: path.join(work, 'xdg') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EXTENSIONS_GALLERY: '{}',
+    HOME: work,
+    TMPDIR: work,
+    XDG_CONFIG_HOME: path.join(work, 'xdg'),
+  };
   const common = ['--config', path.join(work, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions];
   return { work, workspace, userData, extensions, env, common };
 }
@@ -132,36 +160,73 @@ export interface Server {
 
 export async function startCodeServer(entry: string, profile: Profile, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [entry, ...profile.common, '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', profile.workspace],
-  { env: { ...profile.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(
+    process.execPath,
+    [
+      entry,
+      ...profile.common,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      profile.workspace,
+    ],
+    { env: { ...profile.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const origin = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${origin}/healthz`)).ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (proc.exitCode !== null || i > 600) throw new Error(`code-server did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   return {
-    port, origin, process: proc, log: () => out,
+    port,
+    origin,
+    process: proc,
+    log: () => out,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
-      try { process.kill(-proc.pid!, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-proc.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-proc.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     },
   };
 }
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
   // no DNS for anything but loopback
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
 
 /**
  * The models the tests use: the bundled trained pair if present (and preferred), else the random

@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import * as util from 'node:util';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, ensureCodeServer, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
 
-interface MochaResult { title: string; state: 'passed' | 'failed' | 'skipped'; ms?: number; err?: string }
+interface MochaResult {
+  title: string;
+  state: 'passed' | 'failed' | 'skipped';
+  ms?: number;
+  err?: string;
+}
 
 test('extension in a real VS Code extension host (code-server + Mocha)', { timeout: 15 * 60_000 }, async (t) => {
   const entry = ensureCodeServer();
@@ -18,18 +23,22 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
   const extTests = path.join(ROOT, 'dist', 'e2e-host', 'index');
   assert.ok(fs.existsSync(extTests + '.js'), 'dist/e2e-host/index.js is built (node esbuild.mjs)');
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'extension.js')), 'dist/extension.js is built');
-  const profile = makeProfile('specexec-host-', { 'README.md': '# e2e workspace\n' }, {
-    'specexec.targetModelPath': models.target,
-    'specexec.draftModelPath': models.draft,
-    'specexec.threads': 1,
-    'specexec.debounceMs': 50,
-    'specexec.maxTokens': 48,
-    'specexec.chat.maxTokens': 96,
-    'specexec.chat.temperature': 0,
-    // a fixed draft tree budget: the same trees as the reference engine gets (auto adapts to timing)
-    'specexec.budget': 4,
-    'editor.inlineSuggest.enabled': true,
-  });
+  const profile = makeProfile(
+    'specexec-host-',
+    { 'README.md': '# e2e workspace\n' },
+    {
+      'specexec.targetModelPath': models.target,
+      'specexec.draftModelPath': models.draft,
+      'specexec.threads': 1,
+      'specexec.debounceMs': 50,
+      'specexec.maxTokens': 48,
+      'specexec.chat.maxTokens': 96,
+      'specexec.chat.temperature': 0,
+      // a fixed draft tree budget: the same trees as the reference engine gets (auto adapts to timing)
+      'specexec.budget': 4,
+      'editor.inlineSuggest.enabled': true,
+    },
+  );
   const resultsFile = path.join(profile.work, 'results.json');
   const server = await startCodeServer(entry, profile, { SPECEXEC_E2E_RESULTS: resultsFile, SPECEXEC_LOG_CONSOLE: '1' });
   let exitCode: unknown;
@@ -38,7 +47,12 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, env: { ...process.env, HOME: profile.work }, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      env: { ...process.env, HOME: profile.work },
+      args: CHROMIUM_ARGS,
+    });
     const page = await browser.newPage();
     const authority = `127.0.0.1:${server.port}`;
     const payload = [
@@ -63,9 +77,16 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
       const line = typeof args[0] === 'string' ? util.format(...args) : args.map(String).join(' ');
       if (!/ENOTFOUND|^\s+at /.test(line)) logLines.push(`[vscode:${type}] ${line.split('\n')[0]}`);
     });
-    await page.goto(`${server.origin}/?folder=${encodeURIComponent(profile.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `${server.origin}/?folder=${encodeURIComponent(profile.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    exitCode = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), 10 * 60_000); })]);
+    exitCode = await Promise.race([
+      exited,
+      new Promise((r) => {
+        timer = setTimeout(() => r('timeout'), 10 * 60_000);
+      }),
+    ]);
     clearTimeout(timer); // a pending timer would keep this test process alive
     if (exitCode === 'timeout') await page.screenshot({ path: path.join(profile.work, 'timeout.png') });
   } finally {
@@ -75,7 +96,11 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
   const relevant = logLines.filter((l) => /passed|failed|✔|✓|\d+\) |completion:|vscode \d|Error|SpecExec/.test(l));
   t.diagnostic(relevant.slice(-60).join('\n'));
   let results: { failures: number; results: MochaResult[] } | undefined;
-  try { results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')); } catch { /* checked below */ }
+  try {
+    results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+  } catch {
+    /* checked below */
+  }
   if (!results) {
     console.error(logLines.join('\n'), '\n', server.log().slice(-4000));
     assert.fail(`the Mocha suite wrote no results (exit ${String(exitCode)}; kept ${profile.work})`);

@@ -31,9 +31,21 @@ async function readGhostText(page: import('playwright-core').Page, editor: strin
 /** `npm run package`'s vsce call, non-interactive (no repository field or LICENSE prompt). */
 function packageVsix(out: string): void {
   const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license',
-    '--readme-path', path.join('extension', 'README.md'), '-o', out],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    process.execPath,
+    [
+      vsce,
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--skip-license',
+      '--readme-path',
+      path.join('extension', 'README.md'),
+      '-o',
+      out,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders a streamed answer', { timeout: 10 * 60_000 }, async (t) => {
@@ -41,26 +53,32 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
   const models = testModels();
   fs.mkdirSync(SHOTS, { recursive: true });
   fs.rmSync(path.join(SHOTS, 'error.png'), { force: true }); // only a failing run leaves one
-  const profile = makeProfile('specexec-ui-', { 'ui.ts': '' }, {
-    // the bundled models when the package has them, else the random test pair through the settings
-    ...(models.bundled ? {} : { 'specexec.targetModelPath': models.target, 'specexec.draftModelPath': models.draft }),
-    'specexec.threads': 1,
-    'specexec.maxTokens': 32,
-    'specexec.chat.maxTokens': 96,
-    'specexec.chat.temperature': 0,
-    'specexec.debounceMs': 100,
-    'specexec.budget': 4, // fixed trees: the same numerics as the reference engine below
-    'editor.inlineSuggest.enabled': true,
-    'files.insertFinalNewline': false,
-    'editor.tabSize': 2,
-    'editor.detectIndentation': false,
-    'editor.formatOnType': false,
-  });
+  const profile = makeProfile(
+    'specexec-ui-',
+    { 'ui.ts': '' },
+    {
+      // the bundled models when the package has them, else the random test pair through the settings
+      ...(models.bundled ? {} : { 'specexec.targetModelPath': models.target, 'specexec.draftModelPath': models.draft }),
+      'specexec.threads': 1,
+      'specexec.maxTokens': 32,
+      'specexec.chat.maxTokens': 96,
+      'specexec.chat.temperature': 0,
+      'specexec.debounceMs': 100,
+      'specexec.budget': 4, // fixed trees: the same numerics as the reference engine below
+      'editor.inlineSuggest.enabled': true,
+      'files.insertFinalNewline': false,
+      'editor.tabSize': 2,
+      'editor.detectIndentation': false,
+      'editor.formatOnType': false,
+    },
+  );
   const vsix = path.join(profile.work, 'specexec-code.vsix');
   const t0 = Date.now();
   packageVsix(vsix);
   t.diagnostic(`vsix ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB packaged in ${Date.now() - t0} ms`);
-  const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], { env: profile.env }).toString();
+  const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], {
+    env: profile.env,
+  }).toString();
   assert.match(installed, /successfully installed/i);
 
   const server = await startCodeServer(entry, profile);
@@ -71,9 +89,16 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
   let ok = false;
   let reference: EngineClient | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, env: { ...process.env, HOME: profile.work }, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      env: { ...process.env, HOME: profile.work },
+      args: CHROMIUM_ARGS,
+    });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    });
     const external = new Set<string>();
     page.on('request', (r) => {
       const u = new URL(r.url());
@@ -109,8 +134,11 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     await page.screenshot({ path: path.join(SHOTS, '1-ghost-text.png') });
     await page.keyboard.press('Tab');
     // accepted (or dismissed: the file check below tells) once no ghost text is left on screen
-    await page.waitForFunction((sel) => !document.querySelector(`${sel} .ghost-text-decoration, ${sel} .suggest-preview-text .view-line`),
-      editor, { timeout: 10_000 });
+    await page.waitForFunction(
+      (sel) => !document.querySelector(`${sel} .ghost-text-decoration, ${sel} .suggest-preview-text .view-line`),
+      editor,
+      { timeout: 10_000 },
+    );
     await page.screenshot({ path: path.join(SHOTS, '2-accepted.png') });
     await page.keyboard.press('Control+S');
     const file = path.join(profile.workspace, 'ui.ts');
@@ -124,14 +152,23 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     reference = new EngineClient({ hostScript: path.join(ROOT, 'dist', 'engine-host.js') });
     await reference.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 1 });
     {
-      const greedy = await reference.complete({ prompt: { prefix: typed, suffix: '' }, maxTokens: 32, temperature: 0, stop: ['\n\n\n'], budget: 4 });
+      const greedy = await reference.complete({
+        prompt: { prefix: typed, suffix: '' },
+        maxTokens: 32,
+        temperature: 0,
+        stop: ['\n\n\n'],
+        budget: 4,
+      });
       const want = postprocess(greedy.text, { linePrefix: '  return a', lineSuffix: '', nextLines: [], maxLines: 16 });
       t.diagnostic(`greedy completion: ${JSON.stringify(want)}`);
-      assert.ok(accepted.length > 0 && want.startsWith(accepted), `accepted ${JSON.stringify(accepted)} is (a prefix of) the greedy completion ${JSON.stringify(want)}`);
+      assert.ok(
+        accepted.length > 0 && want.startsWith(accepted),
+        `accepted ${JSON.stringify(accepted)} is (a prefix of) the greedy completion ${JSON.stringify(want)}`,
+      );
     }
     // (the reference engine stays up for the chat check below)
     // the status bar shows the engine's speed after a generation
-    const status = nbsp(await page.textContent('.statusbar-item:has-text("SpecExec")') ?? '');
+    const status = nbsp((await page.textContent('.statusbar-item:has-text("SpecExec")')) ?? '');
     t.diagnostic(`status bar: ${JSON.stringify(status)}`);
     assert.match(status, /SpecExec \d+(\.\d)? tok\/s · \d+\.\d\d\/pass/);
 
@@ -145,7 +182,14 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     let frame: import('playwright-core').Frame | undefined;
     for (let i = 0; i < 150 && !frame; i++) {
       for (const f of page.frames()) {
-        try { if (await f.$('#input')) { frame = f; break; } } catch { /* detached */ }
+        try {
+          if (await f.$('#input')) {
+            frame = f;
+            break;
+          }
+        } catch {
+          /* detached */
+        }
       }
       if (!frame) await page.waitForTimeout(200);
     }
@@ -157,23 +201,32 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     await frame.waitForSelector('.msg.user', { timeout: 10_000 });
     const done = await frame.waitForSelector('.msg.assistant[data-done="true"]', { timeout: 60_000 });
     // the rendered text without the code blocks' toolbars (language label, Copy, Insert)
-    const answer = (await done.$eval('.body', (e) => {
-      const c = e.cloneNode(true) as HTMLElement;
-      c.querySelectorAll('.code-toolbar').forEach((x) => x.remove());
-      return c.textContent;
-    })) ?? '';
+    const answer =
+      (await done.$eval('.body', (e) => {
+        const c = e.cloneNode(true) as HTMLElement;
+        c.querySelectorAll('.code-toolbar').forEach((x) => x.remove());
+        return c.textContent;
+      })) ?? '';
     const meta = (await done.$eval('.meta', (e) => e.textContent)) ?? '';
     t.diagnostic(`chat answer (${answer.length} chars): ${JSON.stringify(answer.slice(0, 120))}; ${meta}`);
     assert.match(meta, /\d+ tokens, [\d.]+ tok\/s/);
     // the same question to the reference engine (greedy, the default system prompt): the panel shows that answer
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     const system = pkg.contributes.configuration.properties['specexec.chat.systemPrompt'].default as string;
-    const ref = await reference.chat({ messages: [{ role: 'system', content: system }, { role: 'user', content: question }], maxTokens: 96, temperature: 0, budget: 4 });
+    const ref = await reference.chat({
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: question },
+      ],
+      maxTokens: 96,
+      temperature: 0,
+      budget: 4,
+    });
     t.diagnostic(`reference chat answer: ${JSON.stringify(ref.text.slice(0, 120))}`);
     assert.match(meta, new RegExp(`^${ref.stats.tokens} tokens`), 'as many tokens as the reference answer');
     // markdown rendering drops its markers and folds whitespace: compare what is left, character by character
     const visible = (x: string) => x.replace(/```\w*/g, '').replace(/[*_`#>\-\s]/g, '');
-    assert.equal(visible(answer), visible(ref.text), 'the rendered answer has the reference answer\'s text');
+    assert.equal(visible(answer), visible(ref.text), "the rendered answer has the reference answer's text");
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SHOTS, '3-chat.png') });
     assert.deepEqual(problems, [], 'no CSP violations');

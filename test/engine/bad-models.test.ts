@@ -31,7 +31,9 @@ describe('engine process: bad models', () => {
   };
   let engine: EngineClient;
 
-  before(() => { engine = startEngine(); });
+  before(() => {
+    engine = startEngine();
+  });
   after(async () => engine.shutdown());
 
   test('complete before initialize gets NotInitialized', async () => {
@@ -45,21 +47,63 @@ describe('engine process: bad models', () => {
 
   const cases: [string, () => string, number, RegExp][] = [
     ['a missing path', () => path.join(dir, 'nope.gguf'), ErrorCodes.ModelMissing, /not found/],
-    ['a directory', () => { mkdirSync(path.join(dir, 'folder.gguf'), { recursive: true }); return path.join(dir, 'folder.gguf'); },
-      ErrorCodes.ModelMissing, /directory/],
+    [
+      'a directory',
+      () => {
+        mkdirSync(path.join(dir, 'folder.gguf'), { recursive: true });
+        return path.join(dir, 'folder.gguf');
+      },
+      ErrorCodes.ModelMissing,
+      /directory/,
+    ],
     ['an empty file', () => file('empty.gguf', ''), ErrorCodes.ModelInvalid, /empty or truncated/],
     ['an HTML page saved as .gguf', () => file('page.gguf', '<html>Not Found</html>\n'.repeat(20)), ErrorCodes.ModelInvalid, /not a GGUF/],
-    ['a wrong magic', () => { const b = readFileSync(models.target).subarray(0, 4096); b.write('GGML', 0); return file('magic.gguf', b); },
-      ErrorCodes.ModelInvalid, /not a GGUF/],
-    ['an absurd tensor count', () => { const b = Buffer.from(readFileSync(models.target).subarray(0, 4096)); b.writeBigUInt64LE(1n << 40n, 8); return file('count.gguf', b); },
-      ErrorCodes.ModelInvalid, /corrupt GGUF header/],
-    ['a truncated download', () => { const b = readFileSync(models.target); return file('truncated.gguf', b.subarray(0, Math.floor(b.length * 0.6))); },
-      ErrorCodes.ModelInvalid, /truncated/],
-    ['damaged metadata', () => { const b = Buffer.from(readFileSync(models.target)); b.fill(0xff, 24, 4000); return file('damaged.gguf', b); },
-      ErrorCodes.ModelInvalid, /corrupt GGUF/],
+    [
+      'a wrong magic',
+      () => {
+        const b = readFileSync(models.target).subarray(0, 4096);
+        b.write('GGML', 0);
+        return file('magic.gguf', b);
+      },
+      ErrorCodes.ModelInvalid,
+      /not a GGUF/,
+    ],
+    [
+      'an absurd tensor count',
+      () => {
+        const b = Buffer.from(readFileSync(models.target).subarray(0, 4096));
+        b.writeBigUInt64LE(1n << 40n, 8);
+        return file('count.gguf', b);
+      },
+      ErrorCodes.ModelInvalid,
+      /corrupt GGUF header/,
+    ],
+    [
+      'a truncated download',
+      () => {
+        const b = readFileSync(models.target);
+        return file('truncated.gguf', b.subarray(0, Math.floor(b.length * 0.6)));
+      },
+      ErrorCodes.ModelInvalid,
+      /truncated/,
+    ],
+    [
+      'damaged metadata',
+      () => {
+        const b = Buffer.from(readFileSync(models.target));
+        b.fill(0xff, 24, 4000);
+        return file('damaged.gguf', b);
+      },
+      ErrorCodes.ModelInvalid,
+      /corrupt GGUF/,
+    ],
     ['a vocabulary-only GGUF', () => VOCAB_GGUF, ErrorCodes.ModelUnsupported, /vocabulary only/],
-    ['an architecture llama.cpp does not know', () => makeTestModel('alien', { layers: 1, embd: 32, heads: 2, kvHeads: 2, ff: 64, seed: 3, arch: 'no-such-arch' }),
-      ErrorCodes.ModelUnsupported, /no-such-arch|could not load/],
+    [
+      'an architecture llama.cpp does not know',
+      () => makeTestModel('alien', { layers: 1, embd: 32, heads: 2, kvHeads: 2, ff: 64, seed: 3, arch: 'no-such-arch' }),
+      ErrorCodes.ModelUnsupported,
+      /no-such-arch|could not load/,
+    ],
   ];
   for (const [name, make, code, message] of cases) {
     test(`${name} gets error ${code} naming the file`, async () => {

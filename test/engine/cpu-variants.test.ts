@@ -62,7 +62,8 @@ function firstDifference(a: Partial<Completions>, b: Partial<Completions>): stri
   try {
     for (const mode of MODES) {
       for (let i = 0; i < PROMPTS.length; i++) {
-        const x = a[mode]![i], y = b[mode]![i];
+        const x = a[mode]![i],
+          y = b[mode]![i];
         const at = x.findIndex((t, j) => t !== y[j]);
         if (at < 0 && x.length === y.length) continue;
         if (at >= 0) {
@@ -124,8 +125,9 @@ describe('CPU variants of the portable addon', { skip: !portable && 'a native bu
       try {
         await assert.rejects(
           engine.initialize({ targetModelPath: defaultTargetModel(), draftModelPath: defaultDraftModel() }),
-          (e: ResponseError<unknown>) => e.code === ErrorCodes.BackendUnavailable && e.message.includes(name) &&
-            e.message.includes(cpu.variant));
+          (e: ResponseError<unknown>) =>
+            e.code === ErrorCodes.BackendUnavailable && e.message.includes(name) && e.message.includes(cpu.variant),
+        );
       } finally {
         await engine.shutdown();
       }

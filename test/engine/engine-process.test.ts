@@ -52,7 +52,10 @@ describe('engine process', () => {
     assert.ok(r.stats.draftPasses > 0);
     assert.equal(r.stats.treeSizes.length, r.stats.targetPasses);
     assert.ok(r.stats.budget >= 1);
-    assert.equal(r.stats.tokensPerPassHistogram.reduce((a, b) => a + b, 0), r.stats.targetPasses);
+    assert.equal(
+      r.stats.tokensPerPassHistogram.reduce((a, b) => a + b, 0),
+      r.stats.targetPasses,
+    );
   });
 
   test('completes a prompt and reports stats', async () => {
@@ -77,7 +80,7 @@ describe('engine process', () => {
     }
   });
 
-  test('fill-in-the-middle prompts are built with the model\'s FIM tokens', async () => {
+  test("fill-in-the-middle prompts are built with the model's FIM tokens", async () => {
     const prompt = { prefix: 'def area(r):\n    return ', suffix: '\n\nprint(area(2))\n' };
     const r = await engine.complete({ prompt, maxTokens: 12 });
     assert.deepEqual(r.tokens, Array.from(testingAddon().referenceGreedy(models.target, prompt, 12, 2)));
@@ -86,7 +89,10 @@ describe('engine process', () => {
   test('streamed deltas concatenate to the final text', async () => {
     let streamed = '';
     let calls = 0;
-    const r = await engine.complete({ prompt: PROMPTS[1], maxTokens: 32 }, (delta) => { streamed += delta; calls++; });
+    const r = await engine.complete({ prompt: PROMPTS[1], maxTokens: 32 }, (delta) => {
+      streamed += delta;
+      calls++;
+    });
     assert.equal(streamed, r.text);
     assert.ok(calls > 1, 'text arrives in several deltas');
   });
@@ -96,7 +102,9 @@ describe('engine process', () => {
     const stop = full.text.slice(10, 13);
     assert.ok(stop.length === 3);
     let streamed = '';
-    const r = await engine.complete({ prompt: PROMPTS[2], maxTokens: 32, stop: [stop] }, (d) => { streamed += d; });
+    const r = await engine.complete({ prompt: PROMPTS[2], maxTokens: 32, stop: [stop] }, (d) => {
+      streamed += d;
+    });
     assert.equal(r.stopReason, 'stop');
     assert.equal(r.text, full.text.slice(0, full.text.indexOf(stop)));
     assert.equal(streamed, r.text);
@@ -116,10 +124,14 @@ describe('engine process', () => {
   test('cancellation stops a generation mid-way and the process serves the next request', async () => {
     const source = new CancellationTokenSource();
     let seen = 0;
-    const running = engine.complete({ prompt: PROMPTS[3], maxTokens: 4000 }, (_d, tokens) => {
-      seen = tokens;
-      if (tokens >= 8) source.cancel();
-    }, source.token);
+    const running = engine.complete(
+      { prompt: PROMPTS[3], maxTokens: 4000 },
+      (_d, tokens) => {
+        seen = tokens;
+        if (tokens >= 8) source.cancel();
+      },
+      source.token,
+    );
     const r = await running;
     assert.equal(r.stopReason, 'cancelled');
     assert.ok(r.tokens.length >= 8 && r.tokens.length < 4000, `stopped after ${r.tokens.length} tokens`);
@@ -141,12 +153,25 @@ describe('engine process', () => {
 
   test('bad parameters get InvalidParams and the process keeps serving', async () => {
     for (const bad of [
-      { prompt: 42 }, { prompt: 'x', maxTokens: -1 }, { prompt: 'x', temperature: 'hot' },
-      { prompt: 'x', mode: 'warp' }, { prompt: 'x', stop: 'no' }, { prompt: 'x', topP: 2 },
+      { prompt: 42 },
+      { prompt: 'x', maxTokens: -1 },
+      { prompt: 'x', temperature: 'hot' },
+      { prompt: 'x', mode: 'warp' },
+      { prompt: 'x', stop: 'no' },
+      { prompt: 'x', topP: 2 },
       // negative, absurd and non-finite numbers
-      { prompt: 'x', maxTokens: 1e12 }, { prompt: 'x', maxTokens: 2.5 }, { prompt: 'x', budget: -5 }, { prompt: 'x', budget: 1e9 },
-      { prompt: 'x', temperature: -1 }, { prompt: 'x', temperature: 1e300 }, { prompt: 'x', seed: -1 }, { prompt: 'x', seed: 1e300 },
-      { prompt: 'x', topK: -3 }, { prompt: 'x', maxDepth: 0 }, { prompt: 'x', draftPMin: 'NaN' }, { prompt: 'x', maxTokens: null, budget: {} },
+      { prompt: 'x', maxTokens: 1e12 },
+      { prompt: 'x', maxTokens: 2.5 },
+      { prompt: 'x', budget: -5 },
+      { prompt: 'x', budget: 1e9 },
+      { prompt: 'x', temperature: -1 },
+      { prompt: 'x', temperature: 1e300 },
+      { prompt: 'x', seed: -1 },
+      { prompt: 'x', seed: 1e300 },
+      { prompt: 'x', topK: -3 },
+      { prompt: 'x', maxDepth: 0 },
+      { prompt: 'x', draftPMin: 'NaN' },
+      { prompt: 'x', maxTokens: null, budget: {} },
     ]) {
       const err = await rejection(engine.connection.sendRequest('complete', bad));
       assert.equal(err.code, ErrorCodes.InvalidParams, JSON.stringify(bad));
@@ -157,13 +182,27 @@ describe('engine process', () => {
   test('measurePassCost times target passes after the cached history and leaves the cache as it was', async () => {
     const before = await engine.complete({ prompt: PROMPTS[1], maxTokens: 16, mode: 'autoregressive' });
     const points = await engine.measurePassCost({ batches: [1, 8, 64] });
-    assert.deepEqual(points.map((p) => p.batch), [1, 8, 64]);
-    assert.ok(points.every((p) => Number.isFinite(p.ms) && p.ms > 0), JSON.stringify(points));
+    assert.deepEqual(
+      points.map((p) => p.batch),
+      [1, 8, 64],
+    );
+    assert.ok(
+      points.every((p) => Number.isFinite(p.ms) && p.ms > 0),
+      JSON.stringify(points),
+    );
     const again = await engine.complete({ prompt: PROMPTS[1] + before.text, maxTokens: 8, mode: 'autoregressive' });
     const reference = Array.from(testingAddon().referenceGreedy(models.target, PROMPTS[1] + before.text, 8, 2));
     assert.deepEqual(again.tokens, reference, 'the timed passes left nothing in the history');
     // the host checks the shape; the engine checks that the passes fit the context after the history
-    for (const bad of [{}, { batches: [] }, { batches: [0] }, { batches: [2.5] }, { batches: ['8'] }, { batches: [1e6] }, { batches: [1000] }]) {
+    for (const bad of [
+      {},
+      { batches: [] },
+      { batches: [0] },
+      { batches: [2.5] },
+      { batches: ['8'] },
+      { batches: [1e6] },
+      { batches: [1000] },
+    ]) {
       const err = await rejection(engine.connection.sendRequest('specexec/measurePassCost', bad));
       assert.equal(err.code, ErrorCodes.InvalidParams, JSON.stringify(bad));
       assert.match(err.message, /batch/);

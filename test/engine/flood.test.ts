@@ -29,8 +29,9 @@ describe('engine process: request floods', () => {
     for (let i = 0; i < 1000; i++) {
       sources[i - 1]?.cancel();
       sources.push(new CancellationTokenSource());
-      pending.push(engine.complete({ prompt: prompt(i), maxTokens: 32 }, undefined, sources[i].token)
-        .catch((e: ResponseError<unknown>) => e));
+      pending.push(
+        engine.complete({ prompt: prompt(i), maxTokens: 32 }, undefined, sources[i].token).catch((e: ResponseError<unknown>) => e),
+      );
     }
     const results = await Promise.all(pending);
     const last = results[999];

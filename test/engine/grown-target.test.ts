@@ -16,8 +16,11 @@ import { ROOT } from '../helpers/models';
 
 const MAX_TOKENS = 16;
 // short held-out prompts: a 1.1B model reads ~20 prompt tokens per second on 2 cores
-const PROMPTS: CompleteParams['prompt'][] = readFileSync(path.join(ROOT, 'bench', 'prompts.jsonl'), 'utf8').trim().split('\n')
-  .slice(0, 4).map((l) => JSON.parse(l) as { prefix: string; suffix: string })
+const PROMPTS: CompleteParams['prompt'][] = readFileSync(path.join(ROOT, 'bench', 'prompts.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(0, 4)
+  .map((l) => JSON.parse(l) as { prefix: string; suffix: string })
   .map((p) => (p.suffix ? { prefix: p.prefix.slice(-240), suffix: p.suffix.slice(0, 80) } : p.prefix.slice(-300)));
 
 async function greedy(engine: EngineClient, params: Omit<CompleteParams, 'prompt' | 'maxTokens'>): Promise<number[][]> {
@@ -47,10 +50,13 @@ describe('grown target', () => {
   test('has the shape of a real 1.1B model', async () => {
     const init = await engine.initialize({ targetModelPath: grown, draftModelPath: defaultDraftModel(), threads: 2 });
     assert.ok(init.target.parameters > 1.0e9 && init.target.parameters < 1.2e9, `${init.target.parameters} parameters`);
-    assert.ok(reference.every((t) => t.length === MAX_TOKENS), 'the trained target generates');
+    assert.ok(
+      reference.every((t) => t.length === MAX_TOKENS),
+      'the trained target generates',
+    );
   });
 
-  test('greedy output equals the trained target\'s, token for token', async () => {
+  test("greedy output equals the trained target's, token for token", async () => {
     assert.deepEqual(await greedy(engine, { mode: 'autoregressive' }), reference);
   });
 

@@ -28,7 +28,12 @@ describe('engine process: long runs', () => {
     const samples: { n: number; rss: number; fds: number }[] = [];
     for (let i = 0; i < TOTAL; i++) {
       // varied prompts, so the prefix cache is both reused and replaced
-      const r = await engine.complete({ prompt: `x_${i % 97} = compute(${i % 13}, `, maxTokens: 3, mode: modes[i % 4], budget: 1 + (i % 16) });
+      const r = await engine.complete({
+        prompt: `x_${i % 97} = compute(${i % 13}, `,
+        maxTokens: 3,
+        mode: modes[i % 4],
+        budget: 1 + (i % 16),
+      });
       assert.equal(r.tokens.length + (r.stopReason === 'eos' ? 1 : 0) > 0, true);
       if ((i + 1) % 1000 === 0) samples.push({ n: i + 1, rss: rssMiB(pid), fds: readdirSync(`/proc/${pid}/fd`).length });
     }
@@ -39,7 +44,8 @@ describe('engine process: long runs', () => {
     // ~7 MiB, one drop every ~6,000 completions) and a few MiB that level off by ~6,500 (measured
     // over 2026-11-24/25: +2.8 to +7.9 MiB; before the young-generation cap: +22 to +26 MiB). Native
     // memory alone is checked below with forced collections.
-    const settled = samples[2], last = samples[samples.length - 1];
+    const settled = samples[2],
+      last = samples[samples.length - 1];
     assert.ok(last.rss - settled.rss < 12, `RSS grew from ${settled.rss.toFixed(1)} to ${last.rss.toFixed(1)} MiB`);
     assert.equal(last.fds, samples[0].fds, 'open file descriptors');
   });
@@ -55,8 +61,23 @@ describe('native engine: long runs', () => {
     const samples: number[] = [];
     try {
       for (let i = 0; i < 4000; i++) {
-        await engine.generate({ prompt: `y_${i % 89} = f(${i % 7}, `, maxTokens: 3, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
-          mode: modes[i % 4], budget: 1 + (i % 16), maxDepth: 32, draftMax: 1 + (i % 16), draftPMin: 0 }, () => undefined);
+        await engine.generate(
+          {
+            prompt: `y_${i % 89} = f(${i % 7}, `,
+            maxTokens: 3,
+            temperature: 0,
+            topK: 0,
+            topP: 1,
+            seed: 0,
+            stop: [],
+            mode: modes[i % 4],
+            budget: 1 + (i % 16),
+            maxDepth: 32,
+            draftMax: 1 + (i % 16),
+            draftPMin: 0,
+          },
+          () => undefined,
+        );
         if ((i + 1) % 500 === 0) {
           gc?.();
           samples.push(rssMiB(process.pid));

@@ -43,8 +43,12 @@ function compare(fx: Fixture, logits: Float32Array): { maxDiff: number; agree: n
   let hardMiss = 0;
   for (let p = 0; p < fx.tokens.length; p++) {
     const row = logits.subarray(p * V, (p + 1) * V);
-    fx.top_ids[p].forEach((id, j) => { maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.top_logits[p][j])); });
-    fx.probe_ids.forEach((id, j) => { maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.probe_logits[p][j])); });
+    fx.top_ids[p].forEach((id, j) => {
+      maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.top_logits[p][j]));
+    });
+    fx.probe_ids.forEach((id, j) => {
+      maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.probe_logits[p][j]));
+    });
     let am = 0;
     for (let i = 1; i < V; i++) if (row[i] > row[am]) am = i;
     if (am === fx.top_ids[p][0]) agree++;

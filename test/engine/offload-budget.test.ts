@@ -27,13 +27,42 @@ function firstChoice(draft: CostPoint[], target: CostPoint[], limit = 1024) {
   return { budget: learner.choose(limit), rates: learner.rates(), learner };
 }
 
-describe('the cost model the benchmark predicts with is the engine\'s', () => {
+describe("the cost model the benchmark predicts with is the engine's", () => {
   test('linear between calibration points, clamped to its points below the first', () => {
-    assert.deepEqual(addon.passCost(measured([[1, 1], [4, 2], [16, 10]]), [1, 2, 4, 10, 16]), [1, 4 / 3, 2, 6, 10]);
+    assert.deepEqual(
+      addon.passCost(
+        measured([
+          [1, 1],
+          [4, 2],
+          [16, 10],
+        ]),
+        [1, 2, 4, 10, 16],
+      ),
+      [1, 4 / 3, 2, 6, 10],
+    );
   });
   test('beyond the last point: linear from the last two, never cheaper than the last point', () => {
-    assert.equal(addon.passCost(measured([[1, 1], [4, 2], [16, 10]]), [32])[0], 10 + 16 * (8 / 12));
-    assert.equal(addon.passCost(measured([[1, 5], [8, 4]]), [16])[0], 4); // a noisy curve that falls
+    assert.equal(
+      addon.passCost(
+        measured([
+          [1, 1],
+          [4, 2],
+          [16, 10],
+        ]),
+        [32],
+      )[0],
+      10 + 16 * (8 / 12),
+    );
+    assert.equal(
+      addon.passCost(
+        measured([
+          [1, 5],
+          [8, 4],
+        ]),
+        [16],
+      )[0],
+      4,
+    ); // a noisy curve that falls
   });
 });
 
@@ -51,11 +80,18 @@ describe('automatic budget on synthetic cost curves', () => {
   });
 
   test('the same flat curve under a smaller limit takes the limit', () => {
-    assert.equal(firstChoice(draft, curve((n) => 400 + 0.05 * n), 64).budget, 63); // trees of 2^n - 1 nodes
+    assert.equal(
+      firstChoice(
+        draft,
+        curve((n) => 400 + 0.05 * n),
+        64,
+      ).budget,
+      63,
+    ); // trees of 2^n - 1 nodes
   });
 
   test('a CPU-like curve (cost grows with the batch from the first token) keeps the tree small', () => {
-    const target = curve((n) => 10 * n);      // compute-bound: twice the tokens, twice the time
+    const target = curve((n) => 10 * n); // compute-bound: twice the tokens, twice the time
     const cpuDraft = curve((n) => 3 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
     const r = firstChoice(cpuDraft, target);
     assert.ok(r.budget <= 4, `chose ${r.budget}: ${JSON.stringify(r.rates)}`);
@@ -70,7 +106,8 @@ describe('a stale draft catches up only when it pays', () => {
   const { budget, learner } = firstChoice(draft, target);
 
   test('drafting pays on this curve', () => assert.ok(budget > 0));
-  test('a draft 4,000 tokens behind is not brought up to date for 2 tokens', () => assert.equal(learner.catchUpPays(budget, 4000, 2), false));
+  test('a draft 4,000 tokens behind is not brought up to date for 2 tokens', () =>
+    assert.equal(learner.catchUpPays(budget, 4000, 2), false));
   test('it is for 100 tokens, and a few tokens behind always are', () => {
     assert.equal(learner.catchUpPays(budget, 4000, 100), true);
     assert.equal(learner.catchUpPays(budget, 3, 2), true);
@@ -110,12 +147,23 @@ describe('one round measures every smaller budget', () => {
  * Rounds cost the cost curves' passes, as `auto` models them, or `truth`'s when the calibration is
  * stale; the timings `auto` observes are off by up to +-`noise`. Pure logic.
  */
-function simulate(draft: CostPoint[], target: CostPoint[], q: number, generations: number, seed: number,
-  { truth = target, noise = 0, prompt = 300, generation = 48 }: { truth?: CostPoint[]; noise?: number; prompt?: number; generation?: number } = {}) {
+function simulate(
+  draft: CostPoint[],
+  target: CostPoint[],
+  q: number,
+  generations: number,
+  seed: number,
+  {
+    truth = target,
+    noise = 0,
+    prompt = 300,
+    generation = 48,
+  }: { truth?: CostPoint[]; noise?: number; prompt?: number; generation?: number } = {},
+) {
   const learner = testing.budgetLearner({ draft, target, maxBudget: 1024 });
   const chosen = new Map<number, number>(); // the rounds `auto` ran at each budget
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const depths = Array.from({ length: generations * generation }, () => {
     let depth = 0;
     while (random() < q && depth < 32) depth++;
@@ -136,7 +184,9 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, generation
   const yielded = (k: number, depth: number) => 1 + Math.min(depth, reach(k));
   // tokens per ms over all completions, with a fixed budget or (none given) with `auto`
   const run = (fixed?: number) => {
-    let tokens = 0, ms = 0, round = 0;
+    let tokens = 0,
+      ms = 0,
+      round = 0;
     for (let g = 0; g < generations; g++) {
       let stale = prompt;
       for (let remaining = generation; remaining > 0;) {
@@ -152,7 +202,13 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, generation
         if (fixed === undefined) {
           const tokensWithin = learner.candidates.filter((c) => c <= k).map((c) => yielded(c, depth));
           const targetMs = at(truth, k + 1);
-          learner.observe({ budget: k, tokensWithin, otherMs: (roundMs(k) - targetMs) * jitter(), targetMs: targetMs * jitter(), treeNodes: k });
+          learner.observe({
+            budget: k,
+            tokensWithin,
+            otherMs: (roundMs(k) - targetMs) * jitter(),
+            targetMs: targetMs * jitter(),
+            treeNodes: k,
+          });
         }
         stale += k === 0 ? n : 0;
         remaining -= n;
@@ -171,7 +227,13 @@ function simulate(draft: CostPoint[], target: CostPoint[], q: number, generation
 
 describe('auto learns the best budget (seeded simulation)', () => {
   // the grown 1.1B target's calibration on this 2-core machine, and the bundled draft's
-  const cpuTarget = measured([[1, 69], [2, 92], [4, 131], [8, 210], [16, 409]]);
+  const cpuTarget = measured([
+    [1, 69],
+    [2, 92],
+    [4, 131],
+    [8, 210],
+    [16, 409],
+  ]);
   const cpuDraft = curve((n) => 1 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
   const gpuTarget = curve((n) => 400 + 0.05 * n);
   const cases: [string, CostPoint[], CostPoint[], number][] = [
@@ -186,9 +248,11 @@ describe('auto learns the best budget (seeded simulation)', () => {
       const vsBest: number[] = [];
       for (let seed = 1; seed <= 40; seed++) {
         const r = simulate(draft, target, q, 6, seed);
-        assert.ok(r.auto >= 0.85 * r.best.tokensPerMs && r.auto >= 0.95 * r.autoregressive,
+        assert.ok(
+          r.auto >= 0.85 * r.best.tokensPerMs && r.auto >= 0.95 * r.autoregressive,
           `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}, ` +
-          `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`);
+            `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`,
+        );
         vsBest.push(r.auto / r.best.tokensPerMs);
       }
       assert.ok(mean(vsBest) >= 0.95, `mean ${mean(vsBest).toFixed(3)} of the best fixed budget`);
@@ -199,15 +263,29 @@ describe('auto learns the best budget (seeded simulation)', () => {
   // third dearer than at start-up, timings off by up to 30%. Exploring larger budgets must not cost
   // what the close call cannot win back.
   test('a stale calibration and noisy timings, budgets 0 and 1 even: within 7% of both, 3% on average', () => {
-    const now = measured([[1, 90], [2, 127], [4, 179], [8, 280], [16, 490]]);
-    const startUp = measured([[1, 71], [2, 91], [4, 120], [8, 181], [16, 330]]);
+    const now = measured([
+      [1, 90],
+      [2, 127],
+      [4, 179],
+      [8, 280],
+      [16, 490],
+    ]);
+    const startUp = measured([
+      [1, 71],
+      [2, 91],
+      [4, 120],
+      [8, 181],
+      [16, 330],
+    ]);
     const draft = curve((n) => 2 + 0.05 * n, [1, 2, 4, 8, 16, 32, 64, 128]);
     const vsBest: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {
       const r = simulate(draft, startUp, 0.48, 10, seed, { truth: now, noise: 0.3 });
-      assert.ok(r.auto >= 0.93 * r.best.tokensPerMs && r.auto >= 0.93 * r.autoregressive,
+      assert.ok(
+        r.auto >= 0.93 * r.best.tokensPerMs && r.auto >= 0.93 * r.autoregressive,
         `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed (${r.best.budget}) ${(r.best.tokensPerMs * 1000).toFixed(2)}, ` +
-        `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`);
+          `autoregressive ${(r.autoregressive * 1000).toFixed(2)}`,
+      );
       vsBest.push(r.auto / r.best.tokensPerMs);
     }
     assert.ok(mean(vsBest) >= 0.97, `mean ${mean(vsBest).toFixed(3)} of the best fixed budget`);
@@ -219,13 +297,38 @@ describe('auto learns the best budget (seeded simulation)', () => {
   // which its first few (unlucky) rounds had underrated: 375 of 376 rounds went without the draft
   // (here: a quarter of the rounds at budget 1 in the median seed).
   test('budget 1 a little ahead, the draft behind by each new prompt: auto settles on budget 1', () => {
-    const now = measured([[1, 48.8], [2, 65.5], [4, 102], [8, 178], [16, 330]]);
-    const startUp = measured([[1, 44.9], [2, 60.9], [4, 94.3], [8, 166], [16, 306]]);
-    const draft = measured([[1, 1.4], [2, 1.4], [4, 1.67], [8, 2.13], [16, 3.58], [32, 5.63], [64, 10.3], [128, 20.5]]);
-    const vsBest: number[] = [], share: number[] = [];
+    const now = measured([
+      [1, 48.8],
+      [2, 65.5],
+      [4, 102],
+      [8, 178],
+      [16, 330],
+    ]);
+    const startUp = measured([
+      [1, 44.9],
+      [2, 60.9],
+      [4, 94.3],
+      [8, 166],
+      [16, 306],
+    ]);
+    const draft = measured([
+      [1, 1.4],
+      [2, 1.4],
+      [4, 1.67],
+      [8, 2.13],
+      [16, 3.58],
+      [32, 5.63],
+      [64, 10.3],
+      [128, 20.5],
+    ]);
+    const vsBest: number[] = [],
+      share: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {
       const r = simulate(draft, startUp, 0.48, 12, seed, { truth: now, noise: 0.3 });
-      assert.ok(r.auto >= 0.92 * r.best.tokensPerMs, `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed ${(r.best.tokensPerMs * 1000).toFixed(2)}`);
+      assert.ok(
+        r.auto >= 0.92 * r.best.tokensPerMs,
+        `seed ${seed}: auto ${(r.auto * 1000).toFixed(2)} tok/s, best fixed ${(r.best.tokensPerMs * 1000).toFixed(2)}`,
+      );
       vsBest.push(r.auto / r.best.tokensPerMs);
       share.push(r.share(1));
     }
@@ -237,7 +340,12 @@ describe('auto learns the best budget (seeded simulation)', () => {
 
 describe('VRAM budget -> GPU layers', () => {
   // llama.cpp's count: n_layer blocks + the output head, offloaded from the top
-  const target: OffloadSizes = { layerBytes: Array(10).fill(100 * MIB), outputBytes: 50 * MIB, kvLayerBytes: 10 * MIB, computeBytes: 200 * MIB };
+  const target: OffloadSizes = {
+    layerBytes: Array(10).fill(100 * MIB),
+    outputBytes: 50 * MIB,
+    kvLayerBytes: 10 * MIB,
+    computeBytes: 200 * MIB,
+  };
   const draft: OffloadSizes = { layerBytes: Array(4).fill(10 * MIB), outputBytes: 20 * MIB, kvLayerBytes: 2 * MIB, computeBytes: 30 * MIB };
   const draftAll = 30 + 20 + 4 * (10 + 2); // 98 MiB: scratch, head, 4 blocks with their KV
 
@@ -285,9 +393,11 @@ describe('GPU settings on a build without a GPU', { skip: addon.devices().some((
   for (const params of [{ targetGpuLayers: 2 }, { draftGpuLayers: 1 }, { vramBudgetMiB: 4096 }]) {
     test(`${JSON.stringify(params)} is refused with the build to use`, async () => {
       const engine = new addon.Engine();
-      await assert.rejects(engine.load({ targetModelPath: target, ...params }),
-        (e: Error & { code: number }) => e.code === -32602 && /SPECEXEC_BACKEND=vulkan/.test(e.message) &&
-          /SPECEXEC_NATIVE_BUILD=build-vulkan/.test(e.message));
+      await assert.rejects(
+        engine.load({ targetModelPath: target, ...params }),
+        (e: Error & { code: number }) =>
+          e.code === -32602 && /SPECEXEC_BACKEND=vulkan/.test(e.message) && /SPECEXEC_NATIVE_BUILD=build-vulkan/.test(e.message),
+      );
       engine.close();
     });
   }
@@ -296,7 +406,10 @@ describe('GPU settings on a build without a GPU', { skip: addon.devices().some((
     const engine = new addon.Engine();
     const info = await engine.load({ targetModelPath: target, targetGpuLayers: -1, draftGpuLayers: 0 });
     assert.equal(info.offload.targetGpuLayers, 0);
-    assert.deepEqual(info.offload.devices.map((d) => d.type), ['cpu']);
+    assert.deepEqual(
+      info.offload.devices.map((d) => d.type),
+      ['cpu'],
+    );
     engine.close();
   });
 });

@@ -68,7 +68,11 @@ describe('oversized and odd prompts', () => {
     assert.ok(prefix.endsWith(keptPrefix) && keptPrefix.length > 500, 'the prefix keeps its end');
     assert.ok(suffix.startsWith(keptSuffix) && keptSuffix.endsWith('\n'), 'the suffix keeps its start, up to a line end');
     assert.ok(trim.prefixTokens < prefixTokens.length - 200, 'the prefix (nearest the text being written) gets most of the room');
-    const alone = await engine.complete({ prompt: { prefix: keptPrefix, suffix: keptSuffix }, maxTokens: MAX_TOKENS, mode: 'autoregressive' });
+    const alone = await engine.complete({
+      prompt: { prefix: keptPrefix, suffix: keptSuffix },
+      maxTokens: MAX_TOKENS,
+      mode: 'autoregressive',
+    });
     assert.equal(alone.trimmed, undefined);
     assert.deepEqual(reference.tokens, alone.tokens);
     for (const mode of ['specexec', 'chain'] as const) {
@@ -98,7 +102,8 @@ describe('oversized and odd prompts', () => {
     let garbage = '';
     for (let i = 0; i < 600; i++) garbage += String.fromCharCode((i * 7919) % 256);
     const planes = [0x41, 0xe9, 0x4e2d, 0xfffd, 0x1f600, 0x20000, 0x30000, 0xe0001, 0xf0000, 0x10fffd]
-      .map((c) => String.fromCodePoint(c)).join(' ');
+      .map((c) => String.fromCodePoint(c))
+      .join(' ');
     const surrogates = 'let s = "\uD800 \uDFFF \uDBFF";\n';
     for (const prompt of [garbage, planes, surrogates, { prefix: surrogates + planes, suffix: garbage }]) {
       const deltas: string[] = [];

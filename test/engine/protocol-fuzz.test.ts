@@ -24,7 +24,20 @@ function fuzzValue(rand: () => number, depth = 0): unknown {
   if (r < 0.65) return rand() < 0.5;
   if (r < 0.8) return Array.from({ length: Math.floor(rand() * 4) }, () => fuzzValue(rand, depth + 1));
   const o: Record<string, unknown> = {};
-  for (const k of ['prompt', 'maxTokens', 'temperature', 'seed', 'budget', 'mode', 'stop', 'topP', 'topK', 'targetModelPath', 'threads', 'messages']) {
+  for (const k of [
+    'prompt',
+    'maxTokens',
+    'temperature',
+    'seed',
+    'budget',
+    'mode',
+    'stop',
+    'topP',
+    'topK',
+    'targetModelPath',
+    'threads',
+    'messages',
+  ]) {
     if (rand() < 0.3) o[k] = fuzzValue(rand, depth + 1);
   }
   return o;
@@ -45,13 +58,20 @@ function fuzzMessage(rand: () => number, i: number, validComplete: string): Buff
     const b = Buffer.from(validComplete.replace('"id":0', `"id":${200000 + i}`));
     const op = rand();
     if (op < 0.4) for (let k = 0; k < 1 + rand() * 5; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
-    body = op < 0.4 ? b : op < 0.7 ? b.subarray(0, Math.floor(rand() * b.length)) : Buffer.concat([b, b.subarray(0, Math.floor(rand() * b.length))]);
+    body =
+      op < 0.4
+        ? b
+        : op < 0.7
+          ? b.subarray(0, Math.floor(rand() * b.length))
+          : Buffer.concat([b, b.subarray(0, Math.floor(rand() * b.length))]);
   } else if (kind < 0.9) {
     body = Buffer.from(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
   } else {
     // broken framing: a bad or missing header, or a plain line
     const r = rand();
-    return Buffer.from(r < 0.3 ? `Content-Length: ${rand() < 0.5 ? 'abc' : -5}\r\n\r\n{}` : r < 0.6 ? 'garbage line\n' : `X-Whatever: 1\r\n\r\n`);
+    return Buffer.from(
+      r < 0.3 ? `Content-Length: ${rand() < 0.5 ? 'abc' : -5}\r\n\r\n{}` : r < 0.6 ? 'garbage line\n' : `X-Whatever: 1\r\n\r\n`,
+    );
   }
   return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
 }
@@ -61,7 +81,12 @@ describe('engine process: fuzzing', () => {
   let host: RawHost;
   before(async () => {
     host = new RawHost();
-    host.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 256 } });
+    host.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 256 },
+    });
     const r = await host.response(60000);
     assert.ok(r.result, JSON.stringify(r.error));
   });
@@ -71,7 +96,12 @@ describe('engine process: fuzzing', () => {
     const rand = lcg(42);
     const valid = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'complete', params: { prompt: 'def f(x):', maxTokens: 8 } });
     for (let i = 0; i < MESSAGES; i++) host.proc.stdin.write(fuzzMessage(rand, i, valid));
-    host.send({ jsonrpc: '2.0', id: 'final', method: 'complete', params: { prompt: 'def fuzzed(x):\n', maxTokens: 12, mode: 'specexec', budget: 8 } });
+    host.send({
+      jsonrpc: '2.0',
+      id: 'final',
+      method: 'complete',
+      params: { prompt: 'def fuzzed(x):\n', maxTokens: 12, mode: 'specexec', budget: 8 },
+    });
     let replies = 0;
     for (;;) {
       const m = await host.next(120000);

@@ -8,7 +8,9 @@ import { testModelPair } from '../helpers/models';
 
 describe('engine process: malformed messages', () => {
   let host: RawHost;
-  before(() => { host = new RawHost(); });
+  before(() => {
+    host = new RawHost();
+  });
   after(async () => host.close());
 
   test('invalid JSON gets ParseError with id null', async () => {

@@ -24,11 +24,13 @@ function chiSquare(a: string[], b: string[]): { stat: number; df: number } {
     else pooled = [pooled[0] + c[0], pooled[1] + c[1]];
   }
   if (pooled[0] + pooled[1] > 0) cells.push(pooled);
-  const na = a.length, nb = b.length;
+  const na = a.length,
+    nb = b.length;
   let stat = 0;
   for (const [x, y] of cells) {
     const t = x + y;
-    const ea = (t * na) / (na + nb), eb = (t * nb) / (na + nb);
+    const ea = (t * na) / (na + nb),
+      eb = (t * nb) / (na + nb);
     stat += (x - ea) ** 2 / ea + (y - eb) ** 2 / eb;
   }
   return { stat, df: cells.length - 1 };
@@ -55,8 +57,19 @@ describe('SpecExec losslessness (sampling)', () => {
     const out: string[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const req: TestingRequest = {
-        prompt: PROMPT, maxTokens: 3, temperature: 1, topK: 8, topP: 1, seed: seed0 + i, stop: [], mode,
-        budget: 16, maxDepth: 8, draftMax: 16, draftPMin: 0, ...extra,
+        prompt: PROMPT,
+        maxTokens: 3,
+        temperature: 1,
+        topK: 8,
+        topP: 1,
+        seed: seed0 + i,
+        stop: [],
+        mode,
+        budget: 16,
+        maxDepth: 8,
+        draftMax: 16,
+        draftPMin: 0,
+        ...extra,
       };
       const r = await engine.generate(req, () => undefined);
       out.push(`${r.tokens[1]}:${r.tokens[2]}`);
@@ -69,8 +82,20 @@ describe('SpecExec losslessness (sampling)', () => {
   // noise, so this check samples from the full distribution.)
   test('a fixed seed gives the same tokens in every mode', async () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-      const base: TestingRequest = { prompt: PROMPT, maxTokens: 20, temperature: 0.8, topK: 0, topP: 1, seed, stop: [],
-        mode: 'autoregressive', budget: 16, maxDepth: 32, draftMax: 16, draftPMin: 0 };
+      const base: TestingRequest = {
+        prompt: PROMPT,
+        maxTokens: 20,
+        temperature: 0.8,
+        topK: 0,
+        topP: 1,
+        seed,
+        stop: [],
+        mode: 'autoregressive',
+        budget: 16,
+        maxDepth: 32,
+        draftMax: 16,
+        draftPMin: 0,
+      };
       const ar = await engine.generate(base, () => undefined);
       for (const mode of ['specexec', 'specinfer', 'chain']) {
         const r = await engine.generate({ ...base, mode }, () => undefined);
@@ -96,14 +121,29 @@ describe('SpecExec losslessness (sampling)', () => {
 });
 
 describe('the KV cache after 200+ rounds', () => {
-  test('next-token logits from the engine\'s cache equal a fresh evaluation', async () => {
+  test("next-token logits from the engine's cache equal a fresh evaluation", async () => {
     const models = testModelPair();
     const addon = testingAddon();
     const engine = new addon.Engine();
     const loaded = await engine.load({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
     try {
-      const r = await engine.generate({ prompt: PROMPT, maxTokens: 600, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
-        mode: 'specexec', budget: 2, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
+      const r = await engine.generate(
+        {
+          prompt: PROMPT,
+          maxTokens: 600,
+          temperature: 0,
+          topK: 0,
+          topP: 1,
+          seed: 0,
+          stop: [],
+          mode: 'specexec',
+          budget: 2,
+          maxDepth: 32,
+          draftMax: 16,
+          draftPMin: 0,
+        },
+        () => undefined,
+      );
       assert.ok(r.stats.targetPasses >= 200, `${r.stats.targetPasses} rounds`);
       const tok = new addon.Tokenizer(models.target);
       // the same tokens the engine decoded, so that its cache is reused, not rebuilt
@@ -115,12 +155,29 @@ describe('the KV cache after 200+ rounds', () => {
       const diff = (l: Float32Array) => l.reduce((m, x, v) => Math.max(m, Math.abs(x - last[v])), 0);
       const afterSpecExec = diff(addon.testing.nextLogits(engine, all));
       // the noise floor: the same text decoded one token at a time (autoregressive) vs one batch
-      await engine.generate({ prompt: PROMPT, maxTokens: 600, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [],
-        mode: 'autoregressive', budget: 0, maxDepth: 32, draftMax: 16, draftPMin: 0 }, () => undefined);
+      await engine.generate(
+        {
+          prompt: PROMPT,
+          maxTokens: 600,
+          temperature: 0,
+          topK: 0,
+          topP: 1,
+          seed: 0,
+          stop: [],
+          mode: 'autoregressive',
+          budget: 0,
+          maxDepth: 32,
+          draftMax: 16,
+          draftPMin: 0,
+        },
+        () => undefined,
+      );
       const afterAutoregressive = diff(addon.testing.nextLogits(engine, all));
       // measured here: both ~8e-3 with logits up to ~16; a wrong cell in the cache gives > 1
-      assert.ok(afterSpecExec < 3 * afterAutoregressive + 1e-3,
-        `specexec cache ${afterSpecExec} vs autoregressive cache ${afterAutoregressive}`);
+      assert.ok(
+        afterSpecExec < 3 * afterAutoregressive + 1e-3,
+        `specexec cache ${afterSpecExec} vs autoregressive cache ${afterAutoregressive}`,
+      );
       assert.ok(afterSpecExec < 0.05, `max |diff| ${afterSpecExec}`);
     } finally {
       engine.close();

@@ -37,12 +37,16 @@ describe('SpecExec losslessness (greedy)', () => {
         let accepted = 0;
         let passes = 0;
         for (const prompt of CODE_PROMPTS) {
-          const params = mode === 'chain'
-            ? { prompt, maxTokens: MAX_TOKENS, mode, draftMax: budget, draftPMin: 0 }
-            : { prompt, maxTokens: MAX_TOKENS, mode, budget };
+          const params =
+            mode === 'chain'
+              ? { prompt, maxTokens: MAX_TOKENS, mode, draftMax: budget, draftPMin: 0 }
+              : { prompt, maxTokens: MAX_TOKENS, mode, budget };
           const r = await engine.complete(params);
           assert.deepEqual(r.tokens, reference.get(prompt), `${mode}/${budget}: ${JSON.stringify(prompt.slice(0, 40))}`);
-          assert.ok(r.stats.treeSizes.every((n) => n <= budget), 'trees stay within the budget');
+          assert.ok(
+            r.stats.treeSizes.every((n) => n <= budget),
+            'trees stay within the budget',
+          );
           accepted += r.stats.tokens;
           passes += r.stats.targetPasses;
         }
@@ -62,7 +66,7 @@ describe('SpecExec losslessness (greedy)', () => {
     }
   });
 
-  test('the first token comes from the prompt\'s pass, before any draft work', async () => {
+  test("the first token comes from the prompt's pass, before any draft work", async () => {
     const one = await engine.complete({ prompt: CODE_PROMPTS[5], maxTokens: 1, mode: 'specexec', budget: 64 });
     assert.deepEqual(one.tokens, reference.get(CODE_PROMPTS[5])!.slice(0, 1));
     assert.equal(one.stats.targetPasses, 1);
@@ -105,8 +109,13 @@ describe('SpecExec losslessness (greedy)', () => {
   test('cancellation mid-tree leaves the engine usable and lossless', async () => {
     for (let i = 0; i < 3; i++) {
       const source = new CancellationTokenSource();
-      const running = engine.complete({ prompt: CODE_PROMPTS[30 + i], maxTokens: 1000, mode: 'specexec', budget: 256 },
-        (_d, tokens) => { if (tokens >= 5 + i) source.cancel(); }, source.token);
+      const running = engine.complete(
+        { prompt: CODE_PROMPTS[30 + i], maxTokens: 1000, mode: 'specexec', budget: 256 },
+        (_d, tokens) => {
+          if (tokens >= 5 + i) source.cancel();
+        },
+        source.token,
+      );
       const r: CompleteResult = await running;
       assert.equal(r.stopReason, 'cancelled');
       const after = await engine.complete({ prompt: CODE_PROMPTS[40 + i], maxTokens: MAX_TOKENS, mode: 'specexec', budget: 64 });

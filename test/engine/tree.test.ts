@@ -10,10 +10,23 @@ const { testing, Tokenizer } = testingAddon();
 // A fake draft: the root's children are 10 (p .6), 11 (.3), 12 (.1); after 10: 20 (.9), 21 (.1);
 // after 10,20: 30 (.8), 31 (.2); after 11: 40 (.5), 41 (.5); everything else has no children.
 const TABLE: Record<string, [number, number][]> = {
-  '': [[10, 0.6], [11, 0.3], [12, 0.1]],
-  '10': [[20, 0.9], [21, 0.1]],
-  '10,20': [[30, 0.8], [31, 0.2]],
-  '11': [[40, 0.5], [41, 0.5]],
+  '': [
+    [10, 0.6],
+    [11, 0.3],
+    [12, 0.1],
+  ],
+  '10': [
+    [20, 0.9],
+    [21, 0.1],
+  ],
+  '10,20': [
+    [30, 0.8],
+    [31, 0.2],
+  ],
+  '11': [
+    [40, 0.5],
+    [41, 0.5],
+  ],
 };
 
 function paths(t: GrownTree): string[] {
@@ -80,7 +93,7 @@ describe('tree growth on a fake draft (golden)', () => {
 
 describe('acceptance walk (golden)', () => {
   const tree = { tokens: [1, 10, 11, 20, 30], parents: [-1, 0, 0, 1, 3] };
-  test('follows the target\'s draws while they are children', () => {
+  test("follows the target's draws while they are children", () => {
     assert.deepEqual(testing.walk(tree, { 0: 10, 1: 20, 3: 30, 4: 99 }), { accepted: [1, 3, 4], bonus: 99 });
   });
   test('stops at the first draw that is not a child and keeps it as the bonus token', () => {

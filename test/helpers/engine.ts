@@ -18,7 +18,12 @@ const CRASH_SIGNALS = new Set(['SIGILL', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGABRT
 /** A real engine host process; `launcher` runs it under another command (an emulated CPU). */
 export function startEngine(env?: NodeJS.ProcessEnv, launcher?: string[]): EngineClient {
   const client = new EngineClient({
-    hostScript: HOST_SCRIPT, env, launcher, onStderr: (l) => { if (process.env.SPECEXEC_VERBOSE) console.error(l); },
+    hostScript: HOST_SCRIPT,
+    env,
+    launcher,
+    onStderr: (l) => {
+      if (process.env.SPECEXEC_VERBOSE) console.error(l);
+    },
   });
   reportCrash(client);
   return client;
@@ -29,8 +34,10 @@ function reportCrash(client: EngineClient): void {
   void client.exited.then(({ signal }) => {
     if (signal === null || !CRASH_SIGNALS.has(signal)) return;
     const { inFlight, logTail } = client.crashContext();
-    console.error(`engine host ${client.process.pid} crashed: killed by ${signal} during ` +
-      `${inFlight.join(', ') || 'no request'}; its last log lines:\n${logTail.map((l) => `  ${l}`).join('\n')}`);
+    console.error(
+      `engine host ${client.process.pid} crashed: killed by ${signal} during ` +
+        `${inFlight.join(', ') || 'no request'}; its last log lines:\n${logTail.map((l) => `  ${l}`).join('\n')}`,
+    );
   });
 }
 
@@ -61,7 +68,10 @@ export class RawHost {
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no message from the engine host')), timeoutMs);
-      this.waiters.push((msg) => { clearTimeout(timer); resolve(msg); });
+      this.waiters.push((msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
     });
   }
 

@@ -21,15 +21,34 @@ interface Shape {
   arch?: string;
 }
 
-
 export function makeTestModel(name: string, shape: Shape): string {
   const file = path.join(CACHE, `${name}-${shape.layers}L${shape.embd}d-s${shape.seed}-n${shape.noise ?? 0}.gguf`);
   const extra = [...(shape.vocab ? ['--vocab', shape.vocab] : []), ...(shape.arch ? ['--arch', shape.arch] : [])];
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
-    execFileSync(python(), [path.join(ROOT, 'engine-native', 'tools', 'make_test_model.py'), file,
-      '--layers', String(shape.layers), '--embd', String(shape.embd), '--heads', String(shape.heads),
-      '--kv-heads', String(shape.kvHeads), '--ff', String(shape.ff), '--seed', String(shape.seed), '--noise', String(shape.noise ?? 0), ...extra], { stdio: 'pipe' });
+    execFileSync(
+      python(),
+      [
+        path.join(ROOT, 'engine-native', 'tools', 'make_test_model.py'),
+        file,
+        '--layers',
+        String(shape.layers),
+        '--embd',
+        String(shape.embd),
+        '--heads',
+        String(shape.heads),
+        '--kv-heads',
+        String(shape.kvHeads),
+        '--ff',
+        String(shape.ff),
+        '--seed',
+        String(shape.seed),
+        '--noise',
+        String(shape.noise ?? 0),
+        ...extra,
+      ],
+      { stdio: 'pipe' },
+    );
   }
   return file;
 }

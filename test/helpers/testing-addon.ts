@@ -54,15 +54,22 @@ export interface NativeTesting {
   nextLogits(engine: NativeEngine, tokens: Uint32Array): Float32Array;
   growTree(params: TreeGrowParams, table: Record<string, [number, number][]>): GrownTree;
   walk(tree: TestTree, draws: Record<number, number>): { accepted: number[]; bonus: number };
-  verifyTreeLogits(path: string, history: Uint32Array, tree: TestTree, threads: number):
-    { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
+  verifyTreeLogits(
+    path: string,
+    history: Uint32Array,
+    tree: TestTree,
+    threads: number,
+  ): { maxAbsDiff: number; argmaxMismatches: number; nodes: number };
   /** The automatic budget's state for these cost curves, driven round by round as the engine does. */
   budgetLearner(params: { draft: CostPoint[]; target: CostPoint[]; maxBudget: number }): BudgetLearner;
   /** Tokens a round yields within the best `budgets[i]` nodes of its tree (by score; node order without scores). */
   tokensWithin(tree: TestTree & { scores?: number[] }, accepted: number[], budgets: number[]): number[];
   offloadSizes(path: string, contextSize: number, ubatch: number): OffloadSizes;
-  offloadChoose(draft: OffloadSizes | null, target: OffloadSizes, budgetBytes: number):
-    { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };
+  offloadChoose(
+    draft: OffloadSizes | null,
+    target: OffloadSizes,
+    budgetBytes: number,
+  ): { draftLayers: number; targetLayers: number; draftBytes: number; targetBytes: number };
 }
 
 export interface NativeTestingAddon extends NativeAddon {

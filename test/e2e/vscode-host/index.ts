@@ -10,7 +10,8 @@ export function run(): Promise<void> {
   if (process.env.SPECEXEC_E2E_GREP) mocha.grep(process.env.SPECEXEC_E2E_GREP);
   mocha.addFile(path.join(__dirname, 'suite.js'));
   const results: { title: string; state: string; ms?: number; err?: string }[] = [];
-  const write = (failures: number) => fs.writeFileSync(resultsFile, JSON.stringify({ failures, results, vscode: process.env.VSCODE_VERSION }, null, 1));
+  const write = (failures: number) =>
+    fs.writeFileSync(resultsFile, JSON.stringify({ failures, results, vscode: process.env.VSCODE_VERSION }, null, 1));
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       write(failures);
@@ -18,8 +19,14 @@ export function run(): Promise<void> {
       if (failures > 0) reject(new Error(`${failures} tests failed.`));
       else resolve();
     });
-    runner.on('pass', (t) => { results.push({ title: t.fullTitle(), state: 'passed', ms: t.duration }); write(-1); });
-    runner.on('fail', (t, err) => { results.push({ title: t.fullTitle(), state: 'failed', err: String((err as Error)?.stack ?? err) }); write(-1); });
+    runner.on('pass', (t) => {
+      results.push({ title: t.fullTitle(), state: 'passed', ms: t.duration });
+      write(-1);
+    });
+    runner.on('fail', (t, err) => {
+      results.push({ title: t.fullTitle(), state: 'failed', err: String((err as Error)?.stack ?? err) });
+      write(-1);
+    });
     runner.on('pending', (t) => results.push({ title: t.fullTitle(), state: 'skipped' }));
   });
 }

@@ -14,14 +14,26 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(work, 'ud', 'User'), { recursive: true });
   fs.mkdirSync(ws);
   const bundled = fs.existsSync(path.join(root, 'models', 'specexec-target.gguf'));
-  const models = bundled ? {} : {
-    'specexec.targetModelPath': path.join(root, 'test', '.models', 'target-2L64d-s1-n0.gguf'),
-    'specexec.draftModelPath': path.join(root, 'test', '.models', 'draft-2L64d-s1-n0.5.gguf'),
-  };
-  fs.writeFileSync(path.join(work, 'ud', 'User', 'settings.json'), JSON.stringify({
-    ...models, 'specexec.threads': 1, 'specexec.debounceMs': 50, 'specexec.maxTokens': 48, 'specexec.chat.maxTokens': 96,
-    'specexec.chat.temperature': 0, 'specexec.budget': 4, 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false,
-  }));
+  const models = bundled
+    ? {}
+    : {
+        'specexec.targetModelPath': path.join(root, 'test', '.models', 'target-2L64d-s1-n0.gguf'),
+        'specexec.draftModelPath': path.join(root, 'test', '.models', 'draft-2L64d-s1-n0.5.gguf'),
+      };
+  fs.writeFileSync(
+    path.join(work, 'ud', 'User', 'settings.json'),
+    JSON.stringify({
+      ...models,
+      'specexec.threads': 1,
+      'specexec.debounceMs': 50,
+      'specexec.maxTokens': 48,
+      'specexec.chat.maxTokens': 96,
+      'specexec.chat.temperature': 0,
+      'specexec.budget': 4,
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+    }),
+  );
   const code = await runTests({
     vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || undefined,
     extensionDevelopmentPath: root,

@@ -32,7 +32,7 @@ const FIELDS: [file: string, cpp: string, value: number][] = [
   ['sampler.h', 'seed', DEFAULTS.sampling.seed],
 ];
 
-test('every C++ default of a protocol field is the protocol\'s', () => {
+test("every C++ default of a protocol field is the protocol's", () => {
   for (const [file, field, value] of FIELDS) assert.equal(cppDefault(file, field), value, `src/${file} ${field}`);
 });
 

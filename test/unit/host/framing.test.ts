@@ -155,7 +155,10 @@ describe('ResyncingMessageReader: well-formed input', () => {
     assert.equal(Buffer.byteLength(body), MAX_MESSAGE_BYTES);
     await h.send(frame(body), frame(GOOD));
     assert.equal(h.messages.length, 2);
-    assert.equal(((h.messages[0] as unknown as { params: { prompt: string } }).params.prompt).length, MAX_MESSAGE_BYTES - head.length - tail.length);
+    assert.equal(
+      (h.messages[0] as unknown as { params: { prompt: string } }).params.prompt.length,
+      MAX_MESSAGE_BYTES - head.length - tail.length,
+    );
     assert.deepEqual(h.messages[1], GOOD);
     assert.deepEqual(h.errors, []);
   });
@@ -172,27 +175,71 @@ interface BadInput {
 }
 
 const BAD_INPUTS: BadInput[] = [
-  { name: 'a non-numeric Content-Length', bad: 'Content-Length: abc\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'a negative Content-Length', bad: 'Content-Length: -5\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'a fractional Content-Length', bad: 'Content-Length: 2.5\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'headers without Content-Length', bad: 'Content-Type: application/json\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  {
+    name: 'a non-numeric Content-Length',
+    bad: 'Content-Length: abc\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
+  {
+    name: 'a negative Content-Length',
+    bad: 'Content-Length: -5\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
+  {
+    name: 'a fractional Content-Length',
+    bad: 'Content-Length: 2.5\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
+  {
+    name: 'headers without Content-Length',
+    bad: 'Content-Type: application/json\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
   // Content-Length is decimal digits only: Number() would take all of these
-  { name: 'a hexadecimal Content-Length', bad: 'Content-Length: 0x2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'an exponent in Content-Length', bad: 'Content-Length: 1e2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  {
+    name: 'a hexadecimal Content-Length',
+    bad: 'Content-Length: 0x2\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
+  {
+    name: 'an exponent in Content-Length',
+    bad: 'Content-Length: 1e2\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
   { name: 'an empty Content-Length', bad: 'Content-Length: \r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
   { name: 'a signed Content-Length', bad: 'Content-Length: +2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'two numbers in Content-Length', bad: 'Content-Length: 1 2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
+  {
+    name: 'two numbers in Content-Length',
+    bad: 'Content-Length: 1 2\r\n\r\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
   // a line that looks like a header, ending in a bare \n: an unknown header of the next frame, ignored
   { name: 'a header-like line of text', bad: 'Error: oops\n', replies: [] },
-  { name: 'a header-like line, then a blank line', bad: 'Error: oops\n\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'headers broken by a line of text', bad: 'Error: oops\nhello world\n', replies: [[P, null, 'expected a "Content-Length: N" header']] },
+  {
+    name: 'a header-like line, then a blank line',
+    bad: 'Error: oops\n\n',
+    replies: [[P, null, 'missing or invalid Content-Length header']],
+  },
+  {
+    name: 'headers broken by a line of text',
+    bad: 'Error: oops\nhello world\n',
+    replies: [[P, null, 'expected a "Content-Length: N" header']],
+  },
   {
     name: 'headers broken by an unframed request',
     bad: 'Content-Type: x\r\n{"jsonrpc":"2.0","id":3,"method":"x"}\n',
     replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']],
   },
-  { name: 'garbage glued to the next header, looking like a header', bad: 'oops', replies: [[P, null, 'expected a "Content-Length: N" header']] },
-  { name: 'an absurd Content-Length', bad: 'Content-Length: 9007199254740991\r\n\r\n', replies: [[R, null, 'message of 9007199254740991 bytes refused']] },
+  {
+    name: 'garbage glued to the next header, looking like a header',
+    bad: 'oops',
+    replies: [[P, null, 'expected a "Content-Length: N" header']],
+  },
+  {
+    name: 'an absurd Content-Length',
+    bad: 'Content-Length: 9007199254740991\r\n\r\n',
+    replies: [[R, null, 'message of 9007199254740991 bytes refused']],
+  },
   {
     name: 'a Content-Length beyond any number',
     bad: `Content-Length: ${'9'.repeat(400)}\r\n\r\n`,
@@ -206,9 +253,16 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: 'a bad Content-Length before a request body',
     bad: 'Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}',
-    replies: [[P, null, 'missing or invalid Content-Length header'], [R, 7, 'a JSON-RPC message without its Content-Length header']],
+    replies: [
+      [P, null, 'missing or invalid Content-Length header'],
+      [R, 7, 'a JSON-RPC message without its Content-Length header'],
+    ],
   },
-  { name: 'a request line without headers', bad: '{"jsonrpc":"2.0","id":3,"method":"x"}\n', replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']] },
+  {
+    name: 'a request line without headers',
+    bad: '{"jsonrpc":"2.0","id":3,"method":"x"}\n',
+    replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']],
+  },
   { name: 'a line of garbage', bad: 'hello world\n', replies: [[P, null, 'expected a "Content-Length: N" header']] },
   { name: 'garbage glued to the next header', bad: 'hello world', replies: [[P, null, 'expected a "Content-Length: N" header']] },
   { name: 'blank lines and stray whitespace', bad: '\r\n\r\n\n  ', replies: [] },
@@ -218,27 +272,67 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: 'a Content-Length too short for its body',
     bad: Buffer.from('Content-Length: 5\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}'),
-    replies: [[P, null, 'invalid JSON or UTF-8'], [P, null, 'expected a "Content-Length: N" header']],
+    replies: [
+      [P, null, 'invalid JSON or UTF-8'],
+      [P, null, 'expected a "Content-Length: N" header'],
+    ],
   },
   {
     name: 'a Content-Length counting characters, not bytes',
     bad: Buffer.concat([Buffer.from(`Content-Length: ${JSON.stringify(UTF8).length}\r\n\r\n`), Buffer.from(JSON.stringify(UTF8))]),
-    replies: [[P, null, 'invalid JSON or UTF-8'], [P, null, 'expected a "Content-Length: N" header']],
+    replies: [
+      [P, null, 'invalid JSON or UTF-8'],
+      [P, null, 'expected a "Content-Length: N" header'],
+    ],
   },
-  { name: 'a batch (an array)', bad: frame('[{"jsonrpc":"2.0","id":1,"method":"x"}]'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
+  {
+    name: 'a batch (an array)',
+    bad: frame('[{"jsonrpc":"2.0","id":1,"method":"x"}]'),
+    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
+  },
   { name: 'a JSON null', bad: frame('null'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
   { name: 'a JSON number', bad: frame('42'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'neither method nor result nor error', bad: frame('{"jsonrpc":"2.0","id":4}'), replies: [[R, 4, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'a non-string method', bad: frame('{"jsonrpc":"2.0","id":8,"method":5}'), replies: [[R, 8, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'an object id', bad: frame('{"jsonrpc":"2.0","id":{},"method":"x"}'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'a null id on a request', bad: frame('{"jsonrpc":"2.0","id":null,"method":"x"}'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'string params', bad: frame('{"jsonrpc":"2.0","id":"s","method":"x","params":"p"}'), replies: [[R, 's', 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'null params', bad: frame('{"jsonrpc":"2.0","id":6,"method":"x","params":null}'), replies: [[R, 6, 'not a JSON-RPC 2.0 request or notification']] },
+  {
+    name: 'neither method nor result nor error',
+    bad: frame('{"jsonrpc":"2.0","id":4}'),
+    replies: [[R, 4, 'not a JSON-RPC 2.0 request or notification']],
+  },
+  {
+    name: 'a non-string method',
+    bad: frame('{"jsonrpc":"2.0","id":8,"method":5}'),
+    replies: [[R, 8, 'not a JSON-RPC 2.0 request or notification']],
+  },
+  {
+    name: 'an object id',
+    bad: frame('{"jsonrpc":"2.0","id":{},"method":"x"}'),
+    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
+  },
+  {
+    name: 'a null id on a request',
+    bad: frame('{"jsonrpc":"2.0","id":null,"method":"x"}'),
+    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
+  },
+  {
+    name: 'string params',
+    bad: frame('{"jsonrpc":"2.0","id":"s","method":"x","params":"p"}'),
+    replies: [[R, 's', 'not a JSON-RPC 2.0 request or notification']],
+  },
+  {
+    name: 'null params',
+    bad: frame('{"jsonrpc":"2.0","id":6,"method":"x","params":null}'),
+    replies: [[R, 6, 'not a JSON-RPC 2.0 request or notification']],
+  },
 ];
 
 function assertReplies(errors: ResponseMessage[], expected: BadInput['replies'], what: string): void {
-  assert.deepEqual(codes(errors), expected.map(([code, id]) => [code, id]), what);
-  expected.forEach(([, , part], i) => assert.ok(errors[i].error!.message.includes(part), `${what}: "${errors[i].error!.message}" lacks "${part}"`));
+  assert.deepEqual(
+    codes(errors),
+    expected.map(([code, id]) => [code, id]),
+    what,
+  );
+  expected.forEach(([, , part], i) =>
+    assert.ok(errors[i].error!.message.includes(part), `${what}: "${errors[i].error!.message}" lacks "${part}"`),
+  );
 }
 
 describe('ResyncingMessageReader: malformed input, then a good message', () => {
@@ -260,7 +354,14 @@ describe('ResyncingMessageReader: malformed input, then a good message', () => {
   test('a request body after a bad header is answered at once, not when more input comes', async () => {
     const h = open();
     await h.send('Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}');
-    assertReplies(h.errors, [[P, null, 'missing or invalid Content-Length header'], [R, 7, 'without its Content-Length header']], 'bad header');
+    assertReplies(
+      h.errors,
+      [
+        [P, null, 'missing or invalid Content-Length header'],
+        [R, 7, 'without its Content-Length header'],
+      ],
+      'bad header',
+    );
     await h.send(frame(GOOD));
     assert.deepEqual(h.messages, [GOOD]);
     assert.equal(h.errors.length, 2);

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import {
-  parseChatMessages, parseCompleteParams, parseInitializeParams, parseMeasurePassCostParams, parseSampling, progressToken,
+  parseChatMessages,
+  parseCompleteParams,
+  parseInitializeParams,
+  parseMeasurePassCostParams,
+  parseSampling,
+  progressToken,
 } from '../../../engine-native/host/params';
 import { DECODING_MODES, ErrorCodes, type SamplingParams } from '../../../engine-native/host/protocol';
 
@@ -19,11 +24,25 @@ function assertInvalid(fn: () => unknown, ...parts: string[]): void {
 }
 
 const SAMPLING_DEFAULTS = {
-  maxTokens: 128, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [], mode: 'specexec', budget: 0,
-  maxDepth: 32, draftMax: 16, draftPMin: 0.75,
+  maxTokens: 128,
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  seed: 0,
+  stop: [],
+  mode: 'specexec',
+  budget: 0,
+  maxDepth: 32,
+  draftMax: 16,
+  draftPMin: 0.75,
 };
 
-interface NumericField { key: string; min: number; max: number; integer: boolean }
+interface NumericField {
+  key: string;
+  min: number;
+  max: number;
+  integer: boolean;
+}
 
 const SAMPLING_NUMBERS: NumericField[] = [
   { key: 'maxTokens', min: 0, max: 1 << 16, integer: true },
@@ -92,8 +111,17 @@ describe('parseSampling', () => {
 
   test('given values are kept, unknown fields are dropped', () => {
     const given = {
-      maxTokens: 7, temperature: 0.7, topK: 40, topP: 0.9, seed: 42, stop: ['\n\n', 'END'], mode: 'chain', budget: 64,
-      maxDepth: 8, draftMax: 5, draftPMin: 0.5,
+      maxTokens: 7,
+      temperature: 0.7,
+      topK: 40,
+      topP: 0.9,
+      seed: 42,
+      stop: ['\n\n', 'END'],
+      mode: 'chain',
+      budget: 64,
+      maxDepth: 8,
+      draftMax: 5,
+      draftPMin: 0.5,
     };
     assert.deepEqual(parseSampling({ ...given, progressToken: 't', extra: 1 }, 'specexec'), given);
   });
@@ -107,7 +135,11 @@ describe('parseSampling', () => {
 
   test('budget: out of range, non-integers and other values fail', () => {
     for (const budget of [-1, 4097, 1.5, NaN, Infinity, 'AUTO', 'Auto', 'auto ', '64', true, [], {}]) {
-      assertInvalid(() => parseSampling({ budget }, 'specexec'), "budget must be 'auto' or an integer between 0 and 4096", "0 and 'auto' mean automatic");
+      assertInvalid(
+        () => parseSampling({ budget }, 'specexec'),
+        "budget must be 'auto' or an integer between 0 and 4096",
+        "0 and 'auto' mean automatic",
+      );
     }
   });
 
@@ -147,11 +179,23 @@ describe('parseCompleteParams', () => {
 
   test('a {prefix, suffix} prompt; a missing or null suffix is empty; other prompt fields are dropped', () => {
     const cases: [unknown, { prefix: string; suffix: string }][] = [
-      [{ prefix: 'a', suffix: 'b' }, { prefix: 'a', suffix: 'b' }],
+      [
+        { prefix: 'a', suffix: 'b' },
+        { prefix: 'a', suffix: 'b' },
+      ],
       [{ prefix: 'a' }, { prefix: 'a', suffix: '' }],
-      [{ prefix: 'a', suffix: null }, { prefix: 'a', suffix: '' }],
-      [{ prefix: '', suffix: '' }, { prefix: '', suffix: '' }],
-      [{ prefix: 'a', suffix: 'b', middle: 'c' }, { prefix: 'a', suffix: 'b' }],
+      [
+        { prefix: 'a', suffix: null },
+        { prefix: 'a', suffix: '' },
+      ],
+      [
+        { prefix: '', suffix: '' },
+        { prefix: '', suffix: '' },
+      ],
+      [
+        { prefix: 'a', suffix: 'b', middle: 'c' },
+        { prefix: 'a', suffix: 'b' },
+      ],
     ];
     for (const [prompt, expected] of cases) {
       assert.deepEqual(parseCompleteParams({ prompt }, 'specexec').prompt, expected, JSON.stringify(prompt));
@@ -159,9 +203,22 @@ describe('parseCompleteParams', () => {
   });
 
   test('other prompt shapes fail', () => {
-    for (const prompt of [undefined, null, 5, true, ['a'], {}, { suffix: 'b' }, { prefix: 5 }, { prefix: 'a', suffix: 5 },
-      { prefix: null, suffix: 'b' }]) {
-      assertInvalid(() => parseCompleteParams({ prompt }, 'specexec'), 'prompt must be a string or an object {prefix: string, suffix: string}');
+    for (const prompt of [
+      undefined,
+      null,
+      5,
+      true,
+      ['a'],
+      {},
+      { suffix: 'b' },
+      { prefix: 5 },
+      { prefix: 'a', suffix: 5 },
+      { prefix: null, suffix: 'b' },
+    ]) {
+      assertInvalid(
+        () => parseCompleteParams({ prompt }, 'specexec'),
+        'prompt must be a string or an object {prefix: string, suffix: string}',
+      );
     }
   });
 
@@ -180,8 +237,14 @@ describe('parseCompleteParams', () => {
 
 describe('parseInitializeParams', () => {
   const DEFAULTS = {
-    targetModelPath: 't.gguf', draftModelPath: null, threads: 0, contextSize: 4096, draftGpuLayers: -1, targetGpuLayers: -1,
-    vramBudgetMiB: 0, maxBudget: 1024,
+    targetModelPath: 't.gguf',
+    draftModelPath: null,
+    threads: 0,
+    contextSize: 4096,
+    draftGpuLayers: -1,
+    targetGpuLayers: -1,
+    vramBudgetMiB: 0,
+    maxBudget: 1024,
   };
   const init = (extra: Record<string, unknown>) =>
     parseInitializeParams({ targetModelPath: 't.gguf', ...extra }) as unknown as Record<string, unknown>;
@@ -191,14 +254,24 @@ describe('parseInitializeParams', () => {
   });
 
   test('null fields get their defaults', () => {
-    const nulls = Object.fromEntries(Object.keys(DEFAULTS).filter((k) => k !== 'targetModelPath').map((k) => [k, null]));
+    const nulls = Object.fromEntries(
+      Object.keys(DEFAULTS)
+        .filter((k) => k !== 'targetModelPath')
+        .map((k) => [k, null]),
+    );
     assert.deepEqual(init(nulls), DEFAULTS);
   });
 
   test('given values are kept, unknown fields are dropped', () => {
     const given = {
-      targetModelPath: '/m/t.gguf', draftModelPath: '/m/d.gguf', threads: 8, contextSize: 8192, draftGpuLayers: 99,
-      targetGpuLayers: 10, vramBudgetMiB: 6000, maxBudget: 256,
+      targetModelPath: '/m/t.gguf',
+      draftModelPath: '/m/d.gguf',
+      threads: 8,
+      contextSize: 8192,
+      draftGpuLayers: 99,
+      targetGpuLayers: 10,
+      vramBudgetMiB: 6000,
+      maxBudget: 256,
     };
     assert.deepEqual(parseInitializeParams({ ...given, calibrationCache: '/tmp/x' }), given);
   });
@@ -231,25 +304,51 @@ describe('parseInitializeParams', () => {
 describe('parseChatMessages', () => {
   test('every role passes; other message fields are dropped', () => {
     const messages = [
-      { role: 'system', content: 'be brief' }, { role: 'user', content: 'hi', name: 'me' }, { role: 'assistant', content: '' },
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'hi', name: 'me' },
+      { role: 'assistant', content: '' },
     ];
     assert.deepEqual(parseChatMessages({ messages, maxTokens: 5 }), [
-      { role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }, { role: 'assistant', content: '' },
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: '' },
     ]);
   });
 
   test('missing, empty or non-array messages and non-object params fail', () => {
-    for (const p of [undefined, null, 'hi', [], {}, { messages: [] }, { messages: null }, { messages: 'hi' },
-      { messages: { role: 'user', content: 'hi' } }]) {
+    for (const p of [
+      undefined,
+      null,
+      'hi',
+      [],
+      {},
+      { messages: [] },
+      { messages: null },
+      { messages: 'hi' },
+      { messages: { role: 'user', content: 'hi' } },
+    ]) {
       assertInvalid(() => parseChatMessages(p), 'chat expects {messages: [{role, content}, ...]} with at least one message');
     }
   });
 
   test('a bad message fails naming its index', () => {
     const good = { role: 'user', content: 'hi' };
-    for (const bad of [null, 'hi', ['user', 'hi'], { role: 'tool', content: 'x' }, { role: 'User', content: 'x' },
-      { content: 'x' }, { role: 'user' }, { role: 'user', content: 5 }, { role: 'user', content: null }, { role: 'user', content: ['x'] }]) {
-      assertInvalid(() => parseChatMessages({ messages: [good, bad] }), 'messages[1] must be {role: "system"|"user"|"assistant", content: string}');
+    for (const bad of [
+      null,
+      'hi',
+      ['user', 'hi'],
+      { role: 'tool', content: 'x' },
+      { role: 'User', content: 'x' },
+      { content: 'x' },
+      { role: 'user' },
+      { role: 'user', content: 5 },
+      { role: 'user', content: null },
+      { role: 'user', content: ['x'] },
+    ]) {
+      assertInvalid(
+        () => parseChatMessages({ messages: [good, bad] }),
+        'messages[1] must be {role: "system"|"user"|"assistant", content: string}',
+      );
     }
   });
 });
@@ -266,8 +365,22 @@ describe('parseMeasurePassCostParams', () => {
   });
 
   test('out of range, non-integer, too many or too few batches fail', () => {
-    for (const batches of [[0], [MAX_BATCH + 1], [-1], [1.5], [8, '8'], [null], [NaN], [Infinity], [],
-      Array.from({ length: 65 }, () => 1), undefined, null, 8, '8']) {
+    for (const batches of [
+      [0],
+      [MAX_BATCH + 1],
+      [-1],
+      [1.5],
+      [8, '8'],
+      [null],
+      [NaN],
+      [Infinity],
+      [],
+      Array.from({ length: 65 }, () => 1),
+      undefined,
+      null,
+      8,
+      '8',
+    ]) {
       assertInvalid(() => parseMeasurePassCostParams({ batches }, MAX_BATCH), expects);
     }
   });
@@ -285,8 +398,15 @@ describe('parseMeasurePassCostParams', () => {
 describe('progressToken', () => {
   test('a string or number token is returned, anything else is no token', () => {
     const cases: [unknown, string | number | undefined][] = [
-      ['t-1', 't-1'], ['', ''], [7, 7], [0, 0], [undefined, undefined], [null, undefined], [true, undefined],
-      [{ id: 1 }, undefined], [[1], undefined],
+      ['t-1', 't-1'],
+      ['', ''],
+      [7, 7],
+      [0, 0],
+      [undefined, undefined],
+      [null, undefined],
+      [true, undefined],
+      [{ id: 1 }, undefined],
+      [[1], undefined],
     ];
     for (const [token, expected] of cases) {
       assert.equal(progressToken({ progressToken: token } as SamplingParams), expected, JSON.stringify(token));
