@@ -48,7 +48,7 @@ export interface SpecExecApi {
   readonly completions: CompletionsApi;
   readonly chat: ChatApi;
   statusBarText(): string;
-  /** The error notification shown since the engine was last ready. */
+  /** The latest error notification shown. */
   lastErrorShown(): ShownError | undefined;
 }
 

@@ -1,12 +1,10 @@
-// Crash accounting for the engine process: restart with exponential backoff, give up after
-// MAX_CRASHES within CRASH_WINDOW_MS.
-export const MAX_CRASHES = 5;
+// Crash accounting for the engine process: the n-th crash within CRASH_WINDOW_MS restarts it after
+// RESTART_DELAYS_MS[n - 1]; a crash beyond the schedule gives up. One list decides both, so every
+// delay it holds is used and giving up comes right after the last one.
+export const RESTART_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000];
+/** The crash within the window that stops the restarts: the first one the schedule has no delay for. */
+export const MAX_CRASHES = RESTART_DELAYS_MS.length + 1;
 export const CRASH_WINDOW_MS = 60_000;
-
-/** Backoff before restart number n (1-based): 0.5 s, 1 s, 2 s, 4 s, capped at 8 s. */
-export function restartDelay(n: number): number {
-  return Math.min(8000, 500 * 2 ** Math.max(0, n - 1));
-}
 
 /** The crash times inside the window ending at `now`. */
 export function recentCrashes(times: number[], now: number, windowMs = CRASH_WINDOW_MS): number[] {
@@ -19,12 +17,9 @@ export function shouldGiveUp(times: number[], now: number): boolean {
 }
 
 /** What to do after a crash: give up, or restart after `delayMs`. */
-export interface CrashVerdict {
-  /** Crashes inside the window, this one included. */
-  recent: number;
-  giveUp: boolean;
-  delayMs: number;
-}
+export type CrashVerdict =
+  /** `recent`: the crashes inside the window, this one included. */
+  { recent: number; giveUp: true } | { recent: number; giveUp: false; delayMs: number };
 
 /** The crashes of one engine process slot. */
 export class CrashHistory {
@@ -32,7 +27,8 @@ export class CrashHistory {
 
   record(now = Date.now()): CrashVerdict {
     this.times = recentCrashes([...this.times, now], now);
-    return { recent: this.times.length, giveUp: shouldGiveUp(this.times, now), delayMs: restartDelay(this.times.length) };
+    const recent = this.times.length;
+    return shouldGiveUp(this.times, now) ? { recent, giveUp: true } : { recent, giveUp: false, delayMs: RESTART_DELAYS_MS[recent - 1] };
   }
 
   /** Forgets earlier crashes (a restart the user asked for, new model settings). */

@@ -1,7 +1,7 @@
 // Command handlers: the quick pick behind the status bar, pause/resume, restart, log, model
 // pickers, stats, chat, explain and the manual completion trigger.
 import * as vscode from 'vscode';
-import { SECTION } from './config';
+import { SECTION } from './declared';
 import type { Ctx } from './context';
 
 async function chooseModel(ctx: Ctx, role: 'target' | 'draft'): Promise<string | undefined> {

@@ -1,11 +1,9 @@
 // Typed access to the `specexec.*` settings, and which changes need the engine to reload.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import manifest from '../package.json';
 import { defaultDraftModel, defaultTargetModel } from '../engine-native/host/bundled-models';
 import { DECODING_MODES, type DecodingMode, type InitializeParams, type SamplingParams } from '../engine-native/host/protocol';
-
-export const SECTION = 'specexec';
+import { budgetSetting, numberSetting, resolveThreads, SECTION } from './declared';
 
 export interface EngineConfig {
   targetModelPath: string;
@@ -50,24 +48,9 @@ function cfg(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION, scope);
 }
 
-interface NumberSetting {
-  default: number;
-  minimum?: number;
-  maximum?: number;
-}
-
-/** A setting's declaration in package.json: the one place its default and range are written. */
-function declared(key: string): NumberSetting {
-  const d: { default?: unknown } | undefined = (manifest.contributes.configuration.properties as Record<string, { default?: unknown }>)[`${SECTION}.${key}`];
-  if (typeof d?.default !== 'number') throw new Error(`package.json declares no number setting ${SECTION}.${key}`);
-  return d as NumberSetting;
-}
-
-/** A number setting, clamped to its declared range (settings.json is not validated against it). */
+/** A number setting, fitted to its package.json declaration. */
 function num(c: vscode.WorkspaceConfiguration, key: string): number {
-  const { default: fallback, minimum = -Infinity, maximum = Infinity } = declared(key);
-  const v = Number(c.get(key));
-  return Number.isFinite(v) ? Math.min(maximum, Math.max(minimum, v)) : fallback;
+  return numberSetting(key, c.get(key));
 }
 
 function expandPath(p: string): string {
@@ -80,11 +63,6 @@ function expandPath(p: string): string {
   return t;
 }
 
-/** "auto" threads: leave one core to the editor itself (llama.cpp on every core starves the UI). */
-export function autoThreads(cores = os.availableParallelism?.() ?? os.cpus().length): number {
-  return Math.max(1, Math.min(8, cores - 1));
-}
-
 export function engineConfig(): EngineConfig {
   const c = cfg();
   const target = expandPath(c.get<string>('targetModelPath') ?? '');
@@ -92,19 +70,16 @@ export function engineConfig(): EngineConfig {
   const target_ = target || defaultTargetModel();
   // an explicit target without an explicit draft runs alone: the bundled draft only pairs with the bundled target
   const draft = draftSetting === 'none' ? null : draftSetting || (target ? null : defaultDraftModel());
-  const budgetRaw = c.get<unknown>('budget');
-  const budget = typeof budgetRaw === 'number' && budgetRaw >= 1 ? Math.floor(budgetRaw) : 'auto';
-  const threads = num(c, 'threads');
   return {
     targetModelPath: target_,
     draftModelPath: draft,
-    threads: threads === 0 ? autoThreads() : threads,
+    threads: resolveThreads(num(c, 'threads')),
     contextSize: num(c, 'contextSize'),
     targetGpuLayers: num(c, 'targetGpuLayers'),
     draftGpuLayers: num(c, 'draftGpuLayers'),
     vramBudgetMiB: num(c, 'vramBudgetMiB'),
     nativeBuild: (c.get<string>('nativeBuild') ?? '').trim(),
-    budget,
+    budget: budgetSetting(c.get('budget')),
     mode: DECODING_MODES.includes(c.get<string>('mode') as DecodingMode) ? c.get<DecodingMode>('mode') : undefined,
   };
 }

@@ -1,6 +1,8 @@
 // The extension's context object: owns the engine, the providers, the UI pieces and every
-// disposable; the one place that reacts to configuration changes and engine errors (it shows the
-// reaction errors.ts gives for each error code).
+// disposable; the one place that reacts to configuration changes and engine errors: a failed load
+// or giving up after crashes (the engine's 'error' state), a failed completion or chat answer, a
+// failed command. It shows the reaction errors.ts gives for each error code, and an error of a kind
+// shown in the last minutes not again (ErrorRepeats: typing repeats a failing completion).
 import * as vscode from 'vscode';
 import { ChatController } from './chat/panel';
 import { registerCommands } from './commands';
@@ -8,7 +10,7 @@ import { affectsEngine } from './config';
 import { InlineCompletionProvider } from './completion/provider';
 import { RecentFiles } from './completion/recent';
 import { Engine } from './engine';
-import { reactionTo, toEngineError, type EngineError } from './errors';
+import { ErrorRepeats, reactionTo, toEngineError, type EngineError } from './errors';
 import { StatusBar } from './status';
 
 /** An error notification as the user saw it. */
@@ -28,21 +30,24 @@ export class Ctx implements vscode.Disposable {
   readonly provider: InlineCompletionProvider;
   readonly chat: ChatController;
   readonly status: StatusBar;
-  /** The error shown since the engine was last ready: each is shown once, not on every keystroke. */
+  /** The latest error notification. */
   private shownError: ShownError | undefined;
+  private readonly repeats = new ErrorRepeats();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('SpecExec');
     this.engine = new Engine(extension.extensionPath, this.output);
     this.recent = new RecentFiles();
-    this.provider = new InlineCompletionProvider(this.engine, this.recent);
-    this.chat = new ChatController(extension.extensionUri, this.engine, () => this.provider.cancel());
+    const notify = (e: EngineError) => this.notifyError(e);
+    this.provider = new InlineCompletionProvider(this.engine, this.recent, notify);
+    this.chat = new ChatController(extension.extensionUri, this.engine, () => this.provider.cancel(), notify);
     this.status = new StatusBar(this.engine);
     this.subscriptions.push(this.output, this.engine, this.recent, this.provider, this.chat, this.status);
     this.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, this.provider));
     this.subscriptions.push(this.engine.onDidChangeState((s) => {
       if (s === 'error' && this.engine.error) this.notifyError(this.engine.error);
-      if (s === 'ready') this.shownError = undefined;
+      // stopped by a restart or new settings: what failed before may now fail for another reason
+      if (s === 'stopped') this.repeats.clear();
     }));
     this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsEngine(e)) {
@@ -66,15 +71,14 @@ export class Ctx implements vscode.Disposable {
   }
 
   setPaused(paused: boolean): void {
-    this.provider.paused = paused;
+    this.provider.setPaused(paused);
     this.status.setPaused(paused);
-    if (paused) this.provider.reset();
   }
 
-  /** Shows an engine error once, with the buttons that fix it. */
+  /** Shows an engine error with the buttons that fix it, unless one of its kind was shown lately. */
   private notifyError(error: EngineError): void {
     const reaction = reactionTo(error, this.engine.engineConfig);
-    if (!reaction || reaction.message === this.shownError?.message) return;
+    if (!reaction || !this.repeats.admit(error)) return;
     const titles = reaction.actions.map((a) => a.title);
     this.shownError = { message: reaction.message, code: error.code, actions: titles };
     void vscode.window.showErrorMessage(reaction.message, ...titles).then((choice) => {

@@ -1,7 +1,8 @@
 // The engine lifecycle: one object owns the engine host process. It starts it lazily, restarts it
-// with backoff after a crash, gives up after 5 crashes in 60 s, reloads models when their settings
-// change and stops the process on dispose. All engine requests go through here. It only reports
-// failures (the 'error' state with an EngineError, rejected promises); the context tells the user.
+// with backoff after a crash, gives up after 5 crashes in 60 s, does not retry a load the engine
+// refused until its inputs change, reloads models when their settings change and stops the process
+// on dispose. All engine requests go through here. It only reports failures (the 'error' state
+// with an EngineError, rejected promises, the log); the context tells the user.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
@@ -10,8 +11,8 @@ import {
 } from '../engine-native/host/protocol';
 import { CrashHistory } from './backoff';
 import { engineConfig, initializeParams, type EngineConfig } from './config';
-import { EngineError, toEngineError } from './errors';
-import { checkModelsExist } from './models';
+import { EngineError, isCancellation, toEngineError } from './errors';
+import { FailedLoad, type LoadInputs } from './models';
 
 export type EngineState = 'stopped' | 'starting' | 'ready' | 'generating' | 'error';
 
@@ -38,6 +39,7 @@ export class Engine implements vscode.Disposable {
   private client: EngineClient | undefined;
   private starting: Promise<{ client: EngineClient; info: InitializeResult }> | undefined;
   private readonly crashes = new CrashHistory();
+  private readonly failedLoad = new FailedLoad();
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private active = 0;
   private disposed = false;
@@ -86,15 +88,10 @@ export class Engine implements vscode.Disposable {
 
   private async start(): Promise<{ client: EngineClient; info: InitializeResult }> {
     const config = engineConfig();
+    const inputs: LoadInputs = { params: initializeParams(config), nativeBuild: config.nativeBuild };
+    const refused = this.failedLoad.errorFor(inputs);
+    if (refused) throw refused; // the 'error' state has shown it since the engine refused it
     this.setState('starting');
-    try {
-      checkModelsExist(config);
-    } catch (e) {
-      const error = toEngineError(e);
-      this.log(`model check failed: ${error.message}`);
-      this.setState('error', error);
-      throw error;
-    }
     const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
     this.log(`starting ${process.execPath} ${hostScript}`);
     const client = new EngineClient({
@@ -106,7 +103,7 @@ export class Engine implements vscode.Disposable {
     void client.exited.then(({ code, signal }) => this.onExit(client, code, signal));
     try {
       const started = Date.now();
-      const info = await client.initialize(initializeParams(config));
+      const info = await client.initialize(inputs.params);
       if (this.client !== client) throw new EngineError('the engine was restarted while loading');
       this._info = info;
       this.log(`ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
@@ -119,6 +116,8 @@ export class Engine implements vscode.Disposable {
       const error = toEngineError(e);
       this.log(`initialize failed: ${error.message}`);
       if (this.client === client) {
+        // the engine answered (it did not crash, nor was it replaced): the same load fails the same way
+        this.failedLoad.remember(inputs, error);
         this.client = undefined;
         this._info = undefined;
         this.setState('error', error);
@@ -150,9 +149,9 @@ export class Engine implements vscode.Disposable {
     }, verdict.delayMs);
   }
 
-  /** Stops the process (if any) and starts a fresh one; forgets earlier crashes. */
+  /** Stops the process (if any) and starts a fresh one; forgets earlier crashes and a refused load. */
   async restart(): Promise<void> {
-    this.forgetCrashes();
+    this.forgetFailures();
     await this.stop();
     this.restartCount++;
     await this.ensure();
@@ -160,15 +159,16 @@ export class Engine implements vscode.Disposable {
 
   /** Reloads the models after their settings changed (lazily: on the next request). */
   async reload(): Promise<void> {
-    this.forgetCrashes();
+    this.forgetFailures();
     await this.stop();
     this.log('model settings changed: the engine reloads on next use');
   }
 
-  private forgetCrashes(): void {
+  private forgetFailures(): void {
     clearTimeout(this.restartTimer);
     this.crashes.clear();
     this.gaveUpAfterCrashes = false;
+    this.failedLoad.forget();
   }
 
   async stop(): Promise<void> {
@@ -214,7 +214,9 @@ export class Engine implements vscode.Disposable {
       }
       return result;
     } catch (e) {
-      throw toEngineError(e);
+      const error = toEngineError(e);
+      if (!isCancellation(error)) this.log(`request failed: ${error.message}`); // notifications are rate-limited, the log is not
+      throw error;
     } finally {
       sub?.dispose();
       source.dispose();

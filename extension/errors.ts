@@ -1,7 +1,7 @@
-// Engine errors: what the engine reports (an EngineError carrying the JSON-RPC code it sent) and
-// the reaction the user gets (the message and the buttons that fix it), code by code. The context
-// shows the reaction; nothing else in the extension decides how an engine error reaches the user.
-// No vscode import: the table is unit-tested under plain Node.
+// Engine errors: what the engine reports (an EngineError carrying the JSON-RPC code it sent), the
+// reaction the user gets (the message and the buttons that fix it), code by code, and how often
+// (ErrorRepeats). The context shows the reaction; nothing else in the extension decides how an
+// engine error reaches the user. No vscode import: unit-tested under plain Node.
 import { ErrorCodes } from '../engine-native/host/protocol';
 
 /** An engine error with the JSON-RPC code the engine sent (engine-native/host/protocol.ts ErrorCodes). */
@@ -70,6 +70,11 @@ function modelFileReaction(message: string, role: ModelRole): ErrorReaction {
   };
 }
 
+/** A context the memory or the prompt does not fit: the engine's reason, prefixed with the setting that sizes it. */
+function contextSizeReaction(message: string): ErrorReaction {
+  return { message: `SpecExec: context size (specexec.contextSize): ${message}`, actions: [openSetting('contextSize'), showLog] };
+}
+
 /** What the user is told about an engine error; undefined: nothing (a cancelled request is no failure). */
 export function reactionTo(error: EngineError, models: ModelPaths): ErrorReaction | undefined {
   if (isCancellation(error)) return undefined;
@@ -82,10 +87,39 @@ export function reactionTo(error: EngineError, models: ModelPaths): ErrorReactio
     case ErrorCodes.VocabMismatch:
       return { message, actions: [chooseModel('draft'), openSetting('draftModelPath'), showLog] };
     case ErrorCodes.ContextOverflow:
-      return { message, actions: [openSetting('contextSize'), showLog] };
+    case ErrorCodes.ContextTooLarge:
+      return contextSizeReaction(error.message);
     case ErrorCodes.BackendUnavailable:
       return { message, actions: [openSetting('nativeBuild'), showLog] };
     default: // crashes, giving up after them, internal errors: the log says why, a restart may help
       return { message, actions: [showLog, restart] };
+  }
+}
+
+/**
+ * How long an error of one kind stays quiet after it was shown: a failing completion fails again on
+ * every keystroke, and the user has seen the notification (the log keeps every occurrence).
+ */
+export const REPEAT_AFTER_MS = 5 * 60_000;
+
+/**
+ * Which errors are news to the user: one of a kind not shown within REPEAT_AFTER_MS. The kind is
+ * the engine's code (its messages carry changing numbers, e.g. prompt lengths), else the message.
+ */
+export class ErrorRepeats {
+  private readonly shownAt = new Map<number | string, number>();
+
+  /** True (and remembered as shown at `now`) when `error` is news. */
+  admit(error: EngineError, now = Date.now()): boolean {
+    const kind = error.code ?? error.message;
+    const last = this.shownAt.get(kind);
+    if (last !== undefined && now - last < REPEAT_AFTER_MS) return false;
+    this.shownAt.set(kind, now);
+    return true;
+  }
+
+  /** Forgets what was shown (the user restarted the engine or changed its settings). */
+  clear(): void {
+    this.shownAt.clear();
   }
 }

@@ -301,4 +301,5 @@ export const ErrorCodes = {
   DecodeFailed: -32017,
   ShuttingDown: -32018,
   BackendUnavailable: -32019,
+  ContextTooLarge: -32020,
 } as const;

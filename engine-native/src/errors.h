@@ -15,6 +15,7 @@ enum sx_error_code {
     SX_ERR_BUSY                = -32016,  // a generation is already running
     SX_ERR_DECODE_FAILED       = -32017,  // llama_decode returned an error
     SX_ERR_BACKEND_UNAVAILABLE = -32019,  // no CPU backend this CPU can run (or the forced one cannot)
+    SX_ERR_CONTEXT_TOO_LARGE   = -32020,  // not enough memory for a context of this size
     SX_ERR_INVALID_PARAMS      = -32602,  // same as JSON-RPC InvalidParams
 };
 

@@ -38,9 +38,11 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     cp.abort_callback_data  = cancel;
     side.ctx                = llama_init_from_model(side.model, cp);
     if (!side.ctx) {
-        throw sx_error(SX_ERR_MODEL_UNSUPPORTED, "cannot create a context of " + std::to_string(p.n_ctx) +
+        // the model loaded: what failed is the memory for this context size (KV cache, compute buffers)
+        throw sx_error(SX_ERR_CONTEXT_TOO_LARGE, "cannot create a context of " + std::to_string(p.n_ctx) +
                                                      " tokens for " + path +
-                                                     " (out of memory? try a smaller contextSize)");
+                                                     " (not enough memory for it?): lower contextSize or use a "
+                                                     "smaller model; llama.cpp's log says which allocation failed");
     }
     llama_attach_threadpool(side.ctx, p.threadpool, p.threadpool);
     // llama.cpp may lower what was asked for (n_batch is capped at n_ctx): keep what it granted,

@@ -2,12 +2,14 @@
 // markdown.ts) that streams answers from the engine's `chat` method (the engine applies the model's
 // own chat template). Strict CSP: no remote resources, one script from dist/webview/ with a nonce,
 // no inline handlers; markdown is rendered by markdown-it with raw HTML off. The conversation lives
-// here while the window is open (panel closed or not).
+// here while the window is open (panel closed or not). A failed answer is marked failed; why it
+// failed goes to `onError`, and the context tells the user.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatMessage, CompleteResult } from '../../engine-native/host/protocol';
 import { chatConfig, decodingParams } from '../config';
 import type { Engine } from '../engine';
+import { isCancellation, toEngineError, type EngineError } from '../errors';
 import { chatMessages, explainPrompt, type Turn } from './history';
 
 type FromWebview =
@@ -37,22 +39,27 @@ export class ChatController implements vscode.Disposable {
   private readonly answerEmitter = new vscode.EventEmitter<ChatAnswer>();
   readonly onDidAnswer = this.answerEmitter.event;
   private readonly renderedEmitter = new vscode.EventEmitter<{ id: number; chars: number; codeBlocks: number }>();
-  /** Fires when the webview finished rendering an answer (for the tests). */
+  /** Fires when the webview finished rendering an answer. */
   readonly onDidRender = this.renderedEmitter.event;
-  webviewReady = false;
-  deltas = 0;
-  /** The messages of the latest request (for the tests: the engine input). */
-  lastMessages: ChatMessage[] = [];
+  private webviewReady = false;
+  private deltasReceived = 0;
+  private lastRequest: readonly ChatMessage[] = [];
 
-  /** `beforeAsk`: runs before each request (the context cancels ghost-text generations: chat goes first). */
-  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: Engine, private readonly beforeAsk: () => void = () => undefined) {
+  /**
+   * `beforeAsk`: runs before each request (the context cancels ghost-text generations: chat goes first).
+   * `onError`: receives why an answer failed (not when it was stopped).
+   */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: Engine, private readonly beforeAsk: () => void,
+    private readonly onError: (e: EngineError) => void) {
     this.lastEditor = vscode.window.activeTextEditor;
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }));
   }
 
   get history(): readonly Turn[] { return this.turns; }
-  get isOpen(): boolean { return this.panel !== undefined; }
-  get webviewPanel(): vscode.WebviewPanel | undefined { return this.panel; }
+  /** Streamed deltas received, all answers together. */
+  get deltas(): number { return this.deltasReceived; }
+  /** The messages of the latest request: the engine's input. */
+  get lastMessages(): readonly ChatMessage[] { return this.lastRequest; }
 
   show(preserveFocus = false): vscode.WebviewPanel {
     if (this.panel) {
@@ -178,11 +185,11 @@ export class ChatController implements vscode.Disposable {
       const ctx = this.engine.info?.contextSize ?? this.engine.engineConfig.contextSize;
       const budgetChars = Math.max(512, (ctx - config.maxTokens - 64) * 3);
       const messages = chatMessages(this.turns, config.systemPrompt, budgetChars);
-      this.lastMessages = messages;
+      this.lastRequest = messages;
       const result = await this.engine.chat({ messages, maxTokens: config.maxTokens, temperature: config.temperature, ...decodingParams() },
         (delta) => {
           answer.content += delta;
-          this.deltas++;
+          this.deltasReceived++;
           this.post({ type: 'delta', id: answer.id, text: delta });
         }, source.token);
       answer.content = result.text;
@@ -200,11 +207,14 @@ export class ChatController implements vscode.Disposable {
       this.answerEmitter.fire(out);
       return out;
     } catch (e) {
-      const message = (e as Error).message ?? String(e);
+      const error = toEngineError(e);
+      const stopped = isCancellation(error) || source.token.isCancellationRequested;
+      if (!stopped) this.onError(error);
       // the partial answer stays out of the history; the user turn stays so a retry has context
-      this.post({ type: 'end', id: answer.id, content: answer.content, meta: 'failed' });
-      this.post({ type: 'error', id: this.nextId++, message: `The engine could not answer: ${message}` });
-      const out: ChatAnswer = { id: answer.id, text: answer.content, stopReason: 'error', error: message };
+      this.post({ type: 'end', id: answer.id, content: answer.content, meta: stopped ? 'stopped' : 'failed (SpecExec: Show Log says why)' });
+      const out: ChatAnswer = stopped
+        ? { id: answer.id, text: answer.content, stopReason: 'cancelled' }
+        : { id: answer.id, text: answer.content, stopReason: 'error', error: error.message };
       this.answerEmitter.fire(out);
       return out;
     } finally {

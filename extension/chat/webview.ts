@@ -58,7 +58,7 @@ function patch(body: HTMLElement, html: string): void {
 }
 
 function renderNow(m: Message): void {
-  if (m.role === 'user' || m.role === 'error') {
+  if (m.role === 'user') {
     m.body.textContent = m.text; // never interpreted
   } else {
     const out = render(m.text);
@@ -150,10 +150,6 @@ window.addEventListener('message', (ev: MessageEvent) => {
       setBusy(false);
       break;
     }
-    case 'error':
-      addMessage(msg.id, 'error', msg.message, false);
-      setBusy(false);
-      break;
   }
 });
 setBusy(false);

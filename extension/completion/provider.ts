@@ -3,12 +3,13 @@
 //   generation the user is typing into -> otherwise cancel the previous generation ($/cancelRequest)
 //   -> debounce -> build the FIM window -> engine.complete with streaming deltas -> show the first
 //   text as soon as a line is complete (or streamFirstMs passed), keep generating, and cache the
-//   final result so the next trigger serves the longer completion at once.
+//   final result so the next trigger serves the longer completion at once. A generation that fails
+//   (not cancelled) goes to `onError`: the context decides how the user hears of it.
 import * as vscode from 'vscode';
 import type { CompleteParams, CompleteResult } from '../../engine-native/host/protocol';
 import { completionConfig, decodingParams, enabledFor, type CompletionConfig } from '../config';
 import type { Engine } from '../engine';
-import { isCancellation } from '../errors';
+import { isCancellation, type EngineError } from '../errors';
 import { CompletionCache } from './cache';
 import { Debouncer } from './debouncer';
 import { LatencyTracker } from './latency';
@@ -46,21 +47,37 @@ export interface CompletionRecord {
 
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   readonly cache = new CompletionCache(64);
-  readonly debouncer = new Debouncer();
   readonly latency = new LatencyTracker();
+  private readonly debouncer = new Debouncer();
   private current: Generation | undefined;
-  paused = false;
-  /** The latest request, for the stats view and the tests. */
-  last: CompletionRecord | undefined;
+  private isPaused = false;
+  private lastRecord: CompletionRecord | undefined;
   private readonly emitter = new vscode.EventEmitter<CompletionRecord>();
   /** Fires when a generation ends (with its final record). */
   readonly onDidFinish = this.emitter.event;
 
-  constructor(private readonly engine: Engine, private readonly recent: RecentFiles | undefined) {}
+  /** `onError`: receives every generation error that is not a cancellation. */
+  constructor(private readonly engine: Engine, private readonly recent: RecentFiles | undefined,
+    private readonly onError: (e: EngineError) => void) {}
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** The latest request (its record keeps growing while the generation streams). */
+  get last(): Readonly<CompletionRecord> | undefined {
+    return this.lastRecord;
+  }
+
+  /** Pausing also stops the running generation and forgets the cache. */
+  setPaused(paused: boolean): void {
+    this.isPaused = paused;
+    if (paused) this.reset();
+  }
 
   async provideInlineCompletionItems(document: vscode.TextDocument, position: vscode.Position,
     context: vscode.InlineCompletionContext, token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined> {
-    if (this.paused || !enabledFor(document)) return undefined;
+    if (this.isPaused || !enabledFor(document)) return undefined;
     if (this.engine.gaveUp) return undefined;
     const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
     const config = completionConfig(document);
@@ -72,7 +89,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const hit = this.cache.get(docKey, built.prefix, built.suffix);
     if (hit && (hit.complete || !this.runningFor(docKey, built))) {
       this.latency.cacheHits++;
-      this.last = { document: docKey, params: { prompt: built.prompt }, built, raw: '', shown: hit.text, source: 'cache' };
+      this.lastRecord = { document: docKey, params: { prompt: built.prompt }, built, raw: '', shown: hit.text, source: 'cache' };
       return [item(hit.text, position)];
     }
 
@@ -81,7 +98,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (running) {
       const shown = await this.awaitText(running, built, explicit, config, token);
       if (shown === undefined || token.isCancellationRequested) return undefined;
-      this.last = { ...(this.last as CompletionRecord), shown, source: 'inflight' };
+      this.lastRecord = { ...(this.lastRecord as CompletionRecord), shown, source: 'inflight' };
       return shown ? [item(shown, position)] : undefined;
     }
     this.cancelCurrent();
@@ -92,7 +109,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     try {
       ({ info } = await this.engine.ensure());
     } catch {
-      return undefined; // the context shows the engine's error (status bar, notification)
+      return undefined; // a failed start is the engine's 'error' state: the context shows it
     }
     if (token.isCancellationRequested) return undefined;
     const params: CompleteParams = {
@@ -109,8 +126,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     return shown ? [item(shown, position)] : undefined;
   }
 
-  /** The prompt window at the cursor (also used by the tests to predict the engine's input). */
-  window(document: vscode.TextDocument, position: vscode.Position, config = completionConfig(document)): BuiltPrompt {
+  /** The prompt window at the cursor. */
+  private window(document: vscode.TextDocument, position: vscode.Position, config = completionConfig(document)): BuiltPrompt {
     const extras = this.recent?.extras(document, config.extraContextFiles, Math.max(200, Math.floor(config.extraContextChars / Math.max(1, config.extraContextFiles)))) ?? [];
     return buildPrompt({
       text: document.getText(), offset: document.offsetAt(position), languageId: document.languageId,
@@ -143,7 +160,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       started: Date.now(), finished: Promise.resolve(),
     };
     const record: CompletionRecord = { document: docKey, params, built, raw: '', shown: '', source: 'engine' };
-    this.last = record;
+    this.lastRecord = record;
     this.current = g;
     let firstTextMs = 0;
     g.finished = this.engine.complete(params, (delta) => {
@@ -166,11 +183,16 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
           tokensPerSecond: result.stats.tokensPerSecond, tokensPerTargetPass: result.stats.tokensPerTargetPass,
         });
       }
-    }, (e: Error) => {
+    }, (e: EngineError) => {
       g.error = e;
       record.stopReason = 'error';
-      if (isCancellation(e)) this.latency.cancelled++;
-      else this.latency.errors++;
+      // a generation this provider cancelled may also end as an error (the engine stopping): no failure
+      if (isCancellation(e) || source.token.isCancellationRequested) {
+        this.latency.cancelled++;
+      } else {
+        this.latency.errors++;
+        this.onError(e);
+      }
     }).finally(() => {
       g.done = true;
       source.dispose();

@@ -2,23 +2,27 @@
 // here: losslessness with the target at 0, some and all GPU layers, one target pass per tree,
 // agreement with the CPU build, and calibrations that are cached apart from the CPU build's.
 // Run by `npm run test:vulkan` (engine-native/tools/test-vulkan.mjs), never by `npm test`.
+//
+// One addon per process, as engine-native/host/native.ts keeps it: both builds link libllama.so,
+// libggml.so and libggml-base.so under the same sonames, so a second addon loaded here would be
+// bound to the first one's libraries (the "CPU build" would run the Vulkan build's ggml). The CPU
+// build's numbers come from a child process instead: this file again, in its CPU reference role.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import { addonPath } from '../../engine-native/host/native';
-import type { InitializeResult } from '../../engine-native/host/protocol';
+import type { DeviceInfo, InitializeResult } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
-import { testingAddon, type NativeTestingAddon } from '../helpers/testing-addon';
-import { makeTestModel, ROOT } from '../helpers/models';
+import { testingAddon } from '../helpers/testing-addon';
+import { makeTestModel } from '../helpers/models';
 import { CODE_PROMPTS } from '../helpers/prompts';
 
-const VK = testingAddon();
-// the CPU build's testing addon, the reference for the Vulkan build's
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const CPU = require(path.join(ROOT, 'build', 'Release', 'specexec-testing.node')) as NativeTestingAddon;
+/** build-vulkan's testing addon; build's in the CPU reference role (SPECEXEC_NATIVE_BUILD=build). */
+const addon = testingAddon();
 
 // four blocks, so that "some layers" (the output head and one block) is neither none nor all
 const SHAPE = { layers: 4, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed: 5 };
@@ -29,7 +33,60 @@ const PLACEMENTS = [{ label: 'no', layers: 0 }, { label: 'some', layers: 2 }, { 
 // lavapipe runs compute shaders on the CPU, ~10x slower than ggml's CPU code: keep the runs short
 const PROMPTS = [CODE_PROMPTS[0], CODE_PROMPTS[27]];
 const MAX_TOKENS = 12;
+// contexts of >= 32 tokens: with op_offload, that is the batch from which the GPU computes layers
+// whose weights stay in RAM (smaller batches run on the CPU)
+const LOGIT_CONTEXTS = [0, 2].map((i) => CODE_PROMPTS[i] + CODE_PROMPTS[i + 1]);
+
+/** What the CPU build computes, in a process of its own. */
+interface CpuReference {
+  devices: DeviceInfo[];
+  /** LOGIT_CONTEXTS tokenized. */
+  contexts: number[][];
+  /** Per context, the target's next-token logits after it (float32, base64). */
+  nextLogits: string[];
+}
+
+/** Set in the child: the file the CPU reference is written to. */
+const CPU_REFERENCE_OUT = 'SPECEXEC_VK_CPU_REFERENCE_OUT';
+const referenceOut = process.env[CPU_REFERENCE_OUT];
+if (referenceOut) {
+  writeFileSync(referenceOut, JSON.stringify(computeCpuReference()));
+  process.exit(0); // before a single test is declared
+}
+
+function computeCpuReference(): CpuReference {
+  assert.doesNotMatch(addonPath(), /build-vulkan/);
+  const tokenizer = new addon.Tokenizer(TARGET);
+  const vocab = tokenizer.vocabSize();
+  const contexts = LOGIT_CONTEXTS.map((text) => tokenizer.tokenize(text, false));
+  tokenizer.close();
+  const nextLogits = contexts.map((ctx) => {
+    const last = addon.evalLogits(TARGET, ctx, 2).subarray((ctx.length - 1) * vocab, ctx.length * vocab);
+    return Buffer.from(last.buffer, last.byteOffset, last.byteLength).toString('base64');
+  });
+  return { devices: addon.devices(), contexts: contexts.map((c) => Array.from(c)), nextLogits };
+}
+
 const CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'specexec-vk-cache-'));
+
+let cpuReference: CpuReference | undefined;
+/** The CPU build's reference, from this file run in a child process with the CPU build. */
+function cpu(): CpuReference {
+  if (cpuReference) return cpuReference;
+  const out = path.join(CACHE_DIR, 'cpu-reference.json');
+  const r = spawnSync(process.execPath, [__filename], {
+    env: { ...process.env, SPECEXEC_NATIVE_BUILD: 'build', [CPU_REFERENCE_OUT]: out },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `the CPU reference process failed: ${r.stderr}`);
+  cpuReference = JSON.parse(readFileSync(out, 'utf8')) as CpuReference;
+  return cpuReference;
+}
+
+function float32(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
 
 function isGpu(d: { type: string }): boolean {
   return d.type === 'gpu' || d.type === 'igpu';
@@ -49,9 +106,9 @@ after(async () => vulkanHost?.shutdown());
 
 test('the Vulkan build is loaded and sees a Vulkan device', () => {
   assert.match(addonPath(), /build-vulkan/);
-  const gpus = VK.devices().filter(isGpu);
-  assert.ok(gpus.some((d) => d.name.startsWith('Vulkan')), JSON.stringify(VK.devices()));
-  assert.ok(!CPU.devices().some(isGpu), 'build/ is the CPU build');
+  const gpus = addon.devices().filter(isGpu);
+  assert.ok(gpus.some((d) => d.name.startsWith('Vulkan')), JSON.stringify(addon.devices()));
+  assert.ok(!cpu().devices.some(isGpu), `build/ is the CPU build: ${JSON.stringify(cpu().devices)}`);
 });
 
 const autoregressive = new Map<string, number[]>();
@@ -99,26 +156,21 @@ for (const { label, layers } of PLACEMENTS) {
 }
 
 describe('Vulkan against the CPU build', () => {
-  const tokenizer = new CPU.Tokenizer(TARGET);
-  // contexts of >= 32 tokens: with op_offload, that is the batch from which the GPU computes
-  // layers whose weights stay in RAM (smaller batches run on the CPU)
-  const contexts = [0, 2].map((i) => tokenizer.tokenize(CODE_PROMPTS[i] + CODE_PROMPTS[i + 1], false));
-  after(() => tokenizer.close());
-
   // Measured on lavapipe: the Vulkan products of a >= 32-token batch differ from the CPU's by ~1e-3 of
   // the largest logit (1.5e-2 at |logit| 17), the size of half-precision rounding (unit roundoff
   // 4.9e-4): allow four roundoffs. Greedy choices must agree wherever the CPU's top two logits are
   // further apart than that.
   test('next-token logits agree within half-precision rounding at every placement', async (t) => {
+    const reference = cpu();
     for (const { label, layers } of PLACEMENTS) {
-      const engine = new VK.Engine();
+      const engine = new addon.Engine();
       await engine.load({ targetModelPath: TARGET, threads: 2, contextSize: 1024, targetGpuLayers: layers });
       let maxRel = 0;
-      for (const ctx of contexts) {
-        assert.ok(ctx.length >= 32);
-        const n = ctx.length;
-        const want = CPU.evalLogits(TARGET, ctx, 2).subarray((n - 1) * tokenizer.vocabSize(), n * tokenizer.vocabSize());
-        const got = VK.testing.nextLogits(engine, ctx);
+      for (const [i, tokens] of reference.contexts.entries()) {
+        assert.ok(tokens.length >= 32);
+        const n = tokens.length;
+        const want = float32(reference.nextLogits[i]);
+        const got = addon.testing.nextLogits(engine, Uint32Array.from(tokens));
         let diff = 0;
         let scale = 0;
         for (let v = 0; v < want.length; v++) {

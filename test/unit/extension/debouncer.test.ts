@@ -1,7 +1,6 @@
-// The debouncer and small pure helpers (backoff, latency, chat history).
+// The debouncer and small pure helpers (latency, chat history); the crash backoff is in backoff.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_CRASHES, recentCrashes, restartDelay, shouldGiveUp } from '../../../extension/backoff';
 import { chatMessages, explainPrompt } from '../../../extension/chat/history';
 import { Debouncer } from '../../../extension/completion/debouncer';
 import { LatencyTracker } from '../../../extension/completion/latency';
@@ -42,16 +41,6 @@ test('debouncer: cancel() ends the pending wait', async () => {
   const p = d.wait(5000);
   d.cancel();
   assert.equal(await p, false);
-});
-
-test('restart backoff doubles up to a cap; 5 crashes in 60 s give up', () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 10].map(restartDelay), [500, 1000, 2000, 4000, 8000, 8000]);
-  const now = 100_000;
-  assert.deepEqual(recentCrashes([1_000, 50_000, 99_000], now), [50_000, 99_000]);
-  assert.equal(MAX_CRASHES, 5);
-  assert.equal(shouldGiveUp([50_000, 60_000, 70_000, 80_000], now), false);
-  assert.equal(shouldGiveUp([50_000, 60_000, 70_000, 80_000, 90_000], now), true);
-  assert.equal(shouldGiveUp([10_000, 60_000, 70_000, 80_000, 90_000], now), false);
 });
 
 test('latency tracker: percentiles over a bounded window', () => {

@@ -1,10 +1,11 @@
 // The engine error -> user reaction table (extension/errors.ts): each model-file failure keeps the
-// engine's code and names the setting to fix, cancellation is never shown, the rest offers log/restart.
+// engine's code and names the setting to fix, cancellation is never shown, the rest offers log/restart;
+// and how often a reaction is shown (ErrorRepeats).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../../engine-native/host/protocol';
-import { EngineError, isCancellation, modelRole, reactionTo, toEngineError } from '../../../extension/errors';
+import { EngineError, ErrorRepeats, isCancellation, modelRole, reactionTo, REPEAT_AFTER_MS, toEngineError } from '../../../extension/errors';
 
 const models = { targetModelPath: '/m/target.gguf', draftModelPath: '/m/target.gguf.draft' };
 const titles = (e: EngineError) => reactionTo(e, models)?.actions.map((a) => a.title);
@@ -57,11 +58,39 @@ test('the other engine codes get the buttons that can fix them', () => {
   assert.equal(vocab.message, 'SpecExec: the draft and target models use different tokenizers');
   assert.deepEqual(vocab.actions.map((a) => [a.command, ...(a.args ?? [])]),
     [['specexec.chooseDraftModel'], ['workbench.action.openSettings', 'specexec.draftModelPath'], ['specexec.showLog']]);
-  assert.deepEqual(reactionTo(new EngineError('too long', ErrorCodes.ContextOverflow), models)!.actions[0].args, ['specexec.contextSize']);
   assert.deepEqual(reactionTo(new EngineError('no CPU backend', ErrorCodes.BackendUnavailable), models)!.actions[0].args, ['specexec.nativeBuild']);
   for (const e of [new EngineError('the engine crashed 5 times within 60 s'), new EngineError('llama_decode failed', ErrorCodes.DecodeFailed),
     toEngineError(new ResponseError(ErrorCodes.InternalError, 'the engine process ended during the request initialize'))]) {
     assert.deepEqual(titles(e), ['Show log', 'Restart']);
     assert.equal(reactionTo(e, models)!.message, `SpecExec: ${e.message}`);
   }
+});
+
+test('a context that does not fit (memory or prompt) names specexec.contextSize, not the model file', () => {
+  const messages = {
+    [ErrorCodes.ContextTooLarge]: 'cannot create a context of 131072 tokens for /m/target.gguf (not enough memory for it?): lower contextSize',
+    [ErrorCodes.ContextOverflow]: 'the prompt has 5000 tokens but the context holds 4096; shorten it or raise contextSize',
+  };
+  for (const [code, text] of Object.entries(messages)) {
+    const r = reactionTo(new EngineError(text, Number(code)), models)!;
+    assert.equal(r.message, `SpecExec: context size (specexec.contextSize): ${text}`);
+    assert.deepEqual(r.actions, [
+      { title: 'Open settings', command: 'workbench.action.openSettings', args: ['specexec.contextSize'] },
+      { title: 'Show log', command: 'specexec.showLog' },
+    ]);
+  }
+});
+
+test('ErrorRepeats: an error of a kind shown lately stays quiet, another kind or a later one is shown, clear forgets', () => {
+  const repeats = new ErrorRepeats();
+  const overflow = (n: number) => new EngineError(`the prompt has ${n} tokens but the context holds 4096`, ErrorCodes.ContextOverflow);
+  assert.equal(repeats.admit(overflow(5000), 0), true);
+  assert.equal(repeats.admit(overflow(5001), 1000), false, 'the same code, another number in the message: the same kind');
+  assert.equal(repeats.admit(new EngineError('llama_decode failed', ErrorCodes.DecodeFailed), 2000), true);
+  assert.equal(repeats.admit(new EngineError('the engine crashed 5 times within 60 s'), 3000), true, 'no code: the message is the kind');
+  assert.equal(repeats.admit(new EngineError('the engine crashed 5 times within 60 s'), 4000), false);
+  assert.equal(repeats.admit(overflow(5002), REPEAT_AFTER_MS - 1), false);
+  assert.equal(repeats.admit(overflow(5002), REPEAT_AFTER_MS), true, 'shown again once the quiet time is over');
+  repeats.clear();
+  assert.equal(repeats.admit(overflow(5003), REPEAT_AFTER_MS + 1), true);
 });
