@@ -15,4 +15,6 @@ test('npm run demo completes on the bundled models, every mode with the same tex
   assert.match(r.stdout, /\d+\.\d\d tokens per target pass/);
   assert.equal(r.stdout.match(/identical text/g)?.length, 2, r.stdout);
   assert.doesNotMatch(r.stdout, /DIFFERENT text/);
+  // the demo pair is a demo: it says so, and where real models come from
+  assert.match(r.stdout, /not a useful code model\. Real models: specexec models scan/);
 });
