@@ -22,8 +22,12 @@ export interface EngineApi {
 
 export interface CompletionsApi {
   /** Asks the ghost-text provider directly, as the editor does. */
-  provide(document: vscode.TextDocument, position: vscode.Position, triggerKind: vscode.InlineCompletionTriggerKind,
-    token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined>;
+  provide(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    triggerKind: vscode.InlineCompletionTriggerKind,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined>;
   /** The latest request (its record keeps growing while the generation streams). */
   last(): Readonly<CompletionRecord> | undefined;
   cacheHits(): number;

@@ -6,7 +6,9 @@ import type { Ctx } from './context';
 
 async function chooseModel(ctx: Ctx, role: 'target' | 'draft'): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({
-    title: `Choose the ${role} model (GGUF)`, canSelectMany: false, openLabel: `Use as ${role} model`,
+    title: `Choose the ${role} model (GGUF)`,
+    canSelectMany: false,
+    openLabel: `Use as ${role} model`,
     filters: { 'GGUF models': ['gguf'], 'All files': ['*'] },
   });
   if (!picked?.[0]) return undefined;
@@ -22,11 +24,15 @@ export function statsReport(ctx: Ctx): string {
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)} ms`);
   const lines = [
     `engine: ${e.state}${e.error ? ` (${e.error.message})` : ''}, pid ${e.pid ?? '-'}, restarts ${e.restarts}`,
-    e.info ? `target: ${e.info.target.path} (${e.info.target.architecture}, FIM ${e.info.target.fim ? 'yes' : 'no'})` : 'target: not loaded',
+    e.info
+      ? `target: ${e.info.target.path} (${e.info.target.architecture}, FIM ${e.info.target.fim ? 'yes' : 'no'})`
+      : 'target: not loaded',
     e.info ? `draft: ${e.info.draft?.path ?? 'none'}; threads ${e.info.threads}; context ${e.info.contextSize}` : '',
     `completions: ${l.requests} requests, ${l.cacheHits} cache hits, ${l.cancelled} cancelled, ${l.errors} errors, cache ${ctx.provider.cache.size} entries`,
     `latency (last ${l.count}): first text p50 ${ms(l.percentile('firstTextMs', 50))}, p90 ${ms(l.percentile('firstTextMs', 90))}; total p50 ${ms(l.percentile('totalMs', 50))}`,
-    e.stats ? `last generation: ${e.stats.tokens} tokens, ${e.stats.tokensPerSecond.toFixed(1)} tok/s, ${e.stats.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${e.stats.budget}` : 'last generation: -',
+    e.stats
+      ? `last generation: ${e.stats.tokens} tokens, ${e.stats.tokensPerSecond.toFixed(1)} tok/s, ${e.stats.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${e.stats.budget}`
+      : 'last generation: -',
   ].filter(Boolean);
   return lines.join('\n');
 }
@@ -55,7 +61,9 @@ export function registerCommands(ctx: Ctx): void {
     ctx.output.show(true);
     return report;
   });
-  reg('specexec.openChat', () => { ctx.chat.show(); });
+  reg('specexec.openChat', () => {
+    ctx.chat.show();
+  });
   reg('specexec.explainSelection', () => ctx.chat.explain());
   reg('specexec.triggerCompletion', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'));
   reg('specexec.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${ctx.extensionId}`));
@@ -67,8 +75,16 @@ export function registerCommands(ctx: Ctx): void {
         : { label: '$(debug-pause) Pause completions', command: 'specexec.pause' },
       { label: '$(debug-restart) Restart engine', command: 'specexec.restartEngine', description: ctx.engine.state },
       { label: '$(output) Show log', command: 'specexec.showLog' },
-      { label: '$(file) Choose target model…', command: 'specexec.chooseTargetModel', description: ctx.engine.engineConfig.targetModelPath },
-      { label: '$(file) Choose draft model…', command: 'specexec.chooseDraftModel', description: ctx.engine.engineConfig.draftModelPath ?? 'none' },
+      {
+        label: '$(file) Choose target model…',
+        command: 'specexec.chooseTargetModel',
+        description: ctx.engine.engineConfig.targetModelPath,
+      },
+      {
+        label: '$(file) Choose draft model…',
+        command: 'specexec.chooseDraftModel',
+        description: ctx.engine.engineConfig.draftModelPath ?? 'none',
+      },
       { label: '$(graph) Show stats', command: 'specexec.showStats' },
       { label: '$(comment-discussion) Open chat', command: 'specexec.openChat' },
       { label: '$(gear) Settings', command: 'specexec.openSettings' },

@@ -132,8 +132,16 @@ export function enabledFor(document: vscode.TextDocument): boolean {
   return cfg({ languageId: document.languageId, uri: document.uri }).get<boolean>('enable') ?? true;
 }
 
-const ENGINE_KEYS = ['targetModelPath', 'draftModelPath', 'threads', 'contextSize', 'targetGpuLayers', 'draftGpuLayers',
-  'vramBudgetMiB', 'nativeBuild'];
+const ENGINE_KEYS = [
+  'targetModelPath',
+  'draftModelPath',
+  'threads',
+  'contextSize',
+  'targetGpuLayers',
+  'draftGpuLayers',
+  'vramBudgetMiB',
+  'nativeBuild',
+];
 
 export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
   return ENGINE_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));

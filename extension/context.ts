@@ -44,17 +44,21 @@ export class Ctx implements vscode.Disposable {
     this.status = new StatusBar(this.engine);
     this.subscriptions.push(this.output, this.engine, this.recent, this.provider, this.chat, this.status);
     this.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, this.provider));
-    this.subscriptions.push(this.engine.onDidChangeState((s) => {
-      if (s === 'error' && this.engine.error) this.notifyError(this.engine.error);
-      // stopped by a restart or new settings: what failed before may now fail for another reason
-      if (s === 'stopped') this.repeats.clear();
-    }));
-    this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (affectsEngine(e)) {
-        this.provider.reset();
-        void this.engine.reload();
-      }
-    }));
+    this.subscriptions.push(
+      this.engine.onDidChangeState((s) => {
+        if (s === 'error' && this.engine.error) this.notifyError(this.engine.error);
+        // stopped by a restart or new settings: what failed before may now fail for another reason
+        if (s === 'stopped') this.repeats.clear();
+      }),
+    );
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsEngine(e)) {
+          this.provider.reset();
+          void this.engine.reload();
+        }
+      }),
+    );
     registerCommands(this);
   }
 
@@ -94,7 +98,11 @@ export class Ctx implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.subscriptions.splice(0).reverse()) {
-      try { d.dispose(); } catch { /* keep disposing the rest */ }
+      try {
+        d.dispose();
+      } catch {
+        /* keep disposing the rest */
+      }
     }
   }
 }

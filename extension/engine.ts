@@ -7,7 +7,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
 import {
-  describeCpu, ErrorCodes, type ChatParams, type CompleteParams, type CompleteResult, type InitializeResult,
+  describeCpu,
+  ErrorCodes,
+  type ChatParams,
+  type CompleteParams,
+  type CompleteResult,
+  type InitializeResult,
 } from '../engine-native/host/protocol';
 import { CrashHistory } from './backoff';
 import { engineConfig, initializeParams, type EngineConfig } from './config';
@@ -29,10 +34,12 @@ function offloadSummary(info: InitializeResult): string {
   const gpus = info.offload.devices.filter((d) => d.type === 'gpu' || d.type === 'igpu');
   if (gpus.length === 0) return 'CPU only';
   const o = info.offload;
-  return `target ${o.targetGpuLayers}/${o.targetLayers} layers` +
+  return (
+    `target ${o.targetGpuLayers}/${o.targetLayers} layers` +
     (o.draftLayers !== null ? `, draft ${o.draftGpuLayers}/${o.draftLayers}` : '') +
     ` on ${gpus.map((d) => `${d.name} (${d.description})`).join(', ')}` +
-    (o.vramBudgetMiB !== null ? ` for a ${o.vramBudgetMiB} MiB budget` : '');
+    (o.vramBudgetMiB !== null ? ` for a ${o.vramBudgetMiB} MiB budget` : '')
+  );
 }
 
 export class Engine implements vscode.Disposable {
@@ -53,17 +60,34 @@ export class Engine implements vscode.Disposable {
   private restartCount = 0;
   private gaveUpAfterCrashes = false;
 
-  constructor(private readonly extensionPath: string, private readonly output: vscode.OutputChannel) {}
+  constructor(
+    private readonly extensionPath: string,
+    private readonly output: vscode.OutputChannel,
+  ) {}
 
-  get state(): EngineState { return this._state; }
+  get state(): EngineState {
+    return this._state;
+  }
   /** Why the engine is in the 'error' state (or restarting after a crash). */
-  get error(): EngineError | undefined { return this._error; }
-  get info(): InitializeResult | undefined { return this._info; }
-  get stats(): EngineStats | undefined { return this._stats; }
-  get pid(): number | undefined { return this.client?.process.pid; }
-  get restarts(): number { return this.restartCount; }
+  get error(): EngineError | undefined {
+    return this._error;
+  }
+  get info(): InitializeResult | undefined {
+    return this._info;
+  }
+  get stats(): EngineStats | undefined {
+    return this._stats;
+  }
+  get pid(): number | undefined {
+    return this.client?.process.pid;
+  }
+  get restarts(): number {
+    return this.restartCount;
+  }
   /** True after too many crashes: no restart until the user asks for one. */
-  get gaveUp(): boolean { return this.gaveUpAfterCrashes; }
+  get gaveUp(): boolean {
+    return this.gaveUpAfterCrashes;
+  }
 
   private setState(s: EngineState, error?: EngineError): void {
     this._state = s;
@@ -82,7 +106,9 @@ export class Engine implements vscode.Disposable {
     if (this.disposed) throw new EngineError('the extension is shutting down');
     if (this.client && this._info && this.starting === undefined) return { client: this.client, info: this._info };
     if (this.gaveUpAfterCrashes) throw this._error ?? new EngineError('the engine stopped after repeated crashes');
-    this.starting ??= this.start().finally(() => { this.starting = undefined; });
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 
@@ -106,10 +132,12 @@ export class Engine implements vscode.Disposable {
       const info = await client.initialize(inputs.params);
       if (this.client !== client) throw new EngineError('the engine was restarted while loading');
       this._info = info;
-      this.log(`ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
-        `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
-        (info.draft ? `, draft ${info.draft.name || path.basename(info.draft.path)}` : ', no draft') +
-        `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}, CPU kernels ${describeCpu(info.cpu)}`);
+      this.log(
+        `ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
+          `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
+          (info.draft ? `, draft ${info.draft.name || path.basename(info.draft.path)}` : ', no draft') +
+          `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}, CPU kernels ${describeCpu(info.cpu)}`,
+      );
       this.setState(this.active > 0 ? 'generating' : 'ready');
       return { client, info };
     } catch (e) {
@@ -137,8 +165,13 @@ export class Engine implements vscode.Disposable {
     this.log(`engine process ${client.process.pid} ended unexpectedly (${why}); ${verdict.recent} crash(es) in the last 60 s`);
     if (verdict.giveUp) {
       this.gaveUpAfterCrashes = true;
-      this.setState('error', new EngineError(`the engine crashed ${verdict.recent} times within 60 s (last: ${why}); ` +
-        'completions are off until you restart it. The log may say why (a model too large for memory, a broken GGUF file).'));
+      this.setState(
+        'error',
+        new EngineError(
+          `the engine crashed ${verdict.recent} times within 60 s (last: ${why}); ` +
+            'completions are off until you restart it. The log may say why (a model too large for memory, a broken GGUF file).',
+        ),
+      );
       return;
     }
     this.setState('starting', new EngineError(`restarting after a crash (${why})`));
@@ -191,8 +224,10 @@ export class Engine implements vscode.Disposable {
     return this.generate((client, t) => client.chat(params, onDelta, t), token);
   }
 
-  private async generate(run: (client: EngineClient, token: import('vscode-jsonrpc').CancellationToken) => Promise<CompleteResult>,
-    token?: vscode.CancellationToken): Promise<CompleteResult> {
+  private async generate(
+    run: (client: EngineClient, token: import('vscode-jsonrpc').CancellationToken) => Promise<CompleteResult>,
+    token?: vscode.CancellationToken,
+  ): Promise<CompleteResult> {
     const { client } = await this.ensure();
     if (token?.isCancellationRequested) throw new EngineError('cancelled', ErrorCodes.RequestCancelled);
     // vscode's token -> a JSON-RPC token: cancelling sends $/cancelRequest to the engine

@@ -6,7 +6,10 @@ import { ErrorCodes } from '../engine-native/host/protocol';
 
 /** An engine error with the JSON-RPC code the engine sent (engine-native/host/protocol.ts ErrorCodes). */
 export class EngineError extends Error {
-  constructor(message: string, readonly code?: number) {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
     super(message);
   }
 }

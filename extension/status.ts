@@ -7,8 +7,12 @@ export type DisplayState = EngineState | 'paused';
 
 export function statusText(state: DisplayState, stats?: { tokensPerSecond: number; tokensPerTargetPass: number }): string {
   const icon: Record<DisplayState, string> = {
-    stopped: '$(circle-outline)', starting: '$(loading~spin)', ready: '$(check)', generating: '$(sync~spin)',
-    error: '$(error)', paused: '$(debug-pause)',
+    stopped: '$(circle-outline)',
+    starting: '$(loading~spin)',
+    ready: '$(check)',
+    generating: '$(sync~spin)',
+    error: '$(error)',
+    paused: '$(debug-pause)',
   };
   let text = `${icon[state]} SpecExec`;
   if (state === 'paused') text += ' paused';
@@ -61,7 +65,10 @@ export class StatusBar implements vscode.Disposable {
       md.appendText(`Draft: ${info.draft ? info.draft.name || info.draft.path : 'none'}\n`);
     }
     const s = this.engine.stats;
-    if (s) md.appendText(`Last: ${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s, ${s.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${s.budget}\n`);
+    if (s)
+      md.appendText(
+        `Last: ${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s, ${s.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${s.budget}\n`,
+      );
     md.appendMarkdown('\nClick for actions');
     this.item.tooltip = md;
   }

@@ -32,6 +32,8 @@ export function chatMessages(turns: Turn[], system: string, budgetChars: number)
 
 export function explainPrompt(code: string, languageId: string, fileName: string): string {
   const fence = code.includes('```') ? '~~~' : '```';
-  return `Explain what this ${languageId} code from \`${fileName}\` does, step by step, and point out anything surprising.\n\n` +
-    `${fence}${languageId}\n${code}\n${fence}`;
+  return (
+    `Explain what this ${languageId} code from \`${fileName}\` does, step by step, and point out anything surprising.\n\n` +
+    `${fence}${languageId}\n${code}\n${fence}`
+  );
 }

@@ -24,7 +24,28 @@ import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import MarkdownIt from 'markdown-it';
 
-const languages = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php, python, ruby, rust, sql, typescript, xml, yaml };
+const languages = {
+  bash,
+  c,
+  cpp,
+  csharp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  kotlin,
+  markdown,
+  php,
+  python,
+  ruby,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
 for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
 // VS Code language ids (the explain prompt's fence uses them, and models echo them)
 hljs.registerAliases(['typescriptreact'], { languageName: 'typescript' });
@@ -57,10 +78,12 @@ md.renderer.rules.fence = (tokens, idx, _options, env) => {
   const known = lang !== '' && hljs.getLanguage(lang) !== undefined;
   const body = known ? hljs.highlight(code, { language: lang, ignoreIllegals: true }).value : esc(code);
   const cls = [known ? 'hljs' : '', lang ? `language-${esc(lang)}` : ''].filter(Boolean).join(' ');
-  return `<div class="code-block" data-code-index="${i}"><div class="code-toolbar"><span class="code-lang">${esc(lang)}</span>` +
+  return (
+    `<div class="code-block" data-code-index="${i}"><div class="code-toolbar"><span class="code-lang">${esc(lang)}</span>` +
     `<button class="code-copy" data-action="copy" data-code-index="${i}">Copy</button>` +
     `<button class="code-insert" data-action="insert" data-code-index="${i}">Insert</button></div>` +
-    `<pre><code${cls ? ` class="${cls}"` : ''}>${body}</code></pre></div>\n`;
+    `<pre><code${cls ? ` class="${cls}"` : ''}>${body}</code></pre></div>\n`
+  );
 };
 
 /** The HTML of `text` and the raw text of its code blocks (codes[i] is block data-code-index=i). */

@@ -49,17 +49,31 @@ export class ChatController implements vscode.Disposable {
    * `beforeAsk`: runs before each request (the context cancels ghost-text generations: chat goes first).
    * `onError`: receives why an answer failed (not when it was stopped).
    */
-  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: Engine, private readonly beforeAsk: () => void,
-    private readonly onError: (e: EngineError) => void) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly engine: Engine,
+    private readonly beforeAsk: () => void,
+    private readonly onError: (e: EngineError) => void,
+  ) {
     this.lastEditor = vscode.window.activeTextEditor;
-    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }));
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e) this.lastEditor = e;
+      }),
+    );
   }
 
-  get history(): readonly Turn[] { return this.turns; }
+  get history(): readonly Turn[] {
+    return this.turns;
+  }
   /** Streamed deltas received, all answers together. */
-  get deltas(): number { return this.deltasReceived; }
+  get deltas(): number {
+    return this.deltasReceived;
+  }
   /** The messages of the latest request: the engine's input. */
-  get lastMessages(): readonly ChatMessage[] { return this.lastRequest; }
+  get lastMessages(): readonly ChatMessage[] {
+    return this.lastRequest;
+  }
 
   show(preserveFocus = false): vscode.WebviewPanel {
     if (this.panel) {
@@ -68,17 +82,30 @@ export class ChatController implements vscode.Disposable {
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const script = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('specexec.chat', 'SpecExec Chat',
+    const panel = vscode.window.createWebviewPanel(
+      'specexec.chat',
+      'SpecExec Chat',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
-      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [media, script], enableCommandUris: false, enableForms: false });
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [media, script],
+        enableCommandUris: false,
+        enableForms: false,
+      },
+    );
     panel.iconPath = vscode.Uri.joinPath(media, 'icon.png');
     panel.webview.html = this.html(panel.webview, media, script);
     this.webviewReady = false;
     panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m), undefined, this.disposables);
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-      this.webviewReady = false;
-    }, undefined, this.disposables);
+    panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+        this.webviewReady = false;
+      },
+      undefined,
+      this.disposables,
+    );
     this.panel = panel;
     return panel;
   }
@@ -155,12 +182,15 @@ export class ChatController implements vscode.Disposable {
   }
 
   private async insert(code: string): Promise<void> {
-    const editor = this.lastEditor && vscode.window.visibleTextEditors.includes(this.lastEditor) ? this.lastEditor : vscode.window.visibleTextEditors[0];
+    const editor =
+      this.lastEditor && vscode.window.visibleTextEditors.includes(this.lastEditor) ? this.lastEditor : vscode.window.visibleTextEditors[0];
     if (!editor) {
       void vscode.window.showWarningMessage('Open an editor to insert the code into.');
       return;
     }
-    await editor.edit((b) => { for (const s of editor.selections) b.replace(s, code); });
+    await editor.edit((b) => {
+      for (const s of editor.selections) b.replace(s, code);
+    });
   }
 
   stop(): void {
@@ -186,16 +216,20 @@ export class ChatController implements vscode.Disposable {
       const budgetChars = Math.max(512, (ctx - config.maxTokens - 64) * 3);
       const messages = chatMessages(this.turns, config.systemPrompt, budgetChars);
       this.lastRequest = messages;
-      const result = await this.engine.chat({ messages, maxTokens: config.maxTokens, temperature: config.temperature, ...decodingParams() },
+      const result = await this.engine.chat(
+        { messages, maxTokens: config.maxTokens, temperature: config.temperature, ...decodingParams() },
         (delta) => {
           answer.content += delta;
           this.deltasReceived++;
           this.post({ type: 'delta', id: answer.id, text: delta });
-        }, source.token);
+        },
+        source.token,
+      );
       answer.content = result.text;
       this.turns.push(answer);
       const s = result.stats;
-      const meta = `${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s` +
+      const meta =
+        `${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s` +
         (s.tokensPerTargetPass > 1 ? `, ${s.tokensPerTargetPass.toFixed(2)} tokens/target pass` : '') +
         (result.stopReason === 'cancelled' ? ' (stopped)' : result.stopReason === 'length' ? ' (max tokens reached)' : '');
       const note = this.engine.info?.target.chatTemplate
@@ -211,7 +245,12 @@ export class ChatController implements vscode.Disposable {
       const stopped = isCancellation(error) || source.token.isCancellationRequested;
       if (!stopped) this.onError(error);
       // the partial answer stays out of the history; the user turn stays so a retry has context
-      this.post({ type: 'end', id: answer.id, content: answer.content, meta: stopped ? 'stopped' : 'failed (SpecExec: Show Log says why)' });
+      this.post({
+        type: 'end',
+        id: answer.id,
+        content: answer.content,
+        meta: stopped ? 'stopped' : 'failed (SpecExec: Show Log says why)',
+      });
       const out: ChatAnswer = stopped
         ? { id: answer.id, text: answer.content, stopReason: 'cancelled' }
         : { id: answer.id, text: answer.content, stopReason: 'error', error: error.message };

@@ -5,8 +5,18 @@ import { render } from './markdown';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 
-interface Message { el: HTMLElement; body: HTMLElement; text: string; codes: string[]; role: string }
-interface Turn { id: number; role: string; content: string }
+interface Message {
+  el: HTMLElement;
+  body: HTMLElement;
+  text: string;
+  codes: string[];
+  role: string;
+}
+interface Turn {
+  id: number;
+  role: string;
+  content: string;
+}
 
 const vscode = acquireVsCodeApi();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -71,7 +81,10 @@ function renderNow(m: Message): void {
 function scheduleRender(m: Message): void {
   if (pendingRender.has(m)) return;
   pendingRender.add(m);
-  requestAnimationFrame(() => { pendingRender.delete(m); renderNow(m); });
+  requestAnimationFrame(() => {
+    pendingRender.delete(m);
+    renderNow(m);
+  });
 }
 
 function rendered(id: number, m: Message): void {
@@ -87,7 +100,12 @@ log.addEventListener('click', (ev) => {
   const code = m?.codes[Number(t.dataset.codeIndex)];
   if (typeof code !== 'string') return;
   vscode.postMessage({ type: t.dataset.action, code });
-  if (t.dataset.action === 'copy') { t.textContent = 'Copied'; setTimeout(() => { t.textContent = 'Copy'; }, 1200); }
+  if (t.dataset.action === 'copy') {
+    t.textContent = 'Copied';
+    setTimeout(() => {
+      t.textContent = 'Copy';
+    }, 1200);
+  }
 });
 
 function submit(): void {
@@ -100,7 +118,10 @@ send.addEventListener('click', submit);
 stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
 clear.addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 input.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
+  if (ev.key === 'Enter' && !ev.shiftKey) {
+    ev.preventDefault();
+    submit();
+  }
 });
 
 window.addEventListener('message', (ev: MessageEvent) => {
@@ -128,7 +149,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
       break;
     case 'delta': {
       const m = messages.get(msg.id);
-      if (m) { m.text += msg.text; scheduleRender(m); }
+      if (m) {
+        m.text += msg.text;
+        scheduleRender(m);
+      }
       break;
     }
     case 'end': {

@@ -40,8 +40,24 @@ export interface BuiltPrompt {
   extraChars: number;
 }
 
-const HASH_COMMENT = new Set(['python', 'shellscript', 'ruby', 'perl', 'r', 'yaml', 'toml', 'makefile', 'dockerfile',
-  'powershell', 'julia', 'elixir', 'coffeescript', 'properties', 'nim', 'cmake']);
+const HASH_COMMENT = new Set([
+  'python',
+  'shellscript',
+  'ruby',
+  'perl',
+  'r',
+  'yaml',
+  'toml',
+  'makefile',
+  'dockerfile',
+  'powershell',
+  'julia',
+  'elixir',
+  'coffeescript',
+  'properties',
+  'nim',
+  'cmake',
+]);
 const DASH_COMMENT = new Set(['sql', 'lua', 'haskell', 'elm', 'ada']);
 
 export function lineComment(languageId: string): string {
@@ -90,10 +106,19 @@ export function excerptAround(text: string, line: number, maxChars: number): str
     const canUp = lo > 0 && size + lines[lo - 1].length + 1 <= maxChars;
     const canDown = hi < lines.length - 1 && size + lines[hi + 1].length + 1 <= maxChars;
     if (!canUp && !canDown) break;
-    if (canUp) { lo--; size += lines[lo].length + 1; }
-    if (canDown && size + lines[hi + 1].length + 1 <= maxChars) { hi++; size += lines[hi].length + 1; }
+    if (canUp) {
+      lo--;
+      size += lines[lo].length + 1;
+    }
+    if (canDown && size + lines[hi + 1].length + 1 <= maxChars) {
+      hi++;
+      size += lines[hi].length + 1;
+    }
   }
-  return lines.slice(lo, hi + 1).join('\n').slice(0, maxChars);
+  return lines
+    .slice(lo, hi + 1)
+    .join('\n')
+    .slice(0, maxChars);
 }
 
 /** Extra context: each file as a path header comment followed by its excerpt, within `budget` characters. */
@@ -112,8 +137,14 @@ export function extraContext(extras: ExtraFile[], languageId: string, budget: nu
 export function buildPrompt(input: PromptInput): BuiltPrompt {
   const prefix = prefixWindow(input.text, input.offset, input.prefixLines, input.prefixChars);
   const suffix = suffixWindow(input.text, input.offset, input.suffixLines, input.suffixChars);
-  const extra = input.extras.length > 0 && input.extraChars > 0
-    ? extraContext(input.extras.filter((e) => e.path !== input.path), input.languageId, input.extraChars) : '';
+  const extra =
+    input.extras.length > 0 && input.extraChars > 0
+      ? extraContext(
+          input.extras.filter((e) => e.path !== input.path),
+          input.languageId,
+          input.extraChars,
+        )
+      : '';
   const header = extra ? `${extra}${lineComment(input.languageId)} Path: ${input.path}\n` : '';
   return { prefix, suffix, prompt: { prefix: header + prefix, suffix }, extraChars: extra.length };
 }

@@ -57,8 +57,11 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   readonly onDidFinish = this.emitter.event;
 
   /** `onError`: receives every generation error that is not a cancellation. */
-  constructor(private readonly engine: Engine, private readonly recent: RecentFiles | undefined,
-    private readonly onError: (e: EngineError) => void) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly recent: RecentFiles | undefined,
+    private readonly onError: (e: EngineError) => void,
+  ) {}
 
   get paused(): boolean {
     return this.isPaused;
@@ -75,8 +78,12 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (paused) this.reset();
   }
 
-  async provideInlineCompletionItems(document: vscode.TextDocument, position: vscode.Position,
-    context: vscode.InlineCompletionContext, token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined> {
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
     if (this.isPaused || !enabledFor(document)) return undefined;
     if (this.engine.gaveUp) return undefined;
     const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
@@ -128,11 +135,23 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
 
   /** The prompt window at the cursor. */
   private window(document: vscode.TextDocument, position: vscode.Position, config = completionConfig(document)): BuiltPrompt {
-    const extras = this.recent?.extras(document, config.extraContextFiles, Math.max(200, Math.floor(config.extraContextChars / Math.max(1, config.extraContextFiles)))) ?? [];
+    const extras =
+      this.recent?.extras(
+        document,
+        config.extraContextFiles,
+        Math.max(200, Math.floor(config.extraContextChars / Math.max(1, config.extraContextFiles))),
+      ) ?? [];
     return buildPrompt({
-      text: document.getText(), offset: document.offsetAt(position), languageId: document.languageId,
-      path: vscode.workspace.asRelativePath(document.uri), extras, extraChars: config.extraContextChars,
-      prefixLines: config.prefixLines, suffixLines: config.suffixLines, prefixChars: config.prefixChars, suffixChars: config.suffixChars,
+      text: document.getText(),
+      offset: document.offsetAt(position),
+      languageId: document.languageId,
+      path: vscode.workspace.asRelativePath(document.uri),
+      extras,
+      extraChars: config.extraContextChars,
+      prefixLines: config.prefixLines,
+      suffixLines: config.suffixLines,
+      prefixChars: config.prefixChars,
+      suffixChars: config.suffixChars,
     });
   }
 
@@ -156,51 +175,72 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const source = new vscode.CancellationTokenSource();
     const changed = new vscode.EventEmitter<void>();
     const g: Generation = {
-      document: docKey, prefix: built.prefix, suffix: built.suffix, post, raw: '', done: false, source, changed,
-      started: Date.now(), finished: Promise.resolve(),
+      document: docKey,
+      prefix: built.prefix,
+      suffix: built.suffix,
+      post,
+      raw: '',
+      done: false,
+      source,
+      changed,
+      started: Date.now(),
+      finished: Promise.resolve(),
     };
     const record: CompletionRecord = { document: docKey, params, built, raw: '', shown: '', source: 'engine' };
     this.lastRecord = record;
     this.current = g;
     let firstTextMs = 0;
-    g.finished = this.engine.complete(params, (delta) => {
-      g.raw += delta;
-      record.raw = g.raw;
-      if (!firstTextMs && g.raw.trim()) firstTextMs = Date.now() - g.started;
-      changed.fire();
-    }, source.token).then((result) => {
-      g.result = result;
-      g.raw = result.text;
-      record.raw = result.text;
-      record.stopReason = result.stopReason;
-      if (result.stopReason === 'cancelled') {
-        this.latency.cancelled++;
-      } else {
-        const text = postprocess(result.text, post);
-        this.cache.set({ document: docKey, prefix: built.prefix, suffix: built.suffix, text, complete: true });
-        this.latency.add({
-          firstTextMs: firstTextMs || Date.now() - g.started, totalMs: Date.now() - g.started, tokens: result.stats.tokens,
-          tokensPerSecond: result.stats.tokensPerSecond, tokensPerTargetPass: result.stats.tokensPerTargetPass,
-        });
-      }
-    }, (e: EngineError) => {
-      g.error = e;
-      record.stopReason = 'error';
-      // a generation this provider cancelled may also end as an error (the engine stopping): no failure
-      if (isCancellation(e) || source.token.isCancellationRequested) {
-        this.latency.cancelled++;
-      } else {
-        this.latency.errors++;
-        this.onError(e);
-      }
-    }).finally(() => {
-      g.done = true;
-      source.dispose();
-      changed.fire();
-      changed.dispose();
-      if (this.current === g) this.current = undefined;
-      this.emitter.fire(record);
-    });
+    g.finished = this.engine
+      .complete(
+        params,
+        (delta) => {
+          g.raw += delta;
+          record.raw = g.raw;
+          if (!firstTextMs && g.raw.trim()) firstTextMs = Date.now() - g.started;
+          changed.fire();
+        },
+        source.token,
+      )
+      .then(
+        (result) => {
+          g.result = result;
+          g.raw = result.text;
+          record.raw = result.text;
+          record.stopReason = result.stopReason;
+          if (result.stopReason === 'cancelled') {
+            this.latency.cancelled++;
+          } else {
+            const text = postprocess(result.text, post);
+            this.cache.set({ document: docKey, prefix: built.prefix, suffix: built.suffix, text, complete: true });
+            this.latency.add({
+              firstTextMs: firstTextMs || Date.now() - g.started,
+              totalMs: Date.now() - g.started,
+              tokens: result.stats.tokens,
+              tokensPerSecond: result.stats.tokensPerSecond,
+              tokensPerTargetPass: result.stats.tokensPerTargetPass,
+            });
+          }
+        },
+        (e: EngineError) => {
+          g.error = e;
+          record.stopReason = 'error';
+          // a generation this provider cancelled may also end as an error (the engine stopping): no failure
+          if (isCancellation(e) || source.token.isCancellationRequested) {
+            this.latency.cancelled++;
+          } else {
+            this.latency.errors++;
+            this.onError(e);
+          }
+        },
+      )
+      .finally(() => {
+        g.done = true;
+        source.dispose();
+        changed.fire();
+        changed.dispose();
+        if (this.current === g) this.current = undefined;
+        this.emitter.fire(record);
+      });
     return g;
   }
 
@@ -210,8 +250,13 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
    * post-processed text minus what the user typed since the generation started; undefined if
    * cancelled, '' for nothing to show.
    */
-  private awaitText(g: Generation, built: BuiltPrompt, explicit: boolean, config: CompletionConfig,
-    token: vscode.CancellationToken): Promise<string | undefined> {
+  private awaitText(
+    g: Generation,
+    built: BuiltPrompt,
+    explicit: boolean,
+    config: CompletionConfig,
+    token: vscode.CancellationToken,
+  ): Promise<string | undefined> {
     const typed = built.prefix.slice(g.prefix.length);
     const ready = (): string | undefined => {
       if (g.done) {
@@ -277,5 +322,10 @@ export function postContext(document: vscode.TextDocument, position: vscode.Posi
   const line = document.lineAt(position.line).text;
   const nextLines: string[] = [];
   for (let i = position.line + 1; i < Math.min(document.lineCount, position.line + 6); i++) nextLines.push(document.lineAt(i).text);
-  return { linePrefix: line.slice(0, position.character), lineSuffix: line.slice(position.character), nextLines, maxLines: config.maxLines };
+  return {
+    linePrefix: line.slice(0, position.character),
+    lineSuffix: line.slice(position.character),
+    nextLines,
+    maxLines: config.maxLines,
+  };
 }

@@ -29,7 +29,11 @@ const SHAPE = { layers: 4, embd: 64, heads: 4, kvHeads: 2, ff: 128, seed: 5 };
 const TARGET = makeTestModel('vk-target', SHAPE);
 const DRAFT = makeTestModel('vk-draft', { ...SHAPE, noise: 0.2 });
 const ALL_LAYERS = SHAPE.layers + 1; // llama.cpp's count: the blocks and the output head
-const PLACEMENTS = [{ label: 'no', layers: 0 }, { label: 'some', layers: 2 }, { label: 'all', layers: -1 }];
+const PLACEMENTS = [
+  { label: 'no', layers: 0 },
+  { label: 'some', layers: 2 },
+  { label: 'all', layers: -1 },
+];
 // lavapipe runs compute shaders on the CPU, ~10x slower than ggml's CPU code: keep the runs short
 const PROMPTS = [CODE_PROMPTS[0], CODE_PROMPTS[27]];
 const MAX_TOKENS = 12;
@@ -98,8 +102,13 @@ let vulkanHost: EngineClient | undefined;
 function loadVulkan(targetGpuLayers: number): Promise<InitializeResult> {
   vulkanHost ??= startEngine({ SPECEXEC_CACHE_DIR: CACHE_DIR });
   return vulkanHost.initialize({
-    targetModelPath: TARGET, draftModelPath: DRAFT, threads: 2, contextSize: 1024, maxBudget: 256,
-    targetGpuLayers, draftGpuLayers: -1,
+    targetModelPath: TARGET,
+    draftModelPath: DRAFT,
+    threads: 2,
+    contextSize: 1024,
+    maxBudget: 256,
+    targetGpuLayers,
+    draftGpuLayers: -1,
   });
 }
 after(async () => vulkanHost?.shutdown());
@@ -107,7 +116,10 @@ after(async () => vulkanHost?.shutdown());
 test('the Vulkan build is loaded and sees a Vulkan device', () => {
   assert.match(addonPath(), /build-vulkan/);
   const gpus = addon.devices().filter(isGpu);
-  assert.ok(gpus.some((d) => d.name.startsWith('Vulkan')), JSON.stringify(addon.devices()));
+  assert.ok(
+    gpus.some((d) => d.name.startsWith('Vulkan')),
+    JSON.stringify(addon.devices()),
+  );
   assert.ok(!cpu().devices.some(isGpu), `build/ is the CPU build: ${JSON.stringify(cpu().devices)}`);
 });
 
@@ -137,7 +149,11 @@ for (const { label, layers } of PLACEMENTS) {
         assert.equal(ar.length, MAX_TOKENS);
         if (!autoregressive.has(prompt)) autoregressive.set(prompt, ar);
         // the same greedy output whatever the placement: the GPU's arithmetic never flips a token here
-        assert.deepEqual(ar, autoregressive.get(prompt), `autoregressive differs across placements: ${JSON.stringify(prompt.slice(0, 40))}`);
+        assert.deepEqual(
+          ar,
+          autoregressive.get(prompt),
+          `autoregressive differs across placements: ${JSON.stringify(prompt.slice(0, 40))}`,
+        );
         for (const budget of [16, 256]) {
           const r = await engine.complete({ prompt, maxTokens: MAX_TOKENS, mode: 'specexec', budget });
           assert.deepEqual(r.tokens, ar, `budget ${budget}: ${JSON.stringify(prompt.slice(0, 40))}`);
@@ -180,7 +196,9 @@ describe('Vulkan against the CPU build', () => {
         maxRel = Math.max(maxRel, diff / scale);
         const [first, second] = Array.from(want).sort((a, b) => b - a);
         if (first - second > 2 * diff) assert.equal(argmax(got), argmax(want), `${label} layers: argmax differs`);
-        t.diagnostic(`${label} GPU layers, ${n} tokens: max |logit diff| vs CPU ${diff.toExponential(2)} (largest |logit| ${scale.toFixed(1)})`);
+        t.diagnostic(
+          `${label} GPU layers, ${n} tokens: max |logit diff| vs CPU ${diff.toExponential(2)} (largest |logit| ${scale.toFixed(1)})`,
+        );
       }
       engine.close();
       assert.ok(maxRel < 4 * 4.9e-4, `${label}: max |diff| / max |logit| = ${maxRel}`);
@@ -205,11 +223,20 @@ describe('Vulkan against the CPU build', () => {
   });
 
   test('calibrations are cached apart: CPU, and Vulkan per GPU layer count', () => {
-    const keys = readFileSync(path.join(CACHE_DIR, 'calibration.tsv'), 'utf8').trim().split('\n')
-      .map((l) => l.split('\t')[0]).filter((k) => k.startsWith(TARGET));
-    assert.ok(keys.some((k) => k.endsWith('|cpu')), keys.join('\n'));
+    const keys = readFileSync(path.join(CACHE_DIR, 'calibration.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[0])
+      .filter((k) => k.startsWith(TARGET));
+    assert.ok(
+      keys.some((k) => k.endsWith('|cpu')),
+      keys.join('\n'),
+    );
     for (const layers of [0, 2, ALL_LAYERS]) {
-      assert.ok(keys.some((k) => /\|Vulkan0=/.test(k) && k.endsWith(`ngl${layers}`)), `ngl${layers}: ${keys.join('\n')}`);
+      assert.ok(
+        keys.some((k) => /\|Vulkan0=/.test(k) && k.endsWith(`ngl${layers}`)),
+        `ngl${layers}: ${keys.join('\n')}`,
+      );
     }
   });
 });

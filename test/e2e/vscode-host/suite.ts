@@ -25,7 +25,10 @@ async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 30_000): 
 }
 function nextEvent<T>(event: vscode.Event<T>, what: string, ms = 60_000, accept: (v: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, ms);
     const sub = event((v) => {
       if (!accept(v)) return;
       clearTimeout(timer);
@@ -56,10 +59,17 @@ suite('SpecExec Code in a real VS Code', function () {
     api = (await ext.activate()) as SpecExecApi;
     ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const info = await api.engine.start();
-    console.log(`vscode ${vscode.version} (${vscode.env.appName}, uiKind ${vscode.env.uiKind}), node ${process.version}; target ${info.target.path}, draft ${info.draft?.path ?? null}`);
+    console.log(
+      `vscode ${vscode.version} (${vscode.env.appName}, uiKind ${vscode.env.uiKind}), node ${process.version}; target ${info.target.path}, draft ${info.draft?.path ?? null}`,
+    );
     // an independent engine process with the same models: what greedy decoding gives for a prompt
     reference = new EngineClient({ hostScript: path.join(ext.extensionPath, 'dist', 'engine-host.js') });
-    await reference.initialize({ targetModelPath: info.target.path, draftModelPath: info.draft?.path ?? null, threads: 1, contextSize: info.contextSize });
+    await reference.initialize({
+      targetModelPath: info.target.path,
+      draftModelPath: info.draft?.path ?? null,
+      threads: 1,
+      contextSize: info.contextSize,
+    });
   });
 
   suiteTeardown(async () => {
@@ -84,10 +94,18 @@ suite('SpecExec Code in a real VS Code', function () {
     const line = editor.document.lineAt(pos.line).text;
     const next: string[] = [];
     for (let i = pos.line + 1; i < Math.min(editor.document.lineCount, pos.line + 6); i++) next.push(editor.document.lineAt(i).text);
-    return postprocess(result.text, { linePrefix: line.slice(0, pos.character), lineSuffix: line.slice(pos.character), nextLines: next, maxLines: config().get<number>('maxLines')! });
+    return postprocess(result.text, {
+      linePrefix: line.slice(0, pos.character),
+      lineSuffix: line.slice(pos.character),
+      nextLines: next,
+      maxLines: config().get<number>('maxLines')!,
+    });
   }
 
-  async function triggerAndAccept(file: string, textWithCursor: string): Promise<{ inserted: string; expected: string; rec: Readonly<CompletionRecord> }> {
+  async function triggerAndAccept(
+    file: string,
+    textWithCursor: string,
+  ): Promise<{ inserted: string; expected: string; rec: Readonly<CompletionRecord> }> {
     const editor = await open(file, textWithCursor);
     const doc = editor.document;
     const pos = editor.selection.active;
@@ -103,10 +121,14 @@ suite('SpecExec Code in a real VS Code', function () {
     const want = await expected(rec, editor, pos);
     assert.ok(want.length > 0, `the greedy completion post-processes to nothing: ${JSON.stringify(rec.raw)}`);
     // accepting only works when the suggestion is actually shown in the editor
-    await waitFor('the ghost text to be accepted', async () => {
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-      return doc.getText() !== before;
-    }, 20_000);
+    await waitFor(
+      'the ghost text to be accepted',
+      async () => {
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+        return doc.getText() !== before;
+      },
+      20_000,
+    );
     const after = doc.getText();
     const inserted = after.slice(doc.offsetAt(pos), doc.offsetAt(pos) + after.length - before.length);
     assert.equal(after, before.slice(0, doc.offsetAt(pos)) + inserted + before.slice(doc.offsetAt(pos)), 'inserted at the cursor');
@@ -123,13 +145,13 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.match(api.statusBarText(), /\$\(check\) SpecExec/);
   });
 
-  test('TypeScript: the ghost text is the engine\'s greedy FIM completion, and Tab/commit accepts it', async () => {
+  test("TypeScript: the ghost text is the engine's greedy FIM completion, and Tab/commit accepts it", async () => {
     const r = await triggerAndAccept('add.ts', 'export function add(a: number, b: number): number {\n  return |\n}\n');
     console.log(`ts completion: ${JSON.stringify(r.inserted)}`);
     assert.equal(r.inserted, r.expected);
   });
 
-  test('Python: the ghost text is the engine\'s greedy FIM completion', async () => {
+  test("Python: the ghost text is the engine's greedy FIM completion", async () => {
     const r = await triggerAndAccept('fib.py', 'def fib(n):\n    if n < 2:\n        return n\n    return |\n');
     console.log(`py completion: ${JSON.stringify(r.inserted)}`);
     assert.equal(r.inserted, r.expected);
@@ -159,9 +181,12 @@ suite('SpecExec Code in a real VS Code', function () {
     await setting('maxTokens', 400);
     try {
       const editor = await open('cancel.ts', 'const long = |\n');
-      const finished = nextEvent(api.completions.onDidFinish, 'the first generation to end', 60_000, (r) => r.document.includes('/cancel.ts#'));
+      const finished = nextEvent(api.completions.onDidFinish, 'the first generation to end', 60_000, (r) =>
+        r.document.includes('/cancel.ts#'),
+      );
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      const isRunning = (r: Readonly<CompletionRecord> | undefined) => r && r.source === 'engine' && r.document.includes('/cancel.ts#') && r.raw.length > 0 && r.stopReason === undefined;
+      const isRunning = (r: Readonly<CompletionRecord> | undefined) =>
+        r && r.source === 'engine' && r.document.includes('/cancel.ts#') && r.raw.length > 0 && r.stopReason === undefined;
       await waitFor('the generation to stream text', () => isRunning(api.completions.last()), 20_000);
       const running = api.completions.last()!;
       await vscode.commands.executeCommand('type', { text: '\u00a7' }); // a keystroke the completion cannot start with
@@ -188,12 +213,24 @@ suite('SpecExec Code in a real VS Code', function () {
     const r = await rendered;
     assert.equal(r.id, answer.id);
     console.log(`chat answer: ${JSON.stringify(answer.text.slice(0, 200))}; rendered ${r.chars} chars, ${r.codeBlocks} code blocks`);
-    assert.equal(r.chars > 0, answer.text.trim().length > 0, 'the webview shows the answer\'s text');
-    assert.equal(r.codeBlocks, (answer.text.match(/^\s*(```|~~~)/gm) ?? []).length > 0 ? Math.ceil((answer.text.match(/^\s*(```|~~~)/gm) ?? []).length / 2) : 0, 'one rendered code block per fence pair');
-    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview), 'a webview tab is open');
+    assert.equal(r.chars > 0, answer.text.trim().length > 0, "the webview shows the answer's text");
+    assert.equal(
+      r.codeBlocks,
+      (answer.text.match(/^\s*(```|~~~)/gm) ?? []).length > 0 ? Math.ceil((answer.text.match(/^\s*(```|~~~)/gm) ?? []).length / 2) : 0,
+      'one rendered code block per fence pair',
+    );
+    assert.ok(
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview),
+      'a webview tab is open',
+    );
     // the engine applied the model's chat template to these messages: the same request gives the same text
     const messages = [...api.chat.lastMessages()];
-    const again = await reference.chat({ messages, maxTokens: config().get('chat.maxTokens'), temperature: 0, budget: config().get('budget') });
+    const again = await reference.chat({
+      messages,
+      maxTokens: config().get('chat.maxTokens'),
+      temperature: 0,
+      budget: config().get('budget'),
+    });
     assert.equal(answer.text, again.text);
     assert.equal(messages.at(-1)!.content, 'Write a TypeScript function that reverses a string.');
   });
@@ -206,7 +243,10 @@ suite('SpecExec Code in a real VS Code', function () {
     const answer = await answered;
     assert.notEqual(answer.stopReason, 'error', answer.error);
     assert.ok(answer.text.length > 0);
-    const question = api.chat.history().filter((t) => t.role === 'user').at(-1)!.content;
+    const question = api.chat
+      .history()
+      .filter((t) => t.role === 'user')
+      .at(-1)!.content;
     assert.match(question, /python/);
     assert.match(question, /explain\.py/);
     assert.ok(question.includes('def square(x):\n    return x * x'));
@@ -230,7 +270,11 @@ suite('SpecExec Code in a real VS Code', function () {
     const pid = api.engine.pid()!;
     assert.ok(pid > 0);
     process.kill(pid, 'SIGKILL');
-    await waitFor('a new engine process', () => api.engine.pid() !== undefined && api.engine.pid() !== pid && api.engine.state() === 'ready', 30_000);
+    await waitFor(
+      'a new engine process',
+      () => api.engine.pid() !== undefined && api.engine.pid() !== pid && api.engine.state() === 'ready',
+      30_000,
+    );
     const r = await triggerAndAccept('after-crash.ts', 'function twice(n: number) {\n  return |\n}\n');
     assert.equal(r.inserted, r.expected);
   });
@@ -242,25 +286,39 @@ suite('SpecExec Code in a real VS Code', function () {
     const before = editor.document.getText();
     const killed = async (what: string, pid: number, request: Thenable<unknown>) => {
       process.kill(pid, 'SIGKILL');
-      const outcome = await request.then((v) => `finished (${String(v)})`, (e: Error) => e.message);
+      const outcome = await request.then(
+        (v) => `finished (${String(v)})`,
+        (e: Error) => e.message,
+      );
       console.log(`killed ${what}: the request ${outcome}`);
       await waitFor(`a new engine after the kill ${what}`, () => api.engine.state() === 'ready' && api.engine.pid() !== pid, 30_000);
     };
     // while loading the models: a restart stops the ready engine and loads them in a new process
     const ready = api.engine.pid();
     const loading = vscode.commands.executeCommand<boolean>('specexec.restartEngine');
-    const loadingPid = await waitFor('a loading engine', () => (api.engine.state() === 'starting' && api.engine.pid() !== ready ? api.engine.pid() : undefined), 10_000);
+    const loadingPid = await waitFor(
+      'a loading engine',
+      () => (api.engine.state() === 'starting' && api.engine.pid() !== ready ? api.engine.pid() : undefined),
+      10_000,
+    );
     await killed('while loading', loadingPid!, loading);
     // mid-tree: speculative rounds in flight, killed a random moment after the first accepted tokens
     let first: () => void = () => undefined;
-    const streaming = new Promise<void>((r) => { first = r; });
-    const tree = api.engine.complete({ prompt: { prefix: 'def total(items):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 }, () => first());
+    const streaming = new Promise<void>((r) => {
+      first = r;
+    });
+    const tree = api.engine.complete(
+      { prompt: { prefix: 'def total(items):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 },
+      () => first(),
+    );
     await streaming;
     await sleep(Math.random() * 30);
     await killed('mid-tree', api.engine.pid()!, tree);
     await assert.rejects(tree, /ended during the request/);
     // mid-stream: a chat answer being streamed
-    const chatStreaming = new Promise<void>((r) => { first = r; });
+    const chatStreaming = new Promise<void>((r) => {
+      first = r;
+    });
     const chat = api.engine.chat({ messages: [{ role: 'user', content: 'Write a long Python module.' }], maxTokens: 400 }, () => first());
     await chatStreaming;
     await killed('mid-stream', api.engine.pid()!, chat);
@@ -289,7 +347,7 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.equal(api.engine.state(), 'ready');
   });
 
-  test('a bad model path shows the engine\'s precise, actionable error; fixing the setting recovers', async () => {
+  test("a bad model path shows the engine's precise, actionable error; fixing the setting recovers", async () => {
     const good = config().get<string>('targetModelPath');
     const notGguf = path.join(os.tmpdir(), 'not-a-model.gguf');
     fs.writeFileSync(notGguf, 'this is not a GGUF file, just text long enough');
@@ -305,13 +363,21 @@ suite('SpecExec Code in a real VS Code', function () {
         await assert.rejects(api.engine.start(), reason);
         assert.equal(api.engine.state(), 'error');
         assert.match(api.statusBarText(), /error/);
-        const shown = await waitFor('the error notification', () => (api.lastErrorShown()?.code === code ? api.lastErrorShown() : undefined), 5_000);
+        const shown = await waitFor(
+          'the error notification',
+          () => (api.lastErrorShown()?.code === code ? api.lastErrorShown() : undefined),
+          5_000,
+        );
         assert.match(shown!.message, reason);
         assert.ok(shown!.message.includes(`target model (specexec.targetModelPath): `) && shown!.message.includes(file), shown!.message);
         assert.deepEqual(shown!.actions, ['Choose model…', 'Open settings', 'Show log']);
         const editor = await open('bad.ts', 'let y = |\n');
-        const r = await api.completions.provide(editor.document, editor.selection.active, vscode.InlineCompletionTriggerKind.Invoke,
-          new vscode.CancellationTokenSource().token);
+        const r = await api.completions.provide(
+          editor.document,
+          editor.selection.active,
+          vscode.InlineCompletionTriggerKind.Invoke,
+          new vscode.CancellationTokenSource().token,
+        );
         assert.equal(r, undefined);
       }
     } finally {

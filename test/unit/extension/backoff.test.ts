@@ -12,7 +12,10 @@ function crashes(n: number) {
 test('every delay of the schedule is used, doubling from 0.5 s, and the crash after the last one gives up', () => {
   assert.deepEqual(RESTART_DELAYS_MS, [500, 1000, 2000, 4000]);
   const verdicts = crashes(MAX_CRASHES);
-  assert.deepEqual(verdicts.slice(0, -1), RESTART_DELAYS_MS.map((delayMs, i) => ({ recent: i + 1, giveUp: false, delayMs })));
+  assert.deepEqual(
+    verdicts.slice(0, -1),
+    RESTART_DELAYS_MS.map((delayMs, i) => ({ recent: i + 1, giveUp: false, delayMs })),
+  );
   assert.deepEqual(verdicts.at(-1), { recent: 5, giveUp: true });
 });
 

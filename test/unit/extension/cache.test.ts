@@ -14,7 +14,10 @@ test('LRU evicts the least recently used entry and never exceeds capacity', () =
   assert.equal(lru.get('b'), undefined);
   assert.equal(lru.get('a'), 1);
   assert.equal(lru.get('c'), 3);
-  assert.deepEqual(lru.entries().map(([k]) => k), ['c', 'a']);
+  assert.deepEqual(
+    lru.entries().map(([k]) => k),
+    ['c', 'a'],
+  );
   assert.throws(() => new LruMap(0));
 });
 

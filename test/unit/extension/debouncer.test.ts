@@ -9,8 +9,18 @@ function token() {
   const listeners: (() => void)[] = [];
   return {
     isCancellationRequested: false,
-    onCancellationRequested(l: () => void) { listeners.push(l); return { dispose() { listeners.splice(listeners.indexOf(l), 1); } }; },
-    cancel() { this.isCancellationRequested = true; for (const l of [...listeners]) l(); },
+    onCancellationRequested(l: () => void) {
+      listeners.push(l);
+      return {
+        dispose() {
+          listeners.splice(listeners.indexOf(l), 1);
+        },
+      };
+    },
+    cancel() {
+      this.isCancellationRequested = true;
+      for (const l of [...listeners]) l();
+    },
   };
 }
 
@@ -60,7 +70,10 @@ test('chat history: newest turns within the budget, system first, starts with th
     { id: 2, role: 'assistant' as const, content: 'b'.repeat(50) },
     { id: 3, role: 'user' as const, content: 'c'.repeat(10) },
   ];
-  assert.deepEqual(chatMessages(turns, 'sys', 1000).map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+  assert.deepEqual(
+    chatMessages(turns, 'sys', 1000).map((m) => m.role),
+    ['system', 'user', 'assistant', 'user'],
+  );
   // budget only fits the assistant + last user turn: the leading assistant turn is dropped too
   assert.deepEqual(chatMessages(turns, '', 70), [{ role: 'user', content: 'c'.repeat(10) }]);
   // a single turn longer than the budget keeps its end

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../../engine-native/host/protocol';
-import { EngineError, ErrorRepeats, isCancellation, modelRole, reactionTo, REPEAT_AFTER_MS, toEngineError } from '../../../extension/errors';
+import {
+  EngineError,
+  ErrorRepeats,
+  isCancellation,
+  modelRole,
+  reactionTo,
+  REPEAT_AFTER_MS,
+  toEngineError,
+} from '../../../extension/errors';
 
 const models = { targetModelPath: '/m/target.gguf', draftModelPath: '/m/target.gguf.draft' };
 const titles = (e: EngineError) => reactionTo(e, models)?.actions.map((a) => a.title);
@@ -19,7 +27,7 @@ test('cancellation is recognised by its code only, and is never shown', () => {
   assert.equal(reactionTo(toEngineError(cancelled), models), undefined);
 });
 
-test('toEngineError keeps the engine\'s message and code', () => {
+test("toEngineError keeps the engine's message and code", () => {
   const e = toEngineError(new ResponseError(ErrorCodes.ModelInvalid, 'not a GGUF model file (wrong magic bytes): /m/x'));
   assert.ok(e instanceof EngineError);
   assert.equal(e.code, ErrorCodes.ModelInvalid);
@@ -30,7 +38,7 @@ test('toEngineError keeps the engine\'s message and code', () => {
   assert.equal(toEngineError({ message: 'no code', code: 'E' }).code, undefined);
 });
 
-test('a model-file failure keeps the engine\'s reason and names the setting of the file it is about', () => {
+test("a model-file failure keeps the engine's reason and names the setting of the file it is about", () => {
   for (const code of [ErrorCodes.ModelMissing, ErrorCodes.ModelInvalid, ErrorCodes.ModelUnsupported]) {
     const target = reactionTo(new EngineError('model file not found: /m/target.gguf', code), models)!;
     assert.equal(target.message, 'SpecExec: target model (specexec.targetModelPath): model file not found: /m/target.gguf');
@@ -56,11 +64,18 @@ test('modelRole: the longest path the message names; the target when it names no
 test('the other engine codes get the buttons that can fix them', () => {
   const vocab = reactionTo(new EngineError('the draft and target models use different tokenizers', ErrorCodes.VocabMismatch), models)!;
   assert.equal(vocab.message, 'SpecExec: the draft and target models use different tokenizers');
-  assert.deepEqual(vocab.actions.map((a) => [a.command, ...(a.args ?? [])]),
-    [['specexec.chooseDraftModel'], ['workbench.action.openSettings', 'specexec.draftModelPath'], ['specexec.showLog']]);
-  assert.deepEqual(reactionTo(new EngineError('no CPU backend', ErrorCodes.BackendUnavailable), models)!.actions[0].args, ['specexec.nativeBuild']);
-  for (const e of [new EngineError('the engine crashed 5 times within 60 s'), new EngineError('llama_decode failed', ErrorCodes.DecodeFailed),
-    toEngineError(new ResponseError(ErrorCodes.InternalError, 'the engine process ended during the request initialize'))]) {
+  assert.deepEqual(
+    vocab.actions.map((a) => [a.command, ...(a.args ?? [])]),
+    [['specexec.chooseDraftModel'], ['workbench.action.openSettings', 'specexec.draftModelPath'], ['specexec.showLog']],
+  );
+  assert.deepEqual(reactionTo(new EngineError('no CPU backend', ErrorCodes.BackendUnavailable), models)!.actions[0].args, [
+    'specexec.nativeBuild',
+  ]);
+  for (const e of [
+    new EngineError('the engine crashed 5 times within 60 s'),
+    new EngineError('llama_decode failed', ErrorCodes.DecodeFailed),
+    toEngineError(new ResponseError(ErrorCodes.InternalError, 'the engine process ended during the request initialize')),
+  ]) {
     assert.deepEqual(titles(e), ['Show log', 'Restart']);
     assert.equal(reactionTo(e, models)!.message, `SpecExec: ${e.message}`);
   }
@@ -68,7 +83,8 @@ test('the other engine codes get the buttons that can fix them', () => {
 
 test('a context that does not fit (memory or prompt) names specexec.contextSize, not the model file', () => {
   const messages = {
-    [ErrorCodes.ContextTooLarge]: 'cannot create a context of 131072 tokens for /m/target.gguf (not enough memory for it?): lower contextSize',
+    [ErrorCodes.ContextTooLarge]:
+      'cannot create a context of 131072 tokens for /m/target.gguf (not enough memory for it?): lower contextSize',
     [ErrorCodes.ContextOverflow]: 'the prompt has 5000 tokens but the context holds 4096; shorten it or raise contextSize',
   };
   for (const [code, text] of Object.entries(messages)) {

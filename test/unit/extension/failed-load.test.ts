@@ -35,7 +35,7 @@ test('nothing refused: load', () => {
   assert.equal(new FailedLoad().errorFor(inputs()), undefined);
 });
 
-test('the same inputs and files: the refused load\'s error, without asking the engine', () => {
+test("the same inputs and files: the refused load's error, without asking the engine", () => {
   const failed = afterRefusal();
   assert.equal(failed.errorFor(inputs()), refused);
   assert.equal(failed.errorFor(inputs()), refused, 'every time');

@@ -35,8 +35,36 @@ const hostile = [
 ];
 
 // the tags the renderer itself writes; anything else came from the input
-const allowed = new Set(['p', 'br', 'strong', 'em', 's', 'code', 'pre', 'a', 'ul', 'ol', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
-  'blockquote', 'hr', 'div', 'span', 'button', 'table', 'thead', 'tbody', 'tr', 'th', 'td']);
+const allowed = new Set([
+  'p',
+  'br',
+  'strong',
+  'em',
+  's',
+  'code',
+  'pre',
+  'a',
+  'ul',
+  'ol',
+  'li',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'hr',
+  'div',
+  'span',
+  'button',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+]);
 
 test('hostile markdown comes out inert: no foreign tags, handlers or script URLs', () => {
   for (const src of hostile) {
@@ -57,25 +85,37 @@ test('hostile markdown comes out inert: no foreign tags, handlers or script URLs
 
 test('lists are <ul>/<ol> with <li>, without stray markers, nested lists included', () => {
   assert.equal(render('* one\n* two').html, '<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n');
-  assert.equal(render('- a\n  - b\n    - c\n- d').html,
-    '<ul>\n<li>a\n<ul>\n<li>b\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n</li>\n<li>d</li>\n</ul>\n');
-  assert.equal(render('1. one\n2. two\n   * sub').html,
-    '<ol>\n<li>one</li>\n<li>two\n<ul>\n<li>sub</li>\n</ul>\n</li>\n</ol>\n');
+  assert.equal(
+    render('- a\n  - b\n    - c\n- d').html,
+    '<ul>\n<li>a\n<ul>\n<li>b\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n</li>\n<li>d</li>\n</ul>\n',
+  );
+  assert.equal(render('1. one\n2. two\n   * sub').html, '<ol>\n<li>one</li>\n<li>two\n<ul>\n<li>sub</li>\n</ul>\n</li>\n</ol>\n');
   // what code models write: bold labels in items, '*' bullets after a paragraph
   const { html } = render('Steps:\n* **Parse** the input\n* *Check* it\n\n  More about it.\n* Done');
-  assert.equal(html, '<p>Steps:</p>\n<ul>\n<li>\n<p><strong>Parse</strong> the input</p>\n</li>\n<li>\n<p><em>Check</em> it</p>\n' +
-    '<p>More about it.</p>\n</li>\n<li>\n<p>Done</p>\n</li>\n</ul>\n');
+  assert.equal(
+    html,
+    '<p>Steps:</p>\n<ul>\n<li>\n<p><strong>Parse</strong> the input</p>\n</li>\n<li>\n<p><em>Check</em> it</p>\n' +
+      '<p>More about it.</p>\n</li>\n<li>\n<p>Done</p>\n</li>\n</ul>\n',
+  );
   assert.doesNotMatch(html, /\*/);
 });
 
 test('inline markup: code spans, emphasis, headings, quotes, safe links', () => {
   assert.equal(render('Use `a < b` and ``x ` y``.').html, '<p>Use <code>a &lt; b</code> and <code>x ` y</code>.</p>\n');
-  assert.equal(render('# Title\n\nSome **bold**, *em*, ~~old~~.').html, '<h1>Title</h1>\n<p>Some <strong>bold</strong>, <em>em</em>, <s>old</s>.</p>\n');
+  assert.equal(
+    render('# Title\n\nSome **bold**, *em*, ~~old~~.').html,
+    '<h1>Title</h1>\n<p>Some <strong>bold</strong>, <em>em</em>, <s>old</s>.</p>\n',
+  );
   assert.equal(render('> quoted').html, '<blockquote>\n<p>quoted</p>\n</blockquote>\n');
   assert.equal(render('line one\nline two').html, '<p>line one<br>\nline two</p>\n');
-  assert.equal(render('[docs](https://example.com/a?b=1&c=2)').html,
-    '<p><a href="https://example.com/a?b=1&amp;c=2" title="https://example.com/a?b=1&amp;c=2">docs</a></p>\n');
-  assert.equal(render('see https://example.com').html, '<p>see <a href="https://example.com" title="https://example.com">https://example.com</a></p>\n');
+  assert.equal(
+    render('[docs](https://example.com/a?b=1&c=2)').html,
+    '<p><a href="https://example.com/a?b=1&amp;c=2" title="https://example.com/a?b=1&amp;c=2">docs</a></p>\n',
+  );
+  assert.equal(
+    render('see https://example.com').html,
+    '<p>see <a href="https://example.com" title="https://example.com">https://example.com</a></p>\n',
+  );
   // file names are not links (no fuzzy linkify: .py is a top-level domain)
   assert.equal(render('edit main.py or www.example.com').html, '<p>edit main.py or www.example.com</p>\n');
   // an unsafe link keeps its text, inert
@@ -85,11 +125,14 @@ test('inline markup: code spans, emphasis, headings, quotes, safe links', () => 
 
 test('fenced code with a known language is highlighted by highlight.js', () => {
   const { html, codes } = render('```ts\nconst x: number = 1; // c\n```');
-  assert.equal(html, '<div class="code-block" data-code-index="0"><div class="code-toolbar"><span class="code-lang">ts</span>' +
-    '<button class="code-copy" data-action="copy" data-code-index="0">Copy</button>' +
-    '<button class="code-insert" data-action="insert" data-code-index="0">Insert</button></div>' +
-    '<pre><code class="hljs language-ts"><span class="hljs-keyword">const</span> <span class="hljs-attr">x</span>: <span class="hljs-built_in">number</span> = ' +
-    '<span class="hljs-number">1</span>; <span class="hljs-comment">// c</span></code></pre></div>\n');
+  assert.equal(
+    html,
+    '<div class="code-block" data-code-index="0"><div class="code-toolbar"><span class="code-lang">ts</span>' +
+      '<button class="code-copy" data-action="copy" data-code-index="0">Copy</button>' +
+      '<button class="code-insert" data-action="insert" data-code-index="0">Insert</button></div>' +
+      '<pre><code class="hljs language-ts"><span class="hljs-keyword">const</span> <span class="hljs-attr">x</span>: <span class="hljs-built_in">number</span> = ' +
+      '<span class="hljs-number">1</span>; <span class="hljs-comment">// c</span></code></pre></div>\n',
+  );
   assert.deepEqual(codes, ['const x: number = 1; // c']);
   // aliases and VS Code language ids
   for (const lang of ['python', 'py', 'typescriptreact', 'shellscript', 'sh', 'rust', 'cpp', 'html']) {
@@ -100,7 +143,8 @@ test('fenced code with a known language is highlighted by highlight.js', () => {
 });
 
 test('fenced code with an unknown or no language is escaped plain text', () => {
-  const block = (cls: string, lang: string) => `<div class="code-block" data-code-index="0"><div class="code-toolbar"><span class="code-lang">${lang}</span>` +
+  const block = (cls: string, lang: string) =>
+    `<div class="code-block" data-code-index="0"><div class="code-toolbar"><span class="code-lang">${lang}</span>` +
     '<button class="code-copy" data-action="copy" data-code-index="0">Copy</button>' +
     '<button class="code-insert" data-action="insert" data-code-index="0">Insert</button></div>' +
     `<pre><code${cls}>if (a &lt; b &amp;&amp; c) { &quot;x&quot; }</code></pre></div>\n`;
@@ -112,7 +156,10 @@ test('fenced code with an unknown or no language is escaped plain text', () => {
 test('code blocks are numbered in order, their raw text kept for Copy / Insert', () => {
   const { html, codes } = render('a\n\n```py\nx = "<y>"\n```\n\n- item\n\n  ```\n  in list\n  ```\n\n```\n\n```');
   assert.deepEqual(codes, ['x = "<y>"', 'in list', '']);
-  assert.deepEqual([...html.matchAll(/<div class="code-block" data-code-index="(\d)"/g)].map((m) => m[1]), ['0', '1', '2']);
+  assert.deepEqual(
+    [...html.matchAll(/<div class="code-block" data-code-index="(\d)"/g)].map((m) => m[1]),
+    ['0', '1', '2'],
+  );
 });
 
 test('streaming: an unterminated fence is an open code block, and the text before it does not change', () => {
@@ -126,7 +173,10 @@ test('streaming: an unterminated fence is an open code block, and the text befor
   const start = full.indexOf('```');
   for (let n = start + 3; n <= full.length; n++) {
     const out = render(full.slice(0, n));
-    assert.ok(out.html.startsWith('<p>Here is the code:</p>\n<div class="code-block" data-code-index="0">'), JSON.stringify(full.slice(0, n)));
+    assert.ok(
+      out.html.startsWith('<p>Here is the code:</p>\n<div class="code-block" data-code-index="0">'),
+      JSON.stringify(full.slice(0, n)),
+    );
     assert.equal(out.codes.length, 1);
     assert.ok(full.slice(start).startsWith('```python\n' + out.codes[0]) || out.codes[0] === '', JSON.stringify(out.codes[0]));
   }

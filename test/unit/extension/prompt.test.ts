@@ -59,8 +59,16 @@ test('extra context: path headers, budget respected, current file excluded by bu
   const out = extraContext(extras, 'typescript', 100);
   assert.equal(out, '// Path: src/a.ts\nexport const a = 1;\n\n// Path: src/c.ts\nexport const c = 3;\n\n');
   const built = buildPrompt({
-    text: 'const x = ', offset: 10, languageId: 'typescript', path: 'src/a.ts', extras, extraChars: 100,
-    prefixLines: 10, suffixLines: 10, prefixChars: 100, suffixChars: 100,
+    text: 'const x = ',
+    offset: 10,
+    languageId: 'typescript',
+    path: 'src/a.ts',
+    extras,
+    extraChars: 100,
+    prefixLines: 10,
+    suffixLines: 10,
+    prefixChars: 100,
+    suffixChars: 100,
   });
   assert.equal(built.prefix, 'const x = ');
   assert.equal(built.suffix, '');
@@ -70,8 +78,16 @@ test('extra context: path headers, budget respected, current file excluded by bu
 
 test('no extra context: the prompt is exactly the window', () => {
   const built = buildPrompt({
-    text, offset: cursor, languageId: 'python', path: 'x.py', extras: [], extraChars: 1000,
-    prefixLines: 2, suffixLines: 2, prefixChars: 1000, suffixChars: 1000,
+    text,
+    offset: cursor,
+    languageId: 'python',
+    path: 'x.py',
+    extras: [],
+    extraChars: 1000,
+    prefixLines: 2,
+    suffixLines: 2,
+    prefixChars: 1000,
+    suffixChars: 1000,
   });
   assert.deepEqual(built.prompt, { prefix: 'line2\nline3 cursor', suffix: 'here\nline4\n' });
   assert.equal(built.extraChars, 0);

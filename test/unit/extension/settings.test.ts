@@ -39,7 +39,7 @@ const DIFFERENT_ON_PURPOSE: Record<string, string> = {
   'specexec.chat.temperature': 'a chat answer reads better a little varied; completions stay greedy',
 };
 
-test('engine-facing settings default to the protocol\'s value, or differ for a stated reason', () => {
+test("engine-facing settings default to the protocol's value, or differ for a stated reason", () => {
   for (const [key, value] of Object.entries(ENGINE_FIELDS)) {
     assert.ok(key in settings, `package.json lacks ${key}`);
     if (key in DIFFERENT_ON_PURPOSE) assert.notEqual(settings[key].default, value, `${key} now equals the protocol: drop it from the list`);
@@ -50,16 +50,22 @@ test('engine-facing settings default to the protocol\'s value, or differ for a s
 test('extension/README.md lists every setting with its declared default', () => {
   const readme = readFileSync(path.join(packageRoot(), 'extension', 'README.md'), 'utf8');
   for (const [key, { default: value }] of Object.entries(settings)) {
-    assert.ok(readme.includes(`| \`${key}\` | \`${JSON.stringify(value)}\` |`), `extension/README.md: no row for ${key} with default ${JSON.stringify(value)}`);
+    assert.ok(
+      readme.includes(`| \`${key}\` | \`${JSON.stringify(value)}\` |`),
+      `extension/README.md: no row for ${key} with default ${JSON.stringify(value)}`,
+    );
   }
 });
 
-test('threads 0 means the editor\'s choice, resolved before the engine, whose own 0 means another count', () => {
+test("threads 0 means the editor's choice, resolved before the engine, whose own 0 means another count", () => {
   // the setting: all cores but one, at most 8 (the editor keeps a core); the engine: the hardware threads, at most 16
   assert.equal(settings['specexec.threads'].default, 0);
   assert.match(settings['specexec.threads'].markdownDescription ?? '', /`0`: all cores but one \(at most 8\)/);
   assert.equal(DEFAULTS.initialize.threads, 0);
-  assert.deepEqual([1, 2, 4, 9, 64].map((cores) => autoThreads(cores)), [1, 1, 3, 8, 8]);
+  assert.deepEqual(
+    [1, 2, 4, 9, 64].map((cores) => autoThreads(cores)),
+    [1, 1, 3, 8, 8],
+  );
   for (const cores of [1, 2, 4, 9, 64]) assert.equal(resolveThreads(0, cores), autoThreads(cores), 'the engine never receives 0');
   assert.equal(resolveThreads(6, 64), 6);
 });
