@@ -5,11 +5,14 @@ draft/target pair that loads and runs like any downloaded model.
 
 usage: make_test_model.py OUT.gguf [--layers 2 --embd 64 --heads 4 --kv-heads 2 --ff 128 --seed 0]
                           [--dtype f32|f16|q8_0] [--tied] [--noise X] [--vocab V.gguf] [--arch NAME]
+                          [--name NAME] [--finetune TEXT] [--pad-vocab N] [--set-token ID=TEXT]...
+                          [--kv KEY=JSON]... [--split-max-tensors N]
        (gguf-py and the vocab are taken from build/llama.cpp unless --llama-src says otherwise)
 A real model's shape with random weights is the cost reference for the grown target, e.g. TinyLlama-1.1B:
        make_test_model.py random-1.1b.gguf --layers 22 --embd 2048 --heads 32 --kv-heads 4 --ff 5632 --dtype q8_0 --tied
 """
 import argparse
+import json
 import os
 import sys
 
@@ -32,6 +35,15 @@ ap.add_argument("--arch", default="llama", help="architecture name written into 
 ap.add_argument("--noise", type=float, default=0.0,
                 help="relative gaussian noise added to every weight (a draft that partly agrees with the "
                      "model of the same seed and shape)")
+ap.add_argument("--name", help="general.name (default: specexec-test-<shape>)")
+ap.add_argument("--finetune", help="general.finetune, e.g. Instruct (the model catalogue flags chat models by it)")
+ap.add_argument("--pad-vocab", type=int, default=0,
+                help="append N [PAD<id>] tokens, as convert_hf_to_gguf.py pads a vocabulary to the model's size")
+ap.add_argument("--set-token", action="append", default=[], metavar="ID=TEXT", help="replace the text of one token")
+ap.add_argument("--kv", action="append", default=[], metavar="KEY=JSON",
+                help="set a metadata key (JSON bool, integer (uint32) or string; null removes a tokenizer key)")
+ap.add_argument("--split-max-tensors", type=int, default=0,
+                help="write OUT-0000i-of-0000N.gguf shards of at most N tensors, as gguf-split does")
 ap.add_argument("--logit-scale", type=float, default=4.0,
                 help="scales the output layer: peaked distributions keep greedy decoding robust to batching noise")
 args = ap.parse_args()
@@ -46,11 +58,57 @@ except ImportError as e:
 
 vocab_path = args.vocab or os.path.join(args.llama_src, "models", "ggml-vocab-deepseek-coder.gguf")
 rd = gguf.GGUFReader(vocab_path)
-n_vocab = len(rd.fields["tokenizer.ggml.tokens"].data)
 
-tmp = args.out + ".tmp"
-w = gguf.GGUFWriter(tmp, args.arch)
-w.add_name(f"specexec-test-{args.layers}L-{args.embd}d-seed{args.seed}")
+
+def tokenizer_fields():
+    """The vocab GGUF's tokenizer keys as {key: [value, type, sub_type]}, with the requested edits."""
+    fields = {}
+    for key, f in rd.fields.items():
+        if key.startswith("tokenizer."):
+            fields[key] = [f.contents(), f.types[0], f.types[-1] if f.types[0] == gguf.GGUFValueType.ARRAY else None]
+    tokens = fields["tokenizer.ggml.tokens"][0]
+    for edit in args.set_token:
+        token_id, text = edit.split("=", 1)
+        tokens[int(token_id)] = text
+    n = len(tokens)
+    tokens.extend(f"[PAD{i}]" for i in range(n, n + args.pad_vocab))
+    if "tokenizer.ggml.token_type" in fields:
+        fields["tokenizer.ggml.token_type"][0].extend([int(gguf.TokenType.UNUSED)] * args.pad_vocab)
+    if "tokenizer.ggml.scores" in fields:
+        fields["tokenizer.ggml.scores"][0].extend([-1000.0] * args.pad_vocab)
+    return fields
+
+
+def json_kv(spec):
+    key, text = spec.split("=", 1)
+    value = json.loads(text)
+    if value is None or isinstance(value, str):
+        return key, value, gguf.GGUFValueType.STRING
+    if isinstance(value, bool):
+        return key, value, gguf.GGUFValueType.BOOL
+    return key, value, gguf.GGUFValueType.UINT32
+
+
+tok_fields = tokenizer_fields()
+extra_kv = []  # --kv keys that are not the tokenizer's
+for key, value, vtype in map(json_kv, args.kv):
+    if key in tok_fields and value is None:
+        del tok_fields[key]
+    elif key in tok_fields:
+        tok_fields[key] = [value, vtype, None]
+    elif value is not None:
+        extra_kv.append((key, value, vtype))
+n_vocab = len(tok_fields["tokenizer.ggml.tokens"][0])
+
+split = args.split_max_tensors > 0
+# shards are named after the path the writer gets, so a split model is written in place
+tmp = args.out if split else args.out + ".tmp"
+w = gguf.GGUFWriter(tmp, args.arch, split_max_tensors=args.split_max_tensors)
+w.add_name(args.name or f"specexec-test-{args.layers}L-{args.embd}d-seed{args.seed}")
+if args.finetune:
+    w.add_finetune(args.finetune)
+for key, value, vtype in extra_kv:
+    w.add_key_value(key, value, vtype)
 w.add_context_length(args.ctx)
 w.add_embedding_length(args.embd)
 w.add_block_count(args.layers)
@@ -63,14 +121,8 @@ w.add_layer_norm_rms_eps(1e-5)
 w.add_vocab_size(n_vocab)
 w.add_file_type({"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
                  "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[args.dtype])
-for key, f in rd.fields.items():  # the tokenizer, verbatim
-    if not key.startswith("tokenizer."):
-        continue
-    vtype = f.types[0]
-    if vtype == gguf.GGUFValueType.ARRAY:
-        w.add_key_value(key, f.contents(), vtype, sub_type=f.types[-1])
-    else:
-        w.add_key_value(key, f.contents(), vtype)
+for key, (value, vtype, sub_type) in tok_fields.items():  # the tokenizer, verbatim unless edited above
+    w.add_key_value(key, value, vtype, sub_type=sub_type)
 
 rng = np.random.default_rng(args.seed)
 noise_rng = np.random.default_rng(args.seed + 1_000_003)
@@ -113,5 +165,6 @@ w.write_header_to_file()
 w.write_kv_data_to_file()
 w.write_tensors_to_file(progress=False)
 w.close()
-os.replace(tmp, args.out)
+if not split:
+    os.replace(tmp, args.out)
 print(f"wrote {args.out}")
