@@ -10,11 +10,13 @@
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 //   specexec bench-cpu
 //   specexec grow-target [--target FILE] [--out FILE]
+//   specexec models scan [--folder DIR]... [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
 import { runCpuBench } from './bench-cpu';
+import { resolveModelSpecs, runModelsCommand } from './models';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import type { CrashData } from '../host/engine-client';
 import { ensureGrownTarget, growTarget, GROWN_DESCRIPTION } from './grown-target';
@@ -33,6 +35,12 @@ const USAGE = `usage:
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
   specexec bench-cpu
   specexec grow-target [--target FILE] [--out FILE]
+  specexec models scan [--folder DIR]... [--json]
+  specexec models pull PRESET|ORG/NAME:FILE.gguf
+models scan lists the GGUF models already on this machine (Hugging Face and llama.cpp caches, LM Studio,
+Ollama, --folder) and the draft/target pairs among them; models pull downloads a preset pair or one file
+into the Hugging Face cache (HF_ENDPOINT: a mirror; HF_TOKEN: gated repositories). --target and --draft
+take a file, a preset or ORG/NAME:FILE.gguf once downloaded; a preset as --target brings its draft.
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
 is specexec with an automatic budget when a draft model is loaded (--target alone: autoregressive).
 GPU builds (SPECEXEC_NATIVE_BUILD=build-vulkan): --target-gpu-layers / --draft-gpu-layers place layers
@@ -72,6 +80,7 @@ const OPTIONS = {
   'no-llama-cpp': { type: 'boolean' },
   'no-grown': { type: 'boolean' },
   out: { type: 'string' },
+  folder: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -158,7 +167,8 @@ async function info(flags: Flags): Promise<void> {
   }
 }
 
-const MODELS_HINT = 'specexec models scan (the GGUFs already on this machine), specexec models pull PRESET, or "SpecExec: Choose Models…" in VS Code.';
+const MODELS_HINT =
+  'specexec models scan (the GGUFs already on this machine), specexec models pull PRESET, or "SpecExec: Choose Models…" in VS Code.';
 
 const DEMO_PROMPT = 'import os\n\n\ndef read_lines(path):\n    """Return the lines of a text file without trailing newlines."""\n';
 
@@ -219,8 +229,11 @@ function growTargetCommand(flags: Flags): void {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   let flags: Flags;
+  let positionals: string[];
   try {
-    flags = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values as Flags;
+    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: command === 'models', strict: true });
+    flags = parsed.values as Flags;
+    positionals = parsed.positionals;
   } catch (e) {
     throw new CliError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -228,6 +241,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
+  if (command === 'models') return runModelsCommand(positionals, flags as { folder?: string[]; json?: boolean });
+  Object.assign(flags, await resolveModelSpecs({ target: flags.target as string | undefined, draft: flags.draft as string | undefined }));
   switch (command) {
     case 'complete':
       return complete(flags);
