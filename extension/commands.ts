@@ -1,7 +1,10 @@
 // Command handlers: the quick pick behind the status bar, pause/resume, restart, log, model
-// pickers, stats, chat, explain and the manual completion trigger.
+// pickers (Choose Models… and the file pickers), the Hugging Face token, stats, chat, explain and
+// the manual completion trigger.
 import * as vscode from 'vscode';
 import { SECTION } from './declared';
+import { chooseModels } from './model-chooser';
+import { setHuggingFaceToken } from './model-download';
 import type { Ctx } from './context';
 
 async function chooseModel(ctx: Ctx, role: 'target' | 'draft'): Promise<string | undefined> {
@@ -53,6 +56,8 @@ export function registerCommands(ctx: Ctx): void {
     }
   });
   reg('specexec.showLog', () => ctx.output.show(true));
+  reg('specexec.chooseModels', () => chooseModels(ctx));
+  reg('specexec.setHuggingFaceToken', () => setHuggingFaceToken(ctx));
   reg('specexec.chooseTargetModel', () => chooseModel(ctx, 'target'));
   reg('specexec.chooseDraftModel', () => chooseModel(ctx, 'draft'));
   reg('specexec.showStats', () => {
@@ -75,6 +80,7 @@ export function registerCommands(ctx: Ctx): void {
         : { label: '$(debug-pause) Pause completions', command: 'specexec.pause' },
       { label: '$(debug-restart) Restart engine', command: 'specexec.restartEngine', description: ctx.engine.state },
       { label: '$(output) Show log', command: 'specexec.showLog' },
+      { label: '$(library) Choose models…', command: 'specexec.chooseModels', description: 'found on disk or to download' },
       {
         label: '$(file) Choose target model…',
         command: 'specexec.chooseTargetModel',

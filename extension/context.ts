@@ -11,6 +11,7 @@ import { InlineCompletionProvider } from './completion/provider';
 import { RecentFiles } from './completion/recent';
 import { Engine } from './engine';
 import { ErrorRepeats, reactionTo, toEngineError, type EngineError } from './errors';
+import { offerModelSetup } from './first-run';
 import { StatusBar } from './status';
 
 /** An error notification as the user saw it. */
@@ -60,6 +61,7 @@ export class Ctx implements vscode.Disposable {
       }),
     );
     registerCommands(this);
+    offerModelSetup(this);
   }
 
   get extensionId(): string {

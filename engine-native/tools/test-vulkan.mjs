@@ -53,7 +53,9 @@ function main() {
   run(process.execPath, ['esbuild.mjs']);
   const devices = visibleDevices();
   const env = { SPECEXEC_NATIVE_BUILD: 'build-vulkan', ...(devices !== undefined ? { GGML_VK_VISIBLE_DEVICES: devices } : {}) };
-  console.log(`specexec test:vulkan: SPECEXEC_NATIVE_BUILD=build-vulkan${devices !== undefined ? ` GGML_VK_VISIBLE_DEVICES=${devices}` : ''}`);
+  console.log(
+    `specexec test:vulkan: SPECEXEC_NATIVE_BUILD=build-vulkan${devices !== undefined ? ` GGML_VK_VISIBLE_DEVICES=${devices}` : ''}`,
+  );
   run(process.execPath, ['--test', '--test-concurrency=1', 'dist/vulkan-test/'], env);
 }
 
