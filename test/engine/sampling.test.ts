@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type NativeEngine } from '../../engine-native/host/native';
+import { DEFAULTS } from '../../engine-native/host/protocol';
 import { testingAddon, type TestingRequest } from '../helpers/testing-addon';
 import { testModelPair } from '../helpers/models';
 
@@ -127,23 +128,9 @@ describe('the KV cache after 200+ rounds', () => {
     const engine = new addon.Engine();
     const loaded = await engine.load({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
     try {
-      const r = await engine.generate(
-        {
-          prompt: PROMPT,
-          maxTokens: 600,
-          temperature: 0,
-          topK: 0,
-          topP: 1,
-          seed: 0,
-          stop: [],
-          mode: 'specexec',
-          budget: 2,
-          maxDepth: 32,
-          draftMax: 16,
-          draftPMin: 0,
-        },
-        () => undefined,
-      );
+      // greedy, 600 tokens: the request both runs below share but for the decoding mode
+      const greedy = { ...DEFAULTS.sampling, prompt: PROMPT, maxTokens: 600, stop: [], draftPMin: 0 };
+      const r = await engine.generate({ ...greedy, mode: 'specexec', budget: 2 }, () => undefined);
       assert.ok(r.stats.targetPasses >= 200, `${r.stats.targetPasses} rounds`);
       const tok = new addon.Tokenizer(models.target);
       // the same tokens the engine decoded, so that its cache is reused, not rebuilt
@@ -155,23 +142,7 @@ describe('the KV cache after 200+ rounds', () => {
       const diff = (l: Float32Array) => l.reduce((m, x, v) => Math.max(m, Math.abs(x - last[v])), 0);
       const afterSpecExec = diff(addon.testing.nextLogits(engine, all));
       // the noise floor: the same text decoded one token at a time (autoregressive) vs one batch
-      await engine.generate(
-        {
-          prompt: PROMPT,
-          maxTokens: 600,
-          temperature: 0,
-          topK: 0,
-          topP: 1,
-          seed: 0,
-          stop: [],
-          mode: 'autoregressive',
-          budget: 0,
-          maxDepth: 32,
-          draftMax: 16,
-          draftPMin: 0,
-        },
-        () => undefined,
-      );
+      await engine.generate({ ...greedy, mode: 'autoregressive', budget: 0 }, () => undefined);
       const afterAutoregressive = diff(addon.testing.nextLogits(engine, all));
       // measured here: both ~8e-3 with logits up to ~16; a wrong cell in the cache gives > 1
       assert.ok(
