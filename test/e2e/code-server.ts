@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { EngineClient } from '../../engine-native/host/engine-client';
+import { postprocess } from '../../extension/completion/postprocess';
 
 export const CODE_SERVER_VERSION = process.env.SPECEXEC_CODE_SERVER_VERSION || '4.100.3';
 export const CACHE = process.env.SPECEXEC_E2E_CACHE || path.join(os.homedir(), '.cache', 'specexec-e2e');
@@ -246,4 +248,102 @@ export function testModels(preferBundled = true): { target: string; draft: strin
 
 export function rmrf(p: string): void {
   fs.rmSync(p, { recursive: true, force: true });
+}
+
+export const SHOTS = path.join(ROOT, 'build', 'e2e-screenshots');
+
+// the editor shows U+00A0 for spaces and control pictures (U+2400 + c) for control characters
+export const nbsp = (s: string) =>
+  s.replace(/\u00a0/g, ' ').replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400));
+
+/**
+ * The ghost text as the user sees it: the inline part after the cursor, then the lines the editor
+ * previews below it (a completion that starts with a line break has an empty inline part).
+ */
+export async function readGhostText(page: import('playwright-core').Page, editor: string): Promise<string> {
+  const text = await page.$eval(editor, (root) => {
+    const inline = [...root.querySelectorAll('.ghost-text-decoration')].map((e) => e.textContent).join('');
+    const lines = [...root.querySelectorAll('.suggest-preview-text .view-line')].map((l) => l.textContent);
+    return [inline, ...lines].join('\n');
+  });
+  return nbsp(text);
+}
+
+/**
+ * The first-start offer ("Set up a real model…", extension/first-run.ts) shows while no target is
+ * set: waits for its toast and answers "Not now", as a user would, so it covers nothing later.
+ */
+export async function dismissSetupOffer(page: import('playwright-core').Page): Promise<void> {
+  const toast = page.locator('.notification-toast', { hasText: 'Set up a real model?' });
+  await toast.waitFor({ state: 'visible', timeout: 30_000 });
+  await toast.getByRole('button', { name: 'Not now' }).click();
+  await toast.waitFor({ state: 'detached', timeout: 10_000 });
+}
+
+/** Headless Debian Chromium for a profile (playwright-core is loaded here: it does not survive bundling). */
+export async function launchChromium(profile: Profile): Promise<import('playwright-core').Browser> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, env: { ...process.env, HOME: profile.work }, args: CHROMIUM_ARGS });
+}
+
+/** What typeAddPrompt() leaves in the file: a function header and the start of its body. */
+export const ADD_PROMPT = 'function add(a: number, b: number): number {\n  return a';
+
+/**
+ * Opens `file` from the workspace with Quick Open, types ADD_PROMPT into it as a user would and
+ * waits for ghost text; returns the editor's selector and the ghost text on screen.
+ */
+export async function typeAddPrompt(
+  page: import('playwright-core').Page,
+  file: string,
+  timeoutMs: number,
+): Promise<{ editor: string; ghost: string }> {
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(file);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${file}"]`, { timeout: 20_000 });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.tab.active[aria-label*="${file}"]`, { timeout: 20_000 });
+  const editor = '.editor-group-container.active .monaco-editor';
+  await page.click(`${editor} .view-lines`);
+  // Enter auto-indents the next line: type the indentation-free text and let the editor indent
+  await page.keyboard.type('function add(a: number, b: number): number {', { delay: 20 });
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('return a', { delay: 60 });
+  await page.waitForSelector(`${editor} .ghost-text-decoration, ${editor} .ghost-text`, { timeout: timeoutMs });
+  await page.waitForTimeout(300); // let the view settle before reading and the screenshot
+  return { editor, ghost: await readGhostText(page, editor) };
+}
+
+/** What the extension should show after ADD_PROMPT: the reference engine's greedy completion, post-processed as the provider does. */
+export async function greedyAddCompletion(reference: EngineClient): Promise<string> {
+  const greedy = await reference.complete({
+    prompt: { prefix: ADD_PROMPT, suffix: '' },
+    maxTokens: 32,
+    temperature: 0,
+    stop: ['\n\n\n'],
+    budget: 4,
+  });
+  return postprocess(greedy.text, { linePrefix: '  return a', lineSuffix: '', nextLines: [], maxLines: 16 });
+}
+
+/** `npm run package`'s vsce call, non-interactive (no repository field or LICENSE prompt). */
+export function packageVsix(out: string): void {
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  execFileSync(
+    process.execPath,
+    [
+      vsce,
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--skip-license',
+      '--readme-path',
+      path.join('extension', 'README.md'),
+      '-o',
+      out,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as util from 'node:util';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, ensureCodeServer, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
+import { ROOT, ensureCodeServer, launchChromium, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
 
 interface MochaResult {
   title: string;
@@ -45,14 +45,7 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
   const logLines: string[] = [];
   let browser: import('playwright-core').Browser | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      env: { ...process.env, HOME: profile.work },
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium(profile);
     const page = await browser.newPage();
     const authority = `127.0.0.1:${server.port}`;
     const payload = [

@@ -8,45 +8,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EngineClient } from '../../engine-native/host/engine-client';
-import { postprocess } from '../../extension/completion/postprocess';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, ensureCodeServer, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
-
-const SHOTS = path.join(ROOT, 'build', 'e2e-screenshots');
-// the editor shows U+00A0 for spaces and control pictures (U+2400 + c) for control characters
-const nbsp = (s: string) => s.replace(/\u00a0/g, ' ').replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400));
-
-/**
- * The ghost text as the user sees it: the inline part after the cursor, then the lines the editor
- * previews below it (a completion that starts with a line break has an empty inline part).
- */
-async function readGhostText(page: import('playwright-core').Page, editor: string): Promise<string> {
-  const text = await page.$eval(editor, (root) => {
-    const inline = [...root.querySelectorAll('.ghost-text-decoration')].map((e) => e.textContent).join('');
-    const lines = [...root.querySelectorAll('.suggest-preview-text .view-line')].map((l) => l.textContent);
-    return [inline, ...lines].join('\n');
-  });
-  return nbsp(text);
-}
-
-/** `npm run package`'s vsce call, non-interactive (no repository field or LICENSE prompt). */
-function packageVsix(out: string): void {
-  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(
-    process.execPath,
-    [
-      vsce,
-      'package',
-      '--no-dependencies',
-      '--allow-missing-repository',
-      '--skip-license',
-      '--readme-path',
-      path.join('extension', 'README.md'),
-      '-o',
-      out,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-}
+import {
+  ADD_PROMPT,
+  ROOT,
+  SHOTS,
+  dismissSetupOffer,
+  ensureCodeServer,
+  greedyAddCompletion,
+  launchChromium,
+  makeProfile,
+  nbsp,
+  packageVsix,
+  rmrf,
+  startCodeServer,
+  testModels,
+  typeAddPrompt,
+} from './code-server';
 
 test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders a streamed answer', { timeout: 10 * 60_000 }, async (t) => {
   const entry = ensureCodeServer();
@@ -82,19 +59,12 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
   assert.match(installed, /successfully installed/i);
 
   const server = await startCodeServer(entry, profile);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
   let browser: import('playwright-core').Browser | undefined;
   const problems: string[] = [];
   let ok = false;
   let reference: EngineClient | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      env: { ...process.env, HOME: profile.work },
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium(profile);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
@@ -111,24 +81,11 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     // readiness: the extension's status bar item (typing before activation gets no completions)
     await page.waitForSelector('.statusbar-item:has-text("SpecExec")', { timeout: 90_000 });
+    // with the bundled pair (no target set) the first-start offer shows: the user closes it, as they would
+    if (models.bundled) await dismissSetupOffer(page);
 
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type('ui.ts');
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="ui.ts"]', { timeout: 20_000 });
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('.tab.active[aria-label*="ui.ts"]', { timeout: 20_000 });
-    const editor = '.editor-group-container.active .monaco-editor';
-    await page.click(`${editor} .view-lines`);
-    const typed = 'function add(a: number, b: number): number {\n  return a';
-    // Enter auto-indents the next line: type the indentation-free text and let the editor indent
-    await page.keyboard.type('function add(a: number, b: number): number {', { delay: 20 });
-    await page.keyboard.press('Enter');
-    await page.keyboard.type('return a', { delay: 60 });
-    const ghostSel = `${editor} .ghost-text-decoration, ${editor} .ghost-text`;
-    await page.waitForSelector(ghostSel, { timeout: 60_000 });
-    await page.waitForTimeout(300); // let the view settle before reading and the screenshot
-    const ghost = await readGhostText(page, editor);
+    const typed = ADD_PROMPT;
+    const { editor, ghost } = await typeAddPrompt(page, 'ui.ts', 60_000);
     t.diagnostic(`ghost text on screen: ${JSON.stringify(ghost)}`);
     assert.ok(ghost.trim().length > 0, 'ghost text is visible');
     await page.screenshot({ path: path.join(SHOTS, '1-ghost-text.png') });
@@ -152,14 +109,7 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     reference = new EngineClient({ hostScript: path.join(ROOT, 'dist', 'engine-host.js') });
     await reference.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 1 });
     {
-      const greedy = await reference.complete({
-        prompt: { prefix: typed, suffix: '' },
-        maxTokens: 32,
-        temperature: 0,
-        stop: ['\n\n\n'],
-        budget: 4,
-      });
-      const want = postprocess(greedy.text, { linePrefix: '  return a', lineSuffix: '', nextLines: [], maxLines: 16 });
+      const want = await greedyAddCompletion(reference);
       t.diagnostic(`greedy completion: ${JSON.stringify(want)}`);
       assert.ok(
         accepted.length > 0 && want.startsWith(accepted),
