@@ -110,24 +110,6 @@ export function goodForParameters(parameters: number): string {
   return 'Good multi-line completions; where the draft pays most.';
 }
 
-/** "1.2 GB of 8.6 GB · 45.3 MB/s · 2 min left" for a download's notification. */
-export function progressText(p: DownloadProgress): string {
-  const name = p.file.split('/').pop() ?? p.file;
-  if (p.phase === 'waiting') return `${name}: waiting for another download of the same file…`;
-  if (p.phase === 'checking') return `${name}: checking the part downloaded before…`;
-  const parts = [`${name}: ${formatBytes(p.bytesDone)} of ${formatBytes(p.totalBytes)}`];
-  if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
-  if (p.secondsLeft !== undefined) parts.push(`${formatDuration(p.secondsLeft)} left`);
-  return parts.join(' · ');
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
-
 /** The share of the whole download done, 0-100, for the notification's bar. */
 export function progressPercent(p: DownloadProgress): number {
   return p.totalBytes > 0 ? Math.min(100, (100 * p.bytesDone) / p.totalBytes) : 0;

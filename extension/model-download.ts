@@ -2,9 +2,9 @@
 // notification, and the Hugging Face token, kept in VS Code's SecretStorage (the OS keychain),
 // never in settings.json. The hub is HF_ENDPOINT's when set (a mirror): download.ts reads it.
 import * as vscode from 'vscode';
-import { downloadHubFiles, HubDownloadError, type DownloadedFile } from '../engine-native/catalog/download';
+import { downloadHubFiles, HubDownloadError, progressText, type DownloadedFile } from '../engine-native/catalog/download';
 import type { ModelPreset } from '../engine-native/catalog/presets';
-import { downloadReaction, progressPercent, progressText } from './model-choices';
+import { downloadReaction, progressPercent } from './model-choices';
 import type { Ctx } from './context';
 
 const TOKEN_SECRET = 'specexec.huggingFaceToken';

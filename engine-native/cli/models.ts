@@ -1,7 +1,7 @@
 // specexec models scan | pull, and the --target/--draft values that name a preset or a hub file.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { downloadHubFiles, formatBytes, HubDownloadError, type DownloadProgress, type HubFileRef } from '../catalog/download';
+import { downloadHubFiles, formatBytes, HubDownloadError, progressText, type HubFileRef } from '../catalog/download';
 import { availableMemoryBytes } from '../catalog/memory';
 import { cachedHubFile, parseModelSpec, presetIds } from '../catalog/model-spec';
 import { suggestPairs, type PairSuggestion } from '../catalog/pairing';
@@ -56,14 +56,6 @@ async function scan(folders: string[], json: boolean): Promise<void> {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-function progressLine(p: DownloadProgress): string {
-  if (p.phase !== 'downloading')
-    return `${p.file}: ${p.phase === 'waiting' ? 'waiting for another download of it' : 'checking the part fetched before'}`;
-  const pct = p.totalBytes ? ((100 * p.bytesDone) / p.totalBytes).toFixed(1) : '?';
-  const eta = p.secondsLeft === undefined ? '' : `, ${Math.ceil(p.secondsLeft)} s left`;
-  return `${p.file}: ${formatBytes(p.bytesDone)} of ${formatBytes(p.totalBytes)} (${pct}%), ${formatBytes(p.bytesPerSecond)}/s${eta}`;
-}
-
 /** The files a pull fetches: a preset's two models, or one REPO:FILE. */
 function pullRefs(spec: string): { refs: HubFileRef[]; roles: string[]; ramBytes?: number } {
   const parsed = parseModelSpec(spec);
@@ -90,7 +82,7 @@ async function pull(spec: string, token: string | undefined): Promise<void> {
       onProgress: (p) => {
         if (performance.now() - last < 1000 && p.bytesDone < p.totalBytes) return;
         last = performance.now();
-        process.stderr.write(progressLine(p) + '\n');
+        process.stderr.write(progressText(p) + '\n');
       },
     });
     files.forEach((f, i) => process.stdout.write(`${roles[i]}: ${f.path}${f.fromCache ? ' (already downloaded)' : ''}\n`));

@@ -2,16 +2,14 @@
 // progress line, the reaction to a failed download and when the first-start offer is due.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HubDownloadError, type DownloadProgress } from '../../../engine-native/catalog/download';
+import { formatDuration, HubDownloadError, progressText, type DownloadProgress } from '../../../engine-native/catalog/download';
 import type { PairSuggestion } from '../../../engine-native/catalog/pairing';
 import { MODEL_PRESETS, presetRamBytes } from '../../../engine-native/catalog/presets';
 import {
   downloadReaction,
-  formatDuration,
   modelChoiceItems,
   NOT_NOW_MS,
   progressPercent,
-  progressText,
   setupOfferDue,
   type ChoiceInputs,
 } from '../../../extension/model-choices';
