@@ -2,7 +2,7 @@
 // a scan's pairs and the presets, the progress line of a download, the reaction to a failed one,
 // and when the first-start offer is due. No vscode import: unit-tested under plain Node.
 import { formatBytes, type DownloadProgress, type HubDownloadError } from '../engine-native/catalog/download';
-import type { PairSuggestion } from '../engine-native/catalog/pairing';
+import type { GpuPlacement, PairSuggestion } from '../engine-native/catalog/pairing';
 import { presetRamBytes, type ModelPreset } from '../engine-native/catalog/presets';
 
 /** What picking an item does. */
@@ -70,12 +70,13 @@ function diskItems({ pairs, availableBytes, currentTargetPath }: ChoiceInputs): 
 function pairItem(pair: PairSuggestion, availableBytes: number, inUse: boolean): ChoiceItem {
   const { target, draft } = pair;
   const marks = [pair.recommended ? 'recommended' : '', inUse ? 'in use' : ''].filter(Boolean);
-  const warnings = pair.fits ? pair.warnings : pair.warnings.filter((w) => !w.startsWith('Needs '));
+  const warnings = pair.warnings.filter((w) => !w.startsWith('Needs '));
   return {
     label: `${pair.fits ? '$(check-all)' : '$(warning)'} ${target.displayName} + ${draft.displayName}`,
     description: [
       `${formatBytes(target.info.sizeBytes + draft.info.sizeBytes)} on disk`,
-      memoryText(pair.totalBytes, availableBytes),
+      memoryText(pair.ramBytes, availableBytes),
+      ...(pair.gpu ? [gpuText(pair.gpu)] : []),
       ...marks,
     ].join(' · '),
     detail: [`${target.info.quantization}, ${target.source}.`, goodForParameters(target.info.parameters), ...warnings].join(' '),
@@ -93,6 +94,14 @@ function presetItem(preset: ModelPreset, availableBytes: number): ChoiceItem {
     detail: preset.goodFor,
     choice: { kind: 'download', preset },
   };
+}
+
+/** "GPU: draft 25/25, target 10/29 layers, 3.2 GB VRAM". */
+export function gpuText(gpu: GpuPlacement): string {
+  return (
+    `GPU: draft ${gpu.draftLayers}/${gpu.draftLayerCount}, target ${gpu.targetLayers}/${gpu.targetLayerCount} layers, ` +
+    `${formatBytes(gpu.deviceBytes)} VRAM`
+  );
 }
 
 /** The memory a pair needs, flagged when more than is free now. */

@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { availableMemoryBytes } from '../engine-native/catalog/memory';
+import { availableMemoryBytes, gpuBudgetBytes } from '../engine-native/catalog/memory';
 import { suggestPairs, type PairSuggestion } from '../engine-native/catalog/pairing';
 import { MODEL_PRESETS } from '../engine-native/catalog/presets';
 import { scanModels } from '../engine-native/catalog/scan';
@@ -75,8 +75,10 @@ async function findPairs(ctx: Ctx, availableBytes: number): Promise<PairSuggesti
       `model scan: ${models.length} models, ${problems.length} unusable, ${headersRead} headers read, ${Date.now() - started} ms`,
     );
     for (const p of problems) ctx.output.appendLine(`  skipped ${p.path}: ${p.problem}`);
-    const { contextSize, budget } = engineConfig();
-    return suggestPairs(models, { availableBytes, contextSize, maxBudget: budget === 'auto' ? undefined : budget });
+    const { contextSize, budget, vramBudgetMiB } = engineConfig();
+    // the devices the running engine's build sees (none before its first start: then RAM alone)
+    const vramBytes = gpuBudgetBytes(ctx.engine.info?.offload.devices ?? [], vramBudgetMiB);
+    return suggestPairs(models, { availableBytes, contextSize, maxBudget: budget === 'auto' ? undefined : budget, vramBytes });
   } catch (e) {
     ctx.output.appendLine(`model scan failed: ${e instanceof Error ? e.message : String(e)}`);
     return [];

@@ -27,6 +27,10 @@ export interface GgufTensorSummary {
   bytesNeeded: number;
   /** Tensors per ggml type name, of tensors with at least two dimensions (the quantised ones). */
   matrixTypes: Record<string, number>;
+  /** Bytes of each repeating block's tensors (blk.N.*), by N: what a GPU layer holds. */
+  layerBytes: number[];
+  /** The shape and bytes of the tensors that size a GPU placement (SHAPED_TENSORS), where the file has them. */
+  shaped: Record<string, { dims: number[]; bytes: number }>;
 }
 
 export interface GgufHeader {
@@ -53,6 +57,16 @@ const MAX_HEADER_BYTES = 512 << 20;
 const GROWTH = 4;
 const MAX_NAME = 64; // GGML_MAX_NAME
 const MAX_DIMS = 4;
+/** The tensors engine-native/src/offload.cpp reads by name to size a model's GPU placement. */
+export const SHAPED_TENSORS = [
+  'token_embd.weight',
+  'output.weight',
+  'output_norm.weight',
+  'blk.0.ffn_up.weight',
+  'blk.0.attn_k.weight',
+  'blk.0.attn_v.weight',
+] as const;
+const LAYER_TENSOR = /^blk\.(\d+)\./;
 
 enum ValueType {
   U8 = 0,
@@ -270,7 +284,7 @@ function readTokenTable(c: Cursor): TokenTable {
 }
 
 function readTensorTable(c: Cursor, count: number, alignment: number): GgufTensorSummary {
-  const summary: GgufTensorSummary = { count, elements: 0, bytesNeeded: 0, matrixTypes: {} };
+  const summary: GgufTensorSummary = { count, elements: 0, bytesNeeded: 0, matrixTypes: {}, layerBytes: [], shaped: {} };
   const names = new Set<string>();
   let dataEnd = 0;
   for (let i = 0; i < count; i++) {
@@ -285,13 +299,26 @@ function readTensorTable(c: Cursor, count: number, alignment: number): GgufTenso
     if (dims[0] % block !== 0) throw corrupt(`tensor ${name} rows of ${dims[0]} are not whole ${typeName} blocks`);
     const elements = dims.reduce((a, b) => a * b, 1);
     const offset = Number(c.take(8).readBigUInt64LE(0));
-    dataEnd = Math.max(dataEnd, offset + (elements / block) * blockBytes);
+    const bytes = (elements / block) * blockBytes;
+    dataEnd = Math.max(dataEnd, offset + bytes);
     summary.elements += elements;
     if (dims.length >= 2) summary.matrixTypes[typeName] = (summary.matrixTypes[typeName] ?? 0) + 1;
+    addPlacementSizes(summary, name, dims, bytes);
   }
   const dataStart = Math.ceil(c.pos / alignment) * alignment;
   summary.bytesNeeded = count > 0 ? dataStart + dataEnd : c.pos;
   return summary;
+}
+
+function addPlacementSizes(summary: GgufTensorSummary, name: string, dims: number[], bytes: number): void {
+  const layer = LAYER_TENSOR.exec(name);
+  if (layer) {
+    const il = Number(layer[1]);
+    if (il >= MAX_TENSORS) throw corrupt(`tensor ${name} names block ${il}`);
+    while (summary.layerBytes.length <= il) summary.layerBytes.push(0);
+    summary.layerBytes[il] += bytes;
+  }
+  if ((SHAPED_TENSORS as readonly string[]).includes(name)) summary.shaped[name] = { dims, bytes };
 }
 
 function readDims(c: Cursor, name: string): number[] {

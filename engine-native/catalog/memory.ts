@@ -1,10 +1,11 @@
 // The memory a model needs while the engine runs it, from its GGUF header alone: the weights (the
 // file, mapped), the KV cache at the chosen context, and the compute buffers, estimated as the
-// engine estimates them for its GPU placement (engine-native/src/offload.cpp).
+// engine estimates them for its GPU placement; and that placement itself for a VRAM budget, as
+// engine-native/src/offload.cpp chooses it (test/engine/catalog-pairing.test.ts compares the two).
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
-import { DEFAULTS } from '../host/protocol';
-import type { GgufModelInfo } from './model-info';
+import { DEFAULTS, type DeviceInfo } from '../host/protocol';
+import type { GgufModelInfo, TensorSizes } from './model-info';
 
 export interface ModelMemory {
   weights: number;
@@ -47,6 +48,72 @@ export function modelMemory(info: GgufModelInfo, contextSize: number, batch: num
   const kvCache = kvCacheBytes(info, contextSize);
   const compute = computeBytes(info, contextSize, batch);
   return { weights, kvCache, compute, total: weights + kvCache + compute };
+}
+
+/** sx_offload_sizes: what one model puts on a GPU at a context and physical batch. */
+export interface OffloadSizes {
+  layerBytes: number[];
+  outputBytes: number;
+  kvLayerBytes: number;
+  computeBytes: number;
+}
+
+export function offloadSizes(sizes: TensorSizes, heads: number, contextSize: number, batch: number): OffloadSizes {
+  const widest = Math.max(sizes.vocab, Math.max(heads, 1) * contextSize, 2 * sizes.feedForward);
+  return {
+    layerBytes: sizes.layerBytes,
+    outputBytes: sizes.outputBytes,
+    kvLayerBytes: KV_BYTES_PER_VALUE * contextSize * sizes.kvValuesPerToken,
+    computeBytes: FLOAT_BYTES * batch * (widest + 4 * sizes.embedding),
+  };
+}
+
+/** llama.cpp's count of offloadable layers: the blocks and the output head. */
+export function offloadLayerCount(s: OffloadSizes): number {
+  return s.layerBytes.length + 1;
+}
+
+/** sx_offload_device_bytes: the top `layers` layers (negative: all) and the scratch, which always counts. */
+export function deviceBytes(s: OffloadSizes, layers: number): number {
+  const blocks = s.layerBytes.length;
+  const k = layers < 0 ? blocks + 1 : Math.min(layers, blocks + 1);
+  let bytes = s.computeBytes + (k > 0 ? s.outputBytes : 0);
+  for (let il = Math.max(blocks + 1 - k, 0); il < blocks; il++) bytes += s.layerBytes[il] + s.kvLayerBytes;
+  return bytes;
+}
+
+/** sx_offload_fit: the most layers that fit in `budget` bytes. */
+export function fitLayers(s: OffloadSizes, budget: number): number {
+  let k = 0;
+  while (k < offloadLayerCount(s) && deviceBytes(s, k + 1) <= budget) k++;
+  return k;
+}
+
+export interface OffloadChoice {
+  draftLayers: number;
+  targetLayers: number;
+  draftBytes: number;
+  targetBytes: number;
+}
+
+/** sx_offload_choose: the target's scratch first, then the whole draft, then as many target layers as still fit. */
+export function chooseOffload(draft: OffloadSizes | null, target: OffloadSizes, budget: number): OffloadChoice {
+  const draftLayers = draft ? fitLayers(draft, Math.max(budget - target.computeBytes, 0)) : 0;
+  const draftBytes = draft ? deviceBytes(draft, draftLayers) : 0;
+  const targetLayers = fitLayers(target, Math.max(budget - draftBytes, 0));
+  return { draftLayers, targetLayers, draftBytes, targetBytes: deviceBytes(target, targetLayers) };
+}
+
+const MIB = 1024 ** 2;
+
+/**
+ * The VRAM a pairing plans for: vramBudgetMiB when set (the engine's own budget), else the free
+ * memory of the largest GPU the engine build sees; 0 on a build or machine without a GPU.
+ */
+export function gpuBudgetBytes(devices: readonly DeviceInfo[], vramBudgetMiB = 0): number {
+  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu');
+  if (gpus.length === 0) return 0;
+  return vramBudgetMiB > 0 ? vramBudgetMiB * MIB : Math.max(...gpus.map((d) => d.memoryFree));
 }
 
 /** RAM free for new work: Linux's MemAvailable (which counts the page cache it can drop), else os.freemem(). */

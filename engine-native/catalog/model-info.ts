@@ -17,6 +17,23 @@ export interface ModelLayout {
   feedForward: number;
 }
 
+/**
+ * What sizes a model's GPU placement, from its tensor table: the numbers engine-native/src/offload.cpp
+ * reads (sx_offload_read), so that memory.ts's placement is the engine's.
+ */
+export interface TensorSizes {
+  /** Bytes of each repeating block (blk.N.*), by N. */
+  layerBytes: number[];
+  /** The output head and final norm; with tied embeddings llama.cpp puts a copy of token_embd there. */
+  outputBytes: number;
+  /** Rows of blk.0's K and V projections: the K and V values one token keeps per layer. */
+  kvValuesPerToken: number;
+  /** token_embd's width and rows, blk.0's feed-forward width: what sizes a pass's scratch. */
+  embedding: number;
+  vocab: number;
+  feedForward: number;
+}
+
 export interface GgufModelInfo {
   architecture: string;
   /** general.name, .basename, .finetune (e.g. "Instruct"), .size_label (e.g. "7B"); null when absent. */
@@ -33,6 +50,7 @@ export interface GgufModelInfo {
   /** The context length the model was trained for; null when the file does not say. */
   trainedContext: number | null;
   layout: ModelLayout;
+  tensorSizes: TensorSizes;
   /** How many files hold the tensors: above 1 for the first shard of a split model. */
   splitCount: number;
   chatTemplate: boolean;
@@ -114,6 +132,7 @@ export async function readModelInfo(file: string): Promise<GgufModelInfo> {
     quantization: quantizationOf(header),
     trainedContext: numberOf(meta(`${architecture}.context_length`)) || null,
     layout: layoutOf(header, architecture),
+    tensorSizes: tensorSizesOf([header, ...shards]),
     splitCount: shards.length + 1,
     chatTemplate: typeof meta('tokenizer.chat_template') === 'string',
     tokenizer: readTokenizer(header),
@@ -190,6 +209,23 @@ function layoutOf(header: GgufHeader, arch: string): ModelLayout {
     keyLength: numberOf(meta('attention.key_length')) || headSize,
     valueLength: numberOf(meta('attention.value_length')) || headSize,
     feedForward: numberOf(meta('feed_forward_length')),
+  };
+}
+
+/** Over every shard of a split model: a tensor lives in one shard, blocks may straddle two. */
+function tensorSizesOf(headers: GgufHeader[]): TensorSizes {
+  const shaped = Object.assign({}, ...headers.map((h) => h.tensors.shaped)) as GgufHeader['tensors']['shaped'];
+  const dim = (name: string, i: number) => shaped[name]?.dims[i] ?? (shaped[name] ? 1 : 0);
+  const bytes = (name: string) => shaped[name]?.bytes ?? 0;
+  const layerBytes: number[] = [];
+  for (const h of headers) h.tensors.layerBytes.forEach((b, i) => (layerBytes[i] = (layerBytes[i] ?? 0) + b));
+  return {
+    layerBytes: Array.from(layerBytes, (b) => b ?? 0),
+    outputBytes: (bytes('output.weight') || bytes('token_embd.weight')) + bytes('output_norm.weight'),
+    kvValuesPerToken: dim('blk.0.attn_k.weight', 1) + dim('blk.0.attn_v.weight', 1),
+    embedding: dim('token_embd.weight', 0),
+    vocab: dim('token_embd.weight', 1),
+    feedForward: dim('blk.0.ffn_up.weight', 1),
   };
 }
 

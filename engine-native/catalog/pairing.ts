@@ -1,10 +1,13 @@
 // Draft/target pairs from the models on disk. A pair is offered only when the engine's own
 // vocabulary check accepts it (fingerprint.ts: vocabCompatible), the draft is much smaller than the
 // target, and the memory both need is known; "fits" compares it with the RAM the caller says is
-// free. Base models with FIM tokens rank before instruct ones: completion wants fill-in-the-middle.
+// free and, on a GPU build, places the pair in the VRAM budget as the engine would (memory.ts:
+// chooseOffload): SpecExec's regime wants the whole draft on the GPU beside the target's scratch,
+// and the target's remaining layers in RAM. Base models with FIM tokens rank before instruct ones:
+// completion wants fill-in-the-middle.
 import { DEFAULTS } from '../host/protocol';
 import { vocabCompatible } from './fingerprint';
-import { DRAFT_BATCH, modelMemory, targetBatch, type ModelMemory } from './memory';
+import { chooseOffload, DRAFT_BATCH, modelMemory, offloadLayerCount, offloadSizes, targetBatch, type ModelMemory } from './memory';
 import type { CatalogModel } from './scan';
 
 /** What pairing needs of a scanned model (CatalogModel has it). */
@@ -19,6 +22,19 @@ export interface PairingOptions {
   maxBudget?: number;
   /** A draft has at most this share of its target's parameters; a larger one costs too much per tree. Default 1/4. */
   maxDraftShare?: number;
+  /** VRAM the engine may use, in bytes (gpuBudgetBytes()); 0 or omitted: no GPU, everything in RAM. */
+  vramBytes?: number;
+}
+
+/** Where the engine would put a pair's layers for a VRAM budget (llama.cpp's layer counts: blocks + output head). */
+export interface GpuPlacement {
+  vramBytes: number;
+  draftLayers: number;
+  draftLayerCount: number;
+  targetLayers: number;
+  targetLayerCount: number;
+  /** What the chosen layers and both scratch buffers take on the GPU. */
+  deviceBytes: number;
 }
 
 export interface PairSuggestion<M extends PairableModel = CatalogModel> {
@@ -28,7 +44,11 @@ export interface PairSuggestion<M extends PairableModel = CatalogModel> {
   targetMemory: ModelMemory;
   /** Both models' memory together. */
   totalBytes: number;
-  /** Whether totalBytes fits in PairingOptions.availableBytes. */
+  /** The part of totalBytes in RAM: all of it without a GPU, else less the layers placed on the GPU. */
+  ramBytes: number;
+  /** Null without a VRAM budget. */
+  gpu: GpuPlacement | null;
+  /** Whether ramBytes fits in PairingOptions.availableBytes and, with a GPU, the whole draft in its VRAM. */
   fits: boolean;
   /** The first pair of its tokenizer family that fits (the best target, then the best draft for it). */
   recommended: boolean;
@@ -102,15 +122,38 @@ function describePair<M extends PairableModel>(draft: M, target: M, options: Pai
   const draftMemory = modelMemory(draft.info, contextSize, DRAFT_BATCH);
   const targetMemory = modelMemory(target.info, contextSize, targetBatch(options.maxBudget));
   const totalBytes = draftMemory.total + targetMemory.total;
-  const fits = totalBytes <= options.availableBytes;
+  const gpu = options.vramBytes ? placeOnGpu(draft, target, contextSize, targetBatch(options.maxBudget), options.vramBytes) : null;
+  const ramBytes = gpu ? totalBytes - gpu.deviceBytes + draftMemory.compute + targetMemory.compute : totalBytes;
+  const draftOnGpu = !gpu || gpu.draftLayers === gpu.draftLayerCount;
+  const fits = ramBytes <= options.availableBytes && draftOnGpu;
   const warnings: string[] = [];
   if (target.instruct)
     warnings.push('The target looks like an instruct/chat model: completion works best with a base model that has FIM tokens.');
   if (!target.info.tokenizer.fim)
     warnings.push('The target has no fill-in-the-middle tokens: it completes from the text before the cursor only.');
-  if (!fits)
-    warnings.push(`Needs ${gib(totalBytes)} GiB of RAM, ${gib(options.availableBytes)} GiB are free: try a smaller contextSize or target.`);
-  return { draft, target, draftMemory, targetMemory, totalBytes, fits, recommended: false, warnings };
+  if (ramBytes > options.availableBytes)
+    warnings.push(`Needs ${gib(ramBytes)} GiB of RAM, ${gib(options.availableBytes)} GiB are free: try a smaller contextSize or target.`);
+  if (!draftOnGpu)
+    warnings.push(
+      `Only ${gpu!.draftLayers} of the draft's ${gpu!.draftLayerCount} layers fit in ${gib(gpu!.vramBytes)} GiB of VRAM beside the target's scratch: a smaller draft or contextSize keeps it on the GPU.`,
+    );
+  return { draft, target, draftMemory, targetMemory, totalBytes, ramBytes, gpu, fits, recommended: false, warnings };
+}
+
+/** sx_offload_resolve for a VRAM budget: the engine's placement, from the two headers. */
+function placeOnGpu(draft: PairableModel, target: PairableModel, contextSize: number, batch: number, vramBytes: number): GpuPlacement {
+  const sizes = (m: PairableModel, b: number) => offloadSizes(m.info.tensorSizes, m.info.layout.heads, contextSize, b);
+  const draftSizes = sizes(draft, DRAFT_BATCH);
+  const targetSizes = sizes(target, batch);
+  const choice = chooseOffload(draftSizes, targetSizes, vramBytes);
+  return {
+    vramBytes,
+    draftLayers: choice.draftLayers,
+    draftLayerCount: offloadLayerCount(draftSizes),
+    targetLayers: choice.targetLayers,
+    targetLayerCount: offloadLayerCount(targetSizes),
+    deviceBytes: choice.draftBytes + choice.targetBytes,
+  };
 }
 
 function byPreference(a: PairSuggestion<PairableModel>, b: PairSuggestion<PairableModel>): number {

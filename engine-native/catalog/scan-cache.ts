@@ -15,7 +15,7 @@ interface CacheEntry {
 }
 
 /** Bump when GgufModelInfo changes shape: an older file is then ignored, not misread. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2; // 2: GgufModelInfo.tensorSizes
 
 export class ScanCache {
   private readonly used = new Map<string, CacheEntry>();

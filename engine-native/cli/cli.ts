@@ -10,7 +10,7 @@
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 //   specexec bench-cpu
 //   specexec grow-target [--target FILE] [--out FILE]
-//   specexec models scan [--folder DIR]... [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
+//   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
@@ -35,10 +35,11 @@ const USAGE = `usage:
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
   specexec bench-cpu
   specexec grow-target [--target FILE] [--out FILE]
-  specexec models scan [--folder DIR]... [--json]
+  specexec models scan [--folder DIR]... [--vram-budget MIB] [--json]
   specexec models pull PRESET|ORG/NAME:FILE.gguf
 models scan lists the GGUF models already on this machine (Hugging Face and llama.cpp caches, LM Studio,
-Ollama, --folder) and the draft/target pairs among them; models pull downloads a preset pair or one file
+Ollama, --folder) and the draft/target pairs among them, placed in the GPU's free memory (or --vram-budget)
+on a GPU build; models pull downloads a preset pair or one file
 into the Hugging Face cache (HF_ENDPOINT: a mirror; HF_TOKEN: gated repositories). --target and --draft
 take a file, a preset or ORG/NAME:FILE.gguf once downloaded; a preset as --target brings its draft.
 Omitted model paths mean the bundled models (models/specexec-{draft,target}.gguf). The default mode
@@ -241,7 +242,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  if (command === 'models') return runModelsCommand(positionals, flags as { folder?: string[]; json?: boolean });
+  if (command === 'models')
+    return runModelsCommand(positionals, {
+      folder: flags.folder as string[] | undefined,
+      json: flags.json as boolean | undefined,
+      vramBudgetMiB: numberFlag(flags, 'vram-budget'),
+    });
   Object.assign(flags, await resolveModelSpecs({ target: flags.target as string | undefined, draft: flags.draft as string | undefined }));
   switch (command) {
     case 'complete':

@@ -2,11 +2,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadHubFiles, formatBytes, HubDownloadError, progressText, type HubFileRef } from '../catalog/download';
-import { availableMemoryBytes } from '../catalog/memory';
+import { availableMemoryBytes, gpuBudgetBytes } from '../catalog/memory';
 import { cachedHubFile, parseModelSpec, presetIds } from '../catalog/model-spec';
 import { suggestPairs, type PairSuggestion } from '../catalog/pairing';
 import { presetRamBytes, presetsThatFit } from '../catalog/presets';
 import { scanModels, type CatalogModel } from '../catalog/scan';
+import { loadAddon } from '../host/native';
 import { CliError, type ModelFlags } from './session';
 
 /** The CLI's own scan cache: a re-scan reads only the headers of files that changed. */
@@ -26,28 +27,34 @@ function describeModel(m: CatalogModel): string {
 function describePair(p: PairSuggestion): string {
   const mark = p.recommended ? '*' : p.fits ? ' ' : '!';
   const warnings = p.warnings.map((w) => `\n      ${w}`).join('');
+  const gpu = p.gpu
+    ? `, less what the GPU takes: draft ${p.gpu.draftLayers}/${p.gpu.draftLayerCount} and target ${p.gpu.targetLayers}/${p.gpu.targetLayerCount} layers, ${formatBytes(p.gpu.deviceBytes)} of VRAM`
+    : '';
   return (
-    `  ${mark} target ${p.target.displayName} + draft ${p.draft.displayName}: needs ${formatBytes(p.totalBytes)} ` +
-    `(target ${formatBytes(p.targetMemory.total)}, draft ${formatBytes(p.draftMemory.total)})${warnings}\n` +
+    `  ${mark} target ${p.target.displayName} + draft ${p.draft.displayName}: needs ${formatBytes(p.ramBytes)} of RAM ` +
+    `(target ${formatBytes(p.targetMemory.total)}, draft ${formatBytes(p.draftMemory.total)}${gpu})${warnings}\n` +
     `      specexec complete --target ${p.target.path} --draft ${p.draft.path} ...`
   );
 }
 
-async function scan(folders: string[], json: boolean): Promise<void> {
+async function scan(folders: string[], json: boolean, vramBudgetMiB: number | undefined): Promise<void> {
   const started = performance.now();
   const result = await scanModels({ roots: { folders: folders.map((f) => path.resolve(f)) }, cacheFile: SCAN_CACHE });
   const ms = performance.now() - started;
   const availableBytes = await availableMemoryBytes();
-  const pairs = suggestPairs(result.models, { availableBytes });
+  // the GPUs of the addon the engine loads: a CPU build lists none, and pairs are sized for RAM alone
+  const vramBytes = gpuBudgetBytes(loadAddon().devices(), vramBudgetMiB);
+  const pairs = suggestPairs(result.models, { availableBytes, vramBytes });
   if (json) {
-    process.stdout.write(JSON.stringify({ ...result, availableBytes, pairs, ms }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...result, availableBytes, vramBytes, pairs, ms }, null, 2) + '\n');
     return;
   }
   const out = [`${result.models.length} models (${result.headersRead} headers read, ${ms.toFixed(0)} ms):`];
   out.push(...result.models.map(describeModel));
   if (result.problems.length)
     out.push(`\nnot usable (${result.problems.length}):`, ...result.problems.map((p) => `  ${p.path}: ${p.problem}`));
-  out.push(`\npairs (same tokenizer; * recommended, ! needs more than the ${formatBytes(availableBytes)} of RAM available):`);
+  const gpuNote = vramBytes ? `, or its draft does not fit in ${formatBytes(vramBytes)} of VRAM` : '';
+  out.push(`\npairs (same tokenizer; * recommended, ! needs more than the ${formatBytes(availableBytes)} of RAM available${gpuNote}):`);
   out.push(...(pairs.length ? pairs.map(describePair) : ['  none: no two models share a tokenizer with one much smaller than the other']));
   const fit = presetsThatFit(availableBytes);
   out.push(
@@ -96,12 +103,15 @@ async function pull(spec: string, token: string | undefined): Promise<void> {
   }
 }
 
-export async function runModelsCommand(args: string[], flags: { folder?: string[]; json?: boolean }): Promise<void> {
+export async function runModelsCommand(
+  args: string[],
+  flags: { folder?: string[]; json?: boolean; vramBudgetMiB?: number },
+): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub === 'scan' && rest.length === 0) return scan(flags.folder ?? [], Boolean(flags.json));
+  if (sub === 'scan' && rest.length === 0) return scan(flags.folder ?? [], Boolean(flags.json), flags.vramBudgetMiB);
   if (sub === 'pull' && rest.length === 1) return pull(rest[0], process.env.HF_TOKEN);
   throw new CliError(
-    `usage: specexec models scan [--folder DIR]... [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf (presets: ${presetIds()})`,
+    `usage: specexec models scan [--folder DIR]... [--vram-budget MIB] [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf (presets: ${presetIds()})`,
   );
 }
 

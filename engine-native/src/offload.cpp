@@ -4,6 +4,7 @@
 #include "ggml-backend.h"
 #include "gguf.h"
 #include "gguf_check.h"
+#include "llama.h"
 #include "model.h"
 
 #include <algorithm>
@@ -52,15 +53,68 @@ bool sx_has_gpu(void) {
     return false;
 }
 
-// ne[i] of a tensor, 0 when the model has no such tensor
-static int64_t tensor_dim(const gguf_context * ctx, const char * name, int i) {
-    const int64_t id = gguf_find_tensor(ctx, name);
-    return id < 0 ? 0 : gguf_get_tensor_ne(ctx, id)[i];
+// The tensor tables of a model's files: one, or every shard of a split model (llama.cpp loads them all).
+struct offload_tables {
+    std::vector<gguf_context *> shards;
+
+    ~offload_tables() {
+        for (gguf_context * ctx : shards) {
+            gguf_free(ctx);
+        }
+    }
+};
+
+static gguf_context * read_table(const std::string & path) {
+    gguf_check_file(path, true);
+    gguf_init_params params = { true, nullptr };
+    gguf_context *   ctx    = gguf_init_from_file(path.c_str(), params);
+    if (!ctx) {
+        throw sx_error(SX_ERR_MODEL_INVALID, std::string(__func__) + ": cannot read the tensor table of " + path);
+    }
+    return ctx;
 }
 
-static uint64_t tensor_bytes(const gguf_context * ctx, const char * name) {
-    const int64_t id = gguf_find_tensor(ctx, name);
-    return id < 0 ? 0 : gguf_get_tensor_size(ctx, id);
+static void read_tables(const std::string & path, offload_tables & t) {
+    t.shards.push_back(read_table(path));
+    const int64_t id = gguf_find_key(t.shards[0], "split.count");
+    const int     count =
+        id >= 0 && gguf_get_kv_type(t.shards[0], id) == GGUF_TYPE_UINT16 ? gguf_get_val_u16(t.shards[0], id) : 1;
+    if (count <= 1) {
+        return;
+    }
+    char prefix[4096];
+    if (llama_split_prefix(prefix, sizeof(prefix), path.c_str(), 0, count) <= 0) {
+        throw sx_error(SX_ERR_MODEL_INVALID, std::string(__func__) + ": " + path + " is the first of " +
+                                                 std::to_string(count) +
+                                                 " split files but not named NAME-00001-of-NNNNN.gguf");
+    }
+    // split numbers are 0-based here (llama.cpp's source; its header's examples say otherwise)
+    for (int i = 1; i < count; ++i) {
+        char shard[4096];
+        llama_split_path(shard, sizeof(shard), prefix, i, count);
+        t.shards.push_back(read_table(shard));
+    }
+}
+
+// ne[i] of a tensor, 0 when the model has no such tensor
+static int64_t tensor_dim(const offload_tables & t, const char * name, int i) {
+    for (const gguf_context * ctx : t.shards) {
+        const int64_t id = gguf_find_tensor(ctx, name);
+        if (id >= 0) {
+            return gguf_get_tensor_ne(ctx, id)[i];
+        }
+    }
+    return 0;
+}
+
+static uint64_t tensor_bytes(const offload_tables & t, const char * name) {
+    for (const gguf_context * ctx : t.shards) {
+        const int64_t id = gguf_find_tensor(ctx, name);
+        if (id >= 0) {
+            return gguf_get_tensor_size(ctx, id);
+        }
+    }
+    return 0;
 }
 
 static std::string meta_str(const gguf_context * ctx, const char * key) {
@@ -73,49 +127,45 @@ static uint32_t meta_u32(const gguf_context * ctx, const std::string & key, uint
     return id >= 0 && gguf_get_kv_type(ctx, id) == GGUF_TYPE_UINT32 ? gguf_get_val_u32(ctx, id) : fallback;
 }
 
-static void add_layer_tensors(const gguf_context * ctx, sx_offload_sizes & s) {
-    for (int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i) {
-        const char * name = gguf_get_tensor_name(ctx, i);
-        if (strncmp(name, "blk.", 4) == 0) {
-            const size_t il = (size_t) strtoul(name + 4, nullptr, 10);
-            if (il >= s.layer_bytes.size()) {
-                s.layer_bytes.resize(il + 1, 0);
+static void add_layer_tensors(const offload_tables & t, sx_offload_sizes & s) {
+    for (const gguf_context * ctx : t.shards) {
+        for (int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i) {
+            const char * name = gguf_get_tensor_name(ctx, i);
+            if (strncmp(name, "blk.", 4) == 0) {
+                const size_t il = (size_t) strtoul(name + 4, nullptr, 10);
+                if (il >= s.layer_bytes.size()) {
+                    s.layer_bytes.resize(il + 1, 0);
+                }
+                s.layer_bytes[il] += gguf_get_tensor_size(ctx, i);
             }
-            s.layer_bytes[il] += gguf_get_tensor_size(ctx, i);
         }
     }
     // tied embeddings: llama.cpp places a copy of token_embd on the output layer's device
-    const uint64_t head = tensor_bytes(ctx, "output.weight");
-    s.output_bytes =
-        (head > 0 ? head : tensor_bytes(ctx, "token_embd.weight")) + tensor_bytes(ctx, "output_norm.weight");
+    const uint64_t head = tensor_bytes(t, "output.weight");
+    s.output_bytes = (head > 0 ? head : tensor_bytes(t, "token_embd.weight")) + tensor_bytes(t, "output_norm.weight");
 }
 
 // Without flash attention (the engine turns it off for exactness) a pass holds the attention
 // scores of every head for the whole context; ggml's allocator reuses memory, so the largest
 // intermediate dominates: scores, logits or the feed-forward activations.
-static uint64_t compute_estimate(const gguf_context * ctx, int64_t n_ctx, int64_t n_ubatch) {
-    const std::string arch    = meta_str(ctx, "general.architecture");
-    const int64_t     n_embd  = tensor_dim(ctx, "token_embd.weight", 0);
-    const int64_t     n_vocab = tensor_dim(ctx, "token_embd.weight", 1);
-    const int64_t     n_ff    = tensor_dim(ctx, "blk.0.ffn_up.weight", 1);
-    const int64_t     n_head  = meta_u32(ctx, arch + ".attention.head_count", 1);
+static uint64_t compute_estimate(const offload_tables & t, int64_t n_ctx, int64_t n_ubatch) {
+    const std::string arch    = meta_str(t.shards[0], "general.architecture");
+    const int64_t     n_embd  = tensor_dim(t, "token_embd.weight", 0);
+    const int64_t     n_vocab = tensor_dim(t, "token_embd.weight", 1);
+    const int64_t     n_ff    = tensor_dim(t, "blk.0.ffn_up.weight", 1);
+    const int64_t     n_head  = meta_u32(t.shards[0], arch + ".attention.head_count", 1);
     const int64_t     widest  = std::max({ n_vocab, n_head * n_ctx, 2 * n_ff });
     return (uint64_t) (sizeof(float) * n_ubatch * (widest + 4 * n_embd));
 }
 
 sx_offload_sizes sx_offload_read(const std::string & path, int32_t n_ctx, int32_t n_ubatch) {
-    gguf_check_file(path, true);
-    gguf_init_params params = { true, nullptr };
-    gguf_context *   ctx    = gguf_init_from_file(path.c_str(), params);
-    if (!ctx) {
-        throw sx_error(SX_ERR_MODEL_INVALID, std::string(__func__) + ": cannot read the tensor table of " + path);
-    }
+    offload_tables t;
+    read_tables(path, t);
     sx_offload_sizes s;
-    add_layer_tensors(ctx, s);
-    const int64_t n_embd_kv = tensor_dim(ctx, "blk.0.attn_k.weight", 1) + tensor_dim(ctx, "blk.0.attn_v.weight", 1);
+    add_layer_tensors(t, s);
+    const int64_t n_embd_kv = tensor_dim(t, "blk.0.attn_k.weight", 1) + tensor_dim(t, "blk.0.attn_v.weight", 1);
     s.kv_layer_bytes        = sizeof(float) * (uint64_t) n_ctx * n_embd_kv;
-    s.compute_bytes         = compute_estimate(ctx, n_ctx, n_ubatch);
-    gguf_free(ctx);
+    s.compute_bytes         = compute_estimate(t, n_ctx, n_ubatch);
     return s;
 }
 

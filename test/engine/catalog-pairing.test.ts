@@ -1,17 +1,21 @@
 // The model catalogue's reading of a GGUF and its vocabulary rule (engine-native/catalog/) against
 // the real engine: what inspectModel reports is what the header reader says, and the engine
 // accepts exactly the draft/target pairs that vocabCompatible accepts (each clause of its check
-// probed by a model that breaks only that clause).
+// probed by a model that breaks only that clause); and the GPU placement that pairing plans
+// (memory.ts) is the one the engine's offload code chooses, for the same files and budgets.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { vocabCompatible, vocabMismatch } from '../../engine-native/catalog/fingerprint';
+import { chooseOffload, DRAFT_BATCH, offloadSizes, targetBatch } from '../../engine-native/catalog/memory';
 import { readModelInfo, type GgufModelInfo } from '../../engine-native/catalog/model-info';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import { ErrorCodes, type ModelInfo } from '../../engine-native/host/protocol';
 import { startEngine } from '../helpers/engine';
-import { catalogModels, otherTokenizers, vocabVariants } from '../helpers/model-layouts';
+import { catalogModels, otherTokenizers, splitModel, vocabVariants } from '../helpers/model-layouts';
+import { testModelPair } from '../helpers/models';
+import { testingAddon } from '../helpers/testing-addon';
 
 /** The fields both describe, from the catalogue's side. */
 function catalogView(info: GgufModelInfo) {
@@ -125,5 +129,49 @@ describe('engine: the model catalogue agrees with the engine', () => {
       "StarCoder's tokenizer: false",
       "Qwen2's, 128 tokens apart (as Qwen2.5-Coder 0.5B and 7B): true",
     ]);
+  });
+});
+
+describe("engine: the GPU placement pairing plans is the engine's", () => {
+  // in this process: the engine's offload arithmetic itself (src/offload.cpp), no GPU needed
+  const { testing } = testingAddon();
+  const models = catalogModels();
+  const { draft: untiedDraft, target: untiedTarget } = testModelPair();
+  const padded = vocabVariants().padded128;
+  const MIB = 1024 ** 2;
+
+  const sizesOf = async (file: string, contextSize: number, batch: number) => {
+    const info = await readModelInfo(file);
+    return offloadSizes(info.tensorSizes, info.layout.heads, contextSize, batch);
+  };
+
+  test('tensor sizes: tied and untied heads, a padded vocabulary, a split model, two contexts and batches', async () => {
+    const files = [models.dsDraft, models.dsLarge, models.spmTarget, padded, splitModel(), untiedDraft, untiedTarget];
+    for (const file of files)
+      for (const [contextSize, batch] of [
+        [256, DRAFT_BATCH],
+        [16384, targetBatch(1024)],
+      ]) {
+        assert.deepEqual(await sizesOf(file, contextSize, batch), testing.offloadSizes(file, contextSize, batch), path.basename(file));
+      }
+  });
+
+  test('the layers chosen for a budget, from nothing placed to everything', async () => {
+    for (const [draftFile, targetFile] of [
+      [models.dsDraft, models.dsLarge],
+      [untiedDraft, untiedTarget],
+    ]) {
+      const draft = await sizesOf(draftFile, 4096, DRAFT_BATCH);
+      const target = await sizesOf(targetFile, 4096, targetBatch());
+      const seen = new Set<string>();
+      for (let mib = 0; mib <= 512; mib += 2) {
+        const ours = chooseOffload(draft, target, mib * MIB);
+        assert.deepEqual(ours, testing.offloadChoose(draft, target, mib * MIB), `${path.basename(targetFile)} at ${mib} MiB`);
+        assert.deepEqual(chooseOffload(null, target, mib * MIB), testing.offloadChoose(null, target, mib * MIB));
+        seen.add(`${ours.draftLayers}/${ours.targetLayers}`);
+      }
+      // the sweep went through partial placements, not only none and all
+      assert.ok(seen.size >= 4, [...seen].join(' '));
+    }
   });
 });

@@ -1,15 +1,24 @@
 // Pairing the models found on disk (engine-native/catalog/pairing.ts, memory.ts): only pairs the
 // engine's vocabulary check accepts, a draft at most a quarter of its target, the largest target
-// that fits the RAM given, base FIM models before instruct ones. Real small GGUFs with two
-// tokenizers, scanned from a temp folder.
+// that fits the RAM given (and, with a GPU, whose draft fits whole in its VRAM), base FIM models
+// before instruct ones. Real small GGUFs with two tokenizers, scanned from a temp folder.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { vocabCompatible } from '../../../engine-native/catalog/fingerprint';
-import { computeBytes, DRAFT_BATCH, kvCacheBytes, modelMemory, targetBatch } from '../../../engine-native/catalog/memory';
-import { groupByTokenizer, suggestPairs } from '../../../engine-native/catalog/pairing';
+import {
+  computeBytes,
+  deviceBytes,
+  DRAFT_BATCH,
+  gpuBudgetBytes,
+  kvCacheBytes,
+  modelMemory,
+  offloadSizes,
+  targetBatch,
+} from '../../../engine-native/catalog/memory';
+import { groupByTokenizer, suggestPairs, type PairSuggestion } from '../../../engine-native/catalog/pairing';
 import { scanModels, type CatalogModel } from '../../../engine-native/catalog/scan';
 import { catalogModels, copyTo, vocabVariants } from '../../helpers/model-layouts';
 
@@ -114,6 +123,67 @@ describe('catalog: pairing', () => {
     assert.deepEqual(pair.draftMemory, modelMemory(model('dsDraft').info, 2048, DRAFT_BATCH));
     assert.equal(pair.targetMemory.weights, large.sizeBytes);
     assert.equal(pair.totalBytes, pair.draftMemory.total + pair.targetMemory.total);
+  });
+
+  describe('with a GPU', () => {
+    const ds = (pairs: PairSuggestion[]) => pairs.filter((p) => p.draft === model('dsDraft'));
+    const sizes = (name: keyof typeof files, batch: number) =>
+      offloadSizes(model(name).info.tensorSizes, model(name).info.layout.heads, 4096, batch);
+    const draftWhole = () => deviceBytes(sizes('dsDraft', DRAFT_BATCH), -1);
+    const pairFor = (pairs: PairSuggestion[], target: string) => pairs.find((p) => p.target.displayName === target)!;
+
+    test('plenty of VRAM: every layer on the GPU, and the RAM needed is what stays off it', () => {
+      const pair = pairFor(suggestPairs(models, { availableBytes: PLENTY, vramBytes: PLENTY }), 'dsLarge.gguf');
+      assert.deepEqual(
+        pair.gpu && [pair.gpu.draftLayers, pair.gpu.draftLayerCount, pair.gpu.targetLayers, pair.gpu.targetLayerCount],
+        [2, 2, 3, 3],
+      );
+      assert.equal(pair.ramBytes, pair.totalBytes - pair.gpu!.deviceBytes + pair.draftMemory.compute + pair.targetMemory.compute);
+      // the CPU's compute buffers stay (the tiny test models' are most of their memory)
+      assert.ok(pair.ramBytes < pair.totalBytes && pair.ramBytes >= pair.draftMemory.compute + pair.targetMemory.compute);
+      assert.equal(suggestPairs(models, { availableBytes: PLENTY })[0].gpu, null, 'no VRAM budget: no placement');
+      assert.equal(
+        suggestPairs(models, { availableBytes: PLENTY })[0].ramBytes,
+        suggestPairs(models, { availableBytes: PLENTY })[0].totalBytes,
+      );
+    });
+
+    test('the recommended target is the largest whose scratch leaves room for the whole draft', () => {
+      // room for the draft beside dsTarget's scratch (512 wide), not beside dsLarge's (1024 wide)
+      const vramBytes = draftWhole() + sizes('dsTarget', targetBatch()).computeBytes;
+      assert.ok(vramBytes < draftWhole() + sizes('dsLarge', targetBatch()).computeBytes);
+      const pairs = ds(suggestPairs(models, { availableBytes: PLENTY, vramBytes }));
+      assert.deepEqual(
+        pairs.filter((p) => p.recommended).map((p) => p.target.displayName),
+        ['dsTarget.gguf'],
+      );
+      const large = pairFor(pairs, 'dsLarge.gguf');
+      assert.equal(large.fits, false);
+      assert.ok(large.gpu!.draftLayers < large.gpu!.draftLayerCount);
+      assert.match(large.warnings.join(' '), /Only \d of the draft's 2 layers fit in .* GiB of VRAM beside the target's scratch/);
+      assert.equal(pairFor(pairs, 'dsTarget.gguf').gpu!.targetLayers, 0, 'no room left for target layers: the target runs from RAM');
+    });
+
+    test('layers on the GPU lower the RAM a pair needs: one that fits only with them', () => {
+      const withGpu = pairFor(suggestPairs(models, { availableBytes: PLENTY, vramBytes: PLENTY }), 'dsLarge.gguf');
+      const availableBytes = withGpu.ramBytes;
+      assert.equal(pairFor(suggestPairs(models, { availableBytes }), 'dsLarge.gguf').fits, false);
+      assert.equal(pairFor(suggestPairs(models, { availableBytes, vramBytes: PLENTY }), 'dsLarge.gguf').fits, true);
+    });
+
+    test("the VRAM budget: the setting, else the largest GPU's free memory; none without a GPU", () => {
+      const device = (type: 'cpu' | 'gpu' | 'igpu', memoryFree: number) => ({
+        name: type,
+        description: '',
+        type,
+        memoryFree,
+        memoryTotal: 2 * memoryFree,
+      });
+      assert.equal(gpuBudgetBytes([device('cpu', 64e9)]), 0);
+      assert.equal(gpuBudgetBytes([device('cpu', 64e9)], 4096), 0, 'a CPU build refuses a VRAM budget: plan for RAM');
+      assert.equal(gpuBudgetBytes([device('cpu', 64e9), device('gpu', 8e9), device('igpu', 12e9)]), 12e9);
+      assert.equal(gpuBudgetBytes([device('gpu', 8e9)], 4096), 4096 * 1024 ** 2);
+    });
   });
 
   test('groups by tokenizer fingerprint, largest first', () => {

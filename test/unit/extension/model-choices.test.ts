@@ -28,6 +28,8 @@ function pair(target: string, draft: string, fields: Partial<PairSuggestion> = {
     target: model(target, 8 * GB, 7.6e9),
     draft: model(draft, 0.5 * GB, 0.49e9),
     totalBytes: 10 * GB,
+    ramBytes: 10 * GB,
+    gpu: null,
     fits: true,
     recommended: false,
     warnings: [],
@@ -78,6 +80,7 @@ test("a pair's warnings reach the item; one too large for the free RAM says so o
   const tooLarge = pair('big', 'small', {
     fits: false,
     totalBytes: 40 * GB,
+    ramBytes: 40 * GB,
     warnings: [instruct, 'Needs 37.3 GiB of RAM, 14.9 GiB are free: …'],
   });
   const [item] = choices(inputs({ pairs: [tooLarge] })).filter((i) => i.choice!.kind === 'paths');
@@ -85,6 +88,14 @@ test("a pair's warnings reach the item; one too large for the free RAM says so o
   assert.match(item.description!, /needs 40\.0 GB RAM, more than the 16\.0 GB free/);
   assert.ok(item.detail!.includes(instruct));
   assert.doesNotMatch(item.detail!, /Needs /);
+});
+
+test('with a GPU, a pair shows the RAM it still needs and its layers on the GPU', () => {
+  const gpu = { vramBytes: 8 * GB, draftLayers: 25, draftLayerCount: 25, targetLayers: 10, targetLayerCount: 29, deviceBytes: 3.2 * GB };
+  const [item] = choices(inputs({ pairs: [pair('coder-7b', 'coder-0.5b', { ramBytes: 6 * GB, gpu })] })).filter(
+    (i) => i.choice!.kind === 'paths',
+  );
+  assert.equal(item.description, '8.5 GB on disk · needs 6.0 GB RAM · GPU: draft 25/25, target 10/29 layers, 3.2 GB VRAM');
 });
 
 test('while the scan runs, and when it finds nothing, the disk group says so with a row that chooses nothing', () => {
