@@ -5,6 +5,7 @@
 #include "engine_wrap.h"
 #include "errors.h"
 #include "model.h"
+#include "shared_engine.h"
 #include "text.h"
 
 #ifdef SX_TESTING
@@ -220,6 +221,8 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("systemInfo", Napi::Function::New(env, system_info));
     exports.Set("devices", Napi::Function::New(env, devices));
     exports.Set("passCost", Napi::Function::New(env, pass_cost));
+    exports.Set("peerUid", Napi::Function::New(env, peer_uid));
+    exports.Set("holdLock", Napi::Function::New(env, hold_lock));
 #ifdef SX_TESTING
     sx_testing_exports(env, exports);
 #endif

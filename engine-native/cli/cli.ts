@@ -4,7 +4,7 @@
 //                     [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
 //                     [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
 //                     [--top-p P] [--seed S] [--stop STR]... [--threads N] [--context N] [--json]
-//                     [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
+//                     [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB] [--shared [--idle-exit S]]
 //   specexec info [--model FILE]
 //   specexec demo
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
@@ -29,7 +29,7 @@ const USAGE = `usage:
                     [--mode specexec|specinfer|chain|autoregressive] [--budget N|auto] [--max-depth N]
                     [--draft-max N] [--draft-p-min P] [--max-tokens N] [--temperature T] [--top-k K]
                     [--top-p P] [--seed S] [--stop STRING]... [--threads N] [--context N] [--json]
-                    [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB]
+                    [--target-gpu-layers N] [--draft-gpu-layers N] [--vram-budget MIB] [--shared [--idle-exit S]]
   specexec info [--model FILE]
   specexec demo
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
@@ -47,6 +47,8 @@ is specexec with an automatic budget when a draft model is loaded (--target alon
 GPU builds (SPECEXEC_NATIVE_BUILD=build-vulkan): --target-gpu-layers / --draft-gpu-layers place layers
 on the GPU (-1: all, the default), --vram-budget MIB chooses both to fit that much VRAM; the rest of
 the target stays in RAM and is streamed to the GPU once per verified tree. info lists the devices.
+--shared uses the engine that VS Code windows with the same models and settings share (starting it
+if none runs; it stays --idle-exit S seconds, default 300, after its last client) instead of a private one.
 bench runs the bundled draft with the trained target and with the GROWN target (the trained target
 grown to a real 1.1B shape, the realistic regime: grow-target builds it, cached under build/grown/),
 and llama.cpp's own programs on the same prompts (built from the pinned source on first use).
@@ -77,6 +79,8 @@ const OPTIONS = {
   'target-gpu-layers': { type: 'string' },
   'draft-gpu-layers': { type: 'string' },
   'vram-budget': { type: 'string' },
+  shared: { type: 'boolean' },
+  'idle-exit': { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
   'no-llama-cpp': { type: 'boolean' },
   'no-grown': { type: 'boolean' },
@@ -106,6 +110,8 @@ function modelFlags(flags: Flags): ModelFlags {
     targetGpuLayers: numberFlag(flags, 'target-gpu-layers'),
     draftGpuLayers: numberFlag(flags, 'draft-gpu-layers'),
     vramBudgetMiB: numberFlag(flags, 'vram-budget'),
+    shared: flags.shared as boolean | undefined,
+    idleExitMs: flags['idle-exit'] === undefined ? undefined : numberFlag(flags, 'idle-exit')! * 1000,
   };
 }
 

@@ -1,9 +1,12 @@
 // One CLI run's engine: spawn the host, load the models, close it again.
 import { existsSync } from 'node:fs';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { CancellationTokenSource, EngineClient } from '../host/engine-client';
+import * as path from 'node:path';
+import { CancellationTokenSource, EngineClient, type EngineConnection } from '../host/engine-client';
+import { SharedEngineClient } from '../host/shared-client';
+import { DEFAULT_IDLE_EXIT_MS, endpointFor } from '../host/shared-endpoint';
 import { defaultDraftModel, defaultTargetModel } from '../host/bundled-models';
-import type { CompleteResult, InitializeResult } from '../host/protocol';
+import type { CompleteResult, InitializeParams, InitializeResult } from '../host/protocol';
 
 export class CliError extends Error {}
 
@@ -17,10 +20,14 @@ export interface ModelFlags {
   vramBudgetMiB?: number;
   /** false: spawn the host without loading models (specexec info). */
   load?: boolean;
+  /** Use (or start) the shared engine of this configuration, as VS Code windows do, instead of a private one. */
+  shared?: boolean;
+  /** How long a shared engine started by this run stays after its last client leaves. */
+  idleExitMs?: number;
 }
 
 export interface EngineSession {
-  client: EngineClient;
+  client: EngineConnection;
   initialized?: InitializeResult;
   cancel: CancellationTokenSource;
   close(): Promise<void>;
@@ -47,30 +54,48 @@ export function resolveModels(flags: ModelFlags): { draft: string | null; target
 /** `env` adds to the host's environment (SPECEXEC_NATIVE_BUILD, SPECEXEC_CPU_VARIANT, ...). */
 export async function openEngine(flags: ModelFlags, env?: NodeJS.ProcessEnv): Promise<EngineSession> {
   const verbose = process.env.SPECEXEC_VERBOSE === '1';
-  const client = new EngineClient({
-    env,
-    onStderr: (line) => {
-      if (verbose) process.stderr.write(line + '\n');
-    },
-  });
+  const models = flags.load === false ? undefined : resolveModels(flags);
+  const params: InitializeParams | undefined = models && {
+    targetModelPath: models.target,
+    draftModelPath: models.draft,
+    threads: flags.threads,
+    contextSize: flags.contextSize,
+    targetGpuLayers: flags.targetGpuLayers,
+    draftGpuLayers: flags.draftGpuLayers,
+    vramBudgetMiB: flags.vramBudgetMiB,
+  };
+  const client: EngineConnection =
+    flags.shared && params
+      ? await connectShared(params, flags.idleExitMs ?? DEFAULT_IDLE_EXIT_MS, env)
+      : new EngineClient({
+          env,
+          onStderr: (line) => {
+            if (verbose) process.stderr.write(line + '\n');
+          },
+        });
   const session: EngineSession = { client, cancel: new CancellationTokenSource(), close: () => client.shutdown() };
-  if (flags.load === false) return session;
-  const models = resolveModels(flags);
+  if (!params) return session;
   try {
-    session.initialized = await client.initialize({
-      targetModelPath: models.target,
-      draftModelPath: models.draft,
-      threads: flags.threads,
-      contextSize: flags.contextSize,
-      targetGpuLayers: flags.targetGpuLayers,
-      draftGpuLayers: flags.draftGpuLayers,
-      vramBudgetMiB: flags.vramBudgetMiB,
-    });
+    session.initialized = await client.initialize(params);
   } catch (e) {
     await client.shutdown();
     throw e instanceof ResponseError ? new CliError(`${e.message} (error ${e.code})`) : e;
   }
   return session;
+}
+
+async function connectShared(params: InitializeParams, idleExitMs: number, env?: NodeJS.ProcessEnv): Promise<SharedEngineClient> {
+  const hostScript = path.join(__dirname, 'engine-host.js');
+  try {
+    return await SharedEngineClient.connect({
+      endpoint: endpointFor(params, hostScript, { ...process.env, ...env }),
+      hostScript,
+      env,
+      idleExitMs,
+    });
+  } catch (e) {
+    throw new CliError(`--shared: ${(e as Error).message}`);
+  }
 }
 
 export function summary(r: CompleteResult): string {

@@ -1,5 +1,7 @@
-// Client side of the engine protocol: spawns the engine host process and talks JSON-RPC to it
-// over stdio. Used by the CLI and by the VS Code extension.
+// Client side of the engine protocol. EngineConnection is what every client offers (typed requests,
+// progress streaming, the context of a crash); EngineClient spawns its own engine host process and
+// talks JSON-RPC to it over stdio (the CLI, and a window with specexec.sharedEngine off);
+// ./shared-client.ts connects to a shared engine over its socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import {
@@ -21,6 +23,7 @@ import {
   type CompleteParams,
   type CompleteResult,
   type CostPoint,
+  type EngineStatus,
   type InitializeParams,
   type InitializeResult,
   type MeasurePassCostParams,
@@ -47,39 +50,47 @@ export interface CrashData {
   logTail: string[];
 }
 
-export class EngineClient {
-  readonly process: ChildProcess;
-  readonly connection: MessageConnection;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+/** How the engine went away: a child's exit code or signal; for a shared engine, both null. */
+export interface EngineEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** In words, for logs and errors: "killed by SIGKILL", "exit code 1", "the shared engine closed the connection". */
+  why: string;
+}
+
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+/** Keeps the last lines of a log stream, for the report of a crash. */
+export function appendLogLines(tail: string[], lines: string[]): void {
+  for (const line of lines) {
+    tail.push(line);
+    if (tail.length > LOG_TAIL_LINES) tail.shift();
+  }
+}
+
+/** One connection to an engine, however it is reached. */
+export abstract class EngineConnection {
+  abstract readonly connection: MessageConnection;
+  /** Resolves when the engine can no longer answer: its process ended or the connection closed. */
+  abstract readonly exited: Promise<EngineEnd>;
+  /** The engine's process id. */
+  abstract readonly pid: number | undefined;
+  /** Whether other clients may share this engine. */
+  abstract readonly shared: boolean;
+  /** Ends the engine process at once, without asking it (a hung engine cannot answer). */
+  abstract kill(): void;
+  /** Asks the engine to let this client go (a window's own engine: to stop), and waits for it. */
+  abstract shutdown(timeoutMs?: number): Promise<void>;
+  protected readonly logTail: string[] = [];
   private readonly progress = new Map<string, DeltaHandler>();
   private readonly inFlight = new Map<number, string>();
-  private readonly logTail: string[] = [];
   private nextToken = 1;
   private nextRequest = 1;
 
-  constructor(options: EngineClientOptions = {}) {
-    const hostScript = options.hostScript ?? path.join(__dirname, 'engine-host.js');
-    // process.execPath is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node.
-    // A 1 MB young generation: V8 otherwise grows it to 16 MB per semi-space over thousands of
-    // requests, which looks like a leak in an all-day process; the host's garbage is tiny anyway.
-    const [command, ...args] = [...(options.launcher ?? []), process.execPath, '--max-semi-space-size=1', hostScript];
-    this.process = spawn(command, args, {
-      env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
-    this.process.on('error', () => undefined); // surfaced through `exited` and the connection closing
-    let pending = '';
-    this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        this.logTail.push(line);
-        if (this.logTail.length > LOG_TAIL_LINES) this.logTail.shift();
-        options.onStderr?.(line);
-      }
-    });
-    this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
+  /** Call from the subclass's constructor once `connection` exists. */
+  protected listen(): void {
     this.connection.onNotification(Notifications.progress, (p) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
     this.connection.onError(() => undefined);
     this.connection.listen();
@@ -87,7 +98,11 @@ export class EngineClient {
 
   /** The methods awaiting an answer and the host's last log lines: what a crash report needs. */
   crashContext(): { inFlight: string[]; logTail: string[] } {
-    return { inFlight: [...this.inFlight.values()], logTail: [...this.logTail] };
+    return { inFlight: [...this.inFlight.values()], logTail: this.currentLogTail() };
+  }
+
+  protected currentLogTail(): string[] {
+    return [...this.logTail];
   }
 
   initialize(params: InitializeParams, token?: CancellationToken): Promise<InitializeResult> {
@@ -110,35 +125,22 @@ export class EngineClient {
     return this.request(Requests.inspectModel, { path: modelPath });
   }
 
-  /** Asks the host to stop, and kills it if it has not exited within timeoutMs. */
-  async shutdown(timeoutMs = 3000): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
-    try {
-      await Promise.race([this.connection.sendRequest(Requests.shutdown), this.exited]);
-      void this.connection.sendNotification(Notifications.exit);
-    } catch {
-      this.process.kill('SIGKILL');
-    }
-    await this.exited;
-    clearTimeout(timer);
-    this.connection.dispose();
+  status(): Promise<EngineStatus> {
+    return this.request(Requests.status, {});
   }
 
   // vscode-jsonrpc takes a trailing `undefined` for a second positional parameter: pass the token only when given
-  private async request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: CancellationToken): Promise<R> {
+  protected async request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: CancellationToken): Promise<R> {
     const id = this.nextRequest++;
     const method = type.method;
     this.inFlight.set(id, method);
     const sent: Promise<R> = token ? this.connection.sendRequest(type, params, token) : this.connection.sendRequest(type, params);
     // vscode-jsonrpc would leave a request pending forever when the process ends
     // (the log lines go in the error's data: the editor already has them in its log)
-    const ended = this.exited.then(({ code, signal }): never => {
-      throw new ResponseError(
-        ErrorCodes.InternalError,
-        `the engine process ended during the request ${method} ` + `(${signal ? `killed by ${signal}` : `exit code ${code}`})`,
-        { logTail: [...this.logTail] } satisfies CrashData,
-      );
+    const ended = this.exited.then(({ why }): never => {
+      throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} (${why})`, {
+        logTail: this.currentLogTail(),
+      } satisfies CrashData);
     });
     ended.catch(() => undefined); // only while this request waits
     try {
@@ -161,6 +163,63 @@ export class EngineClient {
     } finally {
       if (progressToken) this.progress.delete(progressToken);
     }
+  }
+}
+
+/** A window's (or the CLI's) own engine: a child process on stdio. */
+export class EngineClient extends EngineConnection {
+  readonly process: ChildProcess;
+  readonly connection: MessageConnection;
+  readonly exited: Promise<EngineEnd>;
+  readonly shared = false;
+
+  constructor(options: EngineClientOptions = {}) {
+    super();
+    const hostScript = options.hostScript ?? path.join(__dirname, 'engine-host.js');
+    // process.execPath is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node.
+    // A 1 MB young generation: V8 otherwise grows it to 16 MB per semi-space over thousands of
+    // requests, which looks like a leak in an all-day process; the host's garbage is tiny anyway.
+    const [command, ...args] = [...(options.launcher ?? []), process.execPath, '--max-semi-space-size=1', hostScript];
+    this.process = spawn(command, args, {
+      env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) =>
+      this.process.once('exit', (code, signal) => resolve({ code, signal, why: describeExit(code, signal) })),
+    );
+    this.process.on('error', () => undefined); // surfaced through `exited` and the connection closing
+    let pending = '';
+    this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      appendLogLines(this.logTail, lines);
+      for (const line of lines) options.onStderr?.(line);
+    });
+    this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
+    this.listen();
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  kill(): void {
+    this.process.kill('SIGKILL');
+  }
+
+  /** Asks the host to stop, and kills it if it has not exited within timeoutMs. */
+  async shutdown(timeoutMs = 3000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
+    try {
+      await Promise.race([this.connection.sendRequest(Requests.shutdown), this.exited]);
+      void this.connection.sendNotification(Notifications.exit);
+    } catch {
+      this.process.kill('SIGKILL');
+    }
+    await this.exited;
+    clearTimeout(timer);
+    this.connection.dispose();
   }
 }
 

@@ -1,7 +1,10 @@
 // The engine host's state: the loaded models and a serial queue of requests that use them.
 // One generation runs at a time (the models' KV caches are shared state); others wait in a
-// bounded queue, and a cancelled request leaves the queue or stops the running generation.
+// bounded queue per client, and a cancelled request leaves the queue or stops the running
+// generation. Clients (the windows sharing one engine) are served in turn: the next job comes from
+// the client served least recently, so a burst from one window never queues ahead of another's.
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
@@ -13,6 +16,7 @@ import {
   type CompleteResult,
   type CostPoint,
   type DecodingMode,
+  type EngineStatus,
   type InitializeParams,
   type InitializeResult,
   type ModelInfo,
@@ -30,9 +34,14 @@ function calibrationCacheFile(): string {
     return ''; // no writable cache: calibrate at every start
   }
 }
+/** Queued generations per client: typing produces bursts, and only the newest matter. */
 const MAX_QUEUED = 8;
 
+/** A connection to the engine (one window); a per-window engine has client 0 alone. */
+export type ClientId = number;
+
 interface Job {
+  client: ClientId;
   run: () => Promise<void>;
   /** Set for generations: rejects the job without running it when newer requests push it out. */
   evict?: () => void;
@@ -43,9 +52,15 @@ export type DeltaSink = (delta: string, tokens: number) => void;
 export class EngineService {
   private readonly engine: NativeEngine = new (loadAddon().Engine)();
   private info: InitializeResult | undefined;
+  /** What `info` was loaded with: an identical initialize (another window) reuses the models. */
+  private loadedWith: string | undefined;
   private queue: Job[] = [];
-  private running = false;
+  private running: Job | undefined;
+  /** When each client's last job started (a counter): the least recent goes next. */
+  private readonly lastServed = new Map<ClientId, number>();
+  private served = 0;
   private shuttingDown = false;
+  private readonly startedAt = Date.now();
 
   get initialized(): InitializeResult | undefined {
     return this.info;
@@ -56,10 +71,12 @@ export class EngineService {
     return this.info?.draft ? 'specexec' : 'autoregressive';
   }
 
-  async initialize(params: InitializeParams): Promise<InitializeResult> {
+  async initialize(params: InitializeParams, client: ClientId = 0): Promise<InitializeResult> {
     this.checkNotShuttingDown();
+    const key = JSON.stringify(params);
     // loading replaces the models: wait for queued generations so none runs on a half-loaded engine
-    return this.enqueue(async () => {
+    return this.enqueue(client, async () => {
+      if (this.info && this.loadedWith === key) return this.info;
       try {
         const loaded = await this.engine.load({ ...params, calibrationCache: calibrationCacheFile() });
         this.info = {
@@ -75,6 +92,7 @@ export class EngineService {
           offload: loaded.offload,
           cpu: loadAddon().systemInfo().cpu,
         };
+        this.loadedWith = key;
         return this.info;
       } catch (e) {
         throw toResponseError(e);
@@ -83,17 +101,16 @@ export class EngineService {
   }
 
   /** `onDelta` undefined: nobody streams, and the engine sends no deltas (each would wake this thread). */
-  complete(request: NativeRequest, token: CancellationToken, onDelta?: DeltaSink): Promise<CompleteResult> {
+  complete(request: NativeRequest, token: CancellationToken, onDelta?: DeltaSink, client: ClientId = 0): Promise<CompleteResult> {
     this.checkNotShuttingDown();
     if (!this.info) {
       throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
     }
-    // typing produces bursts: the newest request wins, the oldest waiting generation gives way
-    if (this.queue.filter((j) => j.evict).length >= MAX_QUEUED) {
-      const oldest = this.queue.findIndex((j) => j.evict);
-      this.queue.splice(oldest, 1)[0].evict!();
-    }
+    // typing produces bursts: the newest request wins, the client's oldest waiting generation gives way
+    const waiting = this.queue.filter((j) => j.evict && j.client === client);
+    if (waiting.length >= MAX_QUEUED) this.evict(waiting[0]);
     return this.enqueue(
+      client,
       async () => {
         if (token.isCancellationRequested) {
           throw new ResponseError(ErrorCodes.RequestCancelled, 'cancelled before it started');
@@ -111,9 +128,9 @@ export class EngineService {
     );
   }
 
-  measurePassCost(batches: number[]): Promise<CostPoint[]> {
+  measurePassCost(batches: number[], client: ClientId = 0): Promise<CostPoint[]> {
     this.checkNotShuttingDown();
-    return this.enqueue(async () => {
+    return this.enqueue(client, async () => {
       try {
         return await this.engine.timeTargetPasses(batches);
       } catch (e) {
@@ -128,32 +145,70 @@ export class EngineService {
     return loadAddon().formatChat(target.chatTemplate, messages);
   }
 
-  /** Cancels the running generation, drops the queue and frees the models. */
+  /** A client went away (its window closed): its waiting generations are dropped and its running one stopped. */
+  dropClient(client: ClientId): void {
+    for (const job of this.queue.filter((j) => j.client === client && j.evict)) this.evict(job);
+    if (this.running?.client === client && this.running.evict) this.engine.cancel();
+    this.lastServed.delete(client);
+  }
+
+  /** Who this engine is and what it holds, for the clients' "Show Stats". */
+  async status(clients: number, shared: boolean): Promise<EngineStatus> {
+    return { pid: process.pid, shared, clients, uptimeMs: Date.now() - this.startedAt, memory: await processMemory() };
+  }
+
+  /** Cancels the running generation, drops the waiting ones and frees the models. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    for (const job of this.queue.filter((j) => j.evict)) this.evict(job);
     this.engine.cancel();
-    await this.enqueue(async () => this.engine.close());
+    await this.enqueue(-1, async () => this.engine.close());
   }
 
   private checkNotShuttingDown(): void {
     if (this.shuttingDown) throw new ResponseError(ErrorCodes.ShuttingDown, 'the engine is shutting down');
   }
 
-  private enqueue<T>(work: () => Promise<T>, evicted?: () => Error): Promise<T> {
+  private evict(job: Job): void {
+    this.queue.splice(this.queue.indexOf(job), 1);
+    job.evict!();
+  }
+
+  private enqueue<T>(client: ClientId, work: () => Promise<T>, evicted?: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: () => work().then(resolve, reject), evict: evicted && (() => reject(evicted())) });
+      this.queue.push({ client, run: () => work().then(resolve, reject), evict: evicted && (() => reject(evicted())) });
       void this.drain();
     });
   }
 
   private async drain(): Promise<void> {
     if (this.running) return;
-    this.running = true;
-    while (this.queue.length > 0) {
-      await this.queue.shift()!.run();
+    for (let job = this.next(); job; job = this.next()) {
+      this.running = job;
+      this.lastServed.set(job.client, this.served++);
+      await job.run();
     }
-    this.running = false;
+    this.running = undefined;
   }
+
+  /** The oldest job of the client served least recently (never served: first). */
+  private next(): Job | undefined {
+    let best: Job | undefined;
+    for (const job of this.queue) {
+      if (!best || (this.lastServed.get(job.client) ?? -1) < (this.lastServed.get(best.client) ?? -1)) best = job;
+    }
+    if (best) this.queue.splice(this.queue.indexOf(best), 1);
+    return best;
+  }
+}
+
+/** This process's memory: resident, and (Linux) proportional, which splits shared pages among their users. */
+async function processMemory(): Promise<EngineStatus['memory']> {
+  const rssBytes = process.memoryUsage.rss();
+  if (process.platform !== 'linux') return { rssBytes, pssBytes: null };
+  const rollup = await readFile('/proc/self/smaps_rollup', 'utf8').catch(() => '');
+  const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
+  return { rssBytes, pssBytes: pss ? Number(pss[1]) * 1024 : null };
 }
 
 function toCompleteResult(r: NativeResult): CompleteResult {

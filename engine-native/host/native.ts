@@ -72,6 +72,10 @@ export interface NativeAddon {
   passCost(curve: CostPoint[], batches: number[]): number[];
   systemInfo(): { llamaSystemInfo: string; maxSequences: number; defaultThreads: number; cpu: CpuInfo };
   devices(): DeviceInfo[];
+  /** The user id of the process at the other end of a connected Unix domain socket. */
+  peerUid(fd: number): number;
+  /** An exclusive lock on the file until this process exits (flock); false when another process holds it. */
+  holdLock(file: string): boolean;
 }
 
 /** An error thrown by the addon carries the engine's stable error code. */

@@ -266,13 +266,31 @@ export interface MeasurePassCostParams {
  * Every method once, with its params and result types: the client sends and the host serves these
  * objects, so a method's name or types cannot differ between them.
  */
+/** What `specexec/status` answers: which engine process this is and what it holds. */
+export interface EngineStatus {
+  pid: number;
+  /** True for a shared engine (a Unix socket, possibly several windows), false for a window's own child process. */
+  shared: boolean;
+  /** Connections served now (this one included). */
+  clients: number;
+  uptimeMs: number;
+  /** Resident memory, and on Linux the proportional share (PSS: pages shared with other processes split among them). */
+  memory: { rssBytes: number; pssBytes: number | null };
+}
+
 export const Requests = {
   initialize: new RequestType<InitializeParams, InitializeResult, void>('initialize'),
   complete: new RequestType<CompleteParams, CompleteResult, void>('complete'),
   chat: new RequestType<ChatParams, CompleteResult, void>('chat'),
   inspectModel: new RequestType<InspectModelParams, ModelInfo, void>('inspectModel'),
   measurePassCost: new RequestType<MeasurePassCostParams, CostPoint[], void>('specexec/measurePassCost'),
-  /** Cancels the running generation and frees the models; `exit` then ends the process. */
+  /** Answered at once, mid-generation too (the host's thread is free while the engine computes): the watchdog's ping. */
+  status: new RequestType<Record<string, never>, EngineStatus, void>('specexec/status'),
+  /**
+   * A window's own engine: cancels the running generation and frees the models; `exit` then ends
+   * the process. A shared engine: this client leaves (its requests stop); the engine exits when
+   * no client has been connected for its idle time.
+   */
   shutdown: new RequestType0<null, void>('shutdown'),
 } as const;
 
