@@ -2,6 +2,7 @@
 // pickers (Choose Models… and the file pickers), the Hugging Face token, stats, chat, explain and
 // the manual completion trigger.
 import * as vscode from 'vscode';
+import { describeEngineProcess } from '../engine-native/host/protocol';
 import { SECTION } from './declared';
 import { chooseModels } from './model-chooser';
 import { setHuggingFaceToken } from './model-download';
@@ -27,6 +28,7 @@ export function statsReport(ctx: Ctx): string {
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)} ms`);
   const lines = [
     `engine: ${e.state}${e.error ? ` (${e.error.message})` : ''}, pid ${e.pid ?? '-'}, restarts ${e.restarts}`,
+    e.engineStatus ? `engine process: ${describeEngineProcess(e.engineStatus)}` : '',
     e.info
       ? `target: ${e.info.target.path} (${e.info.target.architecture}, FIM ${e.info.target.fim ? 'yes' : 'no'})`
       : 'target: not loaded',
@@ -60,7 +62,8 @@ export function registerCommands(ctx: Ctx): void {
   reg('specexec.setHuggingFaceToken', () => setHuggingFaceToken(ctx));
   reg('specexec.chooseTargetModel', () => chooseModel(ctx, 'target'));
   reg('specexec.chooseDraftModel', () => chooseModel(ctx, 'draft'));
-  reg('specexec.showStats', () => {
+  reg('specexec.showStats', async () => {
+    await ctx.engine.refreshStatus(true);
     const report = statsReport(ctx);
     ctx.output.appendLine('--- stats ---\n' + report);
     ctx.output.show(true);

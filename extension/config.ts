@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { defaultDraftModel, defaultTargetModel } from '../engine-native/host/bundled-models';
 import { DECODING_MODES, type DecodingMode, type InitializeParams, type SamplingParams } from '../engine-native/host/protocol';
-import { budgetSetting, numberSetting, resolveThreads, SECTION } from './declared';
+import { booleanSetting, budgetSetting, numberSetting, resolveThreads, SECTION } from './declared';
 
 export interface EngineConfig {
   targetModelPath: string;
@@ -17,6 +17,10 @@ export interface EngineConfig {
   vramBudgetMiB: number;
   /** The engine build directory (SPECEXEC_NATIVE_BUILD), e.g. build-vulkan; "" the CPU build. */
   nativeBuild: string;
+  /** One engine for the windows with the same settings (a Unix socket), or one child process per window. */
+  sharedEngine: boolean;
+  /** How long a shared engine stays after its last window left. */
+  sharedEngineIdleMs: number;
   /** Draft tree budget sent with every request. */
   budget: 'auto' | number;
   /** undefined: the engine's default (specexec with a draft, else autoregressive). */
@@ -79,6 +83,8 @@ export function engineConfig(): EngineConfig {
     draftGpuLayers: num(c, 'draftGpuLayers'),
     vramBudgetMiB: num(c, 'vramBudgetMiB'),
     nativeBuild: (c.get<string>('nativeBuild') ?? '').trim(),
+    sharedEngine: booleanSetting('sharedEngine', c.get('sharedEngine')),
+    sharedEngineIdleMs: num(c, 'sharedEngineIdleMinutes') * 60_000,
     budget: budgetSetting(c.get('budget')),
     mode: DECODING_MODES.includes(c.get<string>('mode') as DecodingMode) ? c.get<DecodingMode>('mode') : undefined,
   };
@@ -129,7 +135,7 @@ export function chatConfig(): ChatConfig {
 
 /** `specexec.enable`, resolved for a language (the setting is language-overridable). */
 export function enabledFor(document: vscode.TextDocument): boolean {
-  return cfg({ languageId: document.languageId, uri: document.uri }).get<boolean>('enable') ?? true;
+  return booleanSetting('enable', cfg({ languageId: document.languageId, uri: document.uri }).get('enable'));
 }
 
 const ENGINE_KEYS = [
@@ -141,6 +147,8 @@ const ENGINE_KEYS = [
   'draftGpuLayers',
   'vramBudgetMiB',
   'nativeBuild',
+  'sharedEngine',
+  'sharedEngineIdleMinutes',
 ];
 
 export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {

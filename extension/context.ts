@@ -1,7 +1,7 @@
 // The extension's context object: owns the engine, the providers, the UI pieces and every
 // disposable; the one place that reacts to configuration changes and engine errors: a failed load
-// or giving up after crashes (the engine's 'error' state), a failed completion or chat answer, a
-// failed command. It shows the reaction errors.ts gives for each error code, and an error of a kind
+// or giving up after crashes (the engine's 'error' state), a hung engine, a failed completion or
+// chat answer, a failed command. It shows the reaction errors.ts gives for each error code, and an error of a kind
 // shown in the last minutes not again (ErrorRepeats: typing repeats a failing completion).
 import * as vscode from 'vscode';
 import { ChatController } from './chat/panel';
@@ -52,6 +52,7 @@ export class Ctx implements vscode.Disposable {
         if (s === 'stopped') this.repeats.clear();
       }),
     );
+    this.subscriptions.push(this.engine.onDidHang((e) => this.notifyError(e)));
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsEngine(e)) {

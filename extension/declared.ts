@@ -48,6 +48,13 @@ export function numberSetting(key: string, raw: unknown): number {
   return fit(key, raw) ?? fallback;
 }
 
+/** A boolean setting's value: `raw` when it is one, else the declared default. */
+export function booleanSetting(key: string, raw: unknown): boolean {
+  const fallback = declaration(key).default;
+  if (typeof fallback !== 'boolean') throw new Error(`package.json declares no boolean default for ${SECTION}.${key}`);
+  return typeof raw === 'boolean' ? raw : fallback;
+}
+
 /** `specexec.budget`: a number fitted to the declared range, else its one other value, "auto". */
 export function budgetSetting(raw: unknown): 'auto' | number {
   return fit('budget', raw) ?? 'auto';

@@ -1,19 +1,35 @@
-// The engine lifecycle: one object owns the engine host process. It starts it lazily, restarts it
-// with backoff after a crash, gives up after 5 crashes in 60 s, does not retry a load the engine
-// refused until its inputs change, reloads models when their settings change and stops the process
-// on dispose. All engine requests go through here. It only reports failures (the 'error' state
-// with an EngineError, rejected promises, the log); the context tells the user.
+// The engine lifecycle: one object owns this window's connection to the engine: the shared engine
+// of its settings (a process of its own on a private socket, ../engine-native/host/shared-*.ts), or
+// a child process of this window's own. It connects lazily, restarts after a crash with backoff
+// (and, for a shared engine, a random spread, so that the windows of a crashed engine do not all
+// start one), kills an engine its watchdog finds hung and restarts it the same way, gives up after
+// 5 crashes in 60 s, does not retry a load the engine refused until its inputs change, reloads
+// models when their settings change and lets the engine go on dispose. All engine requests go
+// through here. It only reports failures (the 'error' state with an EngineError, rejected
+// promises, the log); the context tells the user.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CancellationTokenSource, EngineClient, type DeltaHandler } from '../engine-native/host/engine-client';
+import {
+  CancellationTokenSource,
+  EngineClient,
+  type DeltaHandler,
+  type EngineConnection,
+  type EngineEnd,
+} from '../engine-native/host/engine-client';
 import {
   describeCpu,
+  describeEngineProcess,
   ErrorCodes,
   type ChatParams,
   type CompleteParams,
   type CompleteResult,
+  type EngineStatus,
+  type InitializeParams,
   type InitializeResult,
 } from '../engine-native/host/protocol';
+import { SharedEngineClient } from '../engine-native/host/shared-client';
+import { endpointFor, SharedEndpointError, sharingSupported } from '../engine-native/host/shared-endpoint';
+import { EngineWatchdog, stallBoundMs } from '../engine-native/host/watchdog';
 import { CrashHistory } from './backoff';
 import { engineConfig, initializeParams, type EngineConfig } from './config';
 import { EngineError, isCancellation, toEngineError } from './errors';
@@ -42,9 +58,15 @@ function offloadSummary(info: InitializeResult): string {
   );
 }
 
+/** Windows of a crashed shared engine restart within this much of each other: the first starts it, the others find it. */
+const SHARED_RESTART_SPREAD_MS = 1000;
+/** The engine's status (windows sharing it, memory) is asked for after a generation at most this often. */
+const STATUS_REFRESH_MS = 5000;
+
 export class Engine implements vscode.Disposable {
-  private client: EngineClient | undefined;
-  private starting: Promise<{ client: EngineClient; info: InitializeResult }> | undefined;
+  private client: EngineConnection | undefined;
+  private watchdog: EngineWatchdog | undefined;
+  private starting: Promise<{ client: EngineConnection; info: InitializeResult }> | undefined;
   private readonly crashes = new CrashHistory();
   private readonly failedLoad = new FailedLoad();
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -57,8 +79,13 @@ export class Engine implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
   /** Fires on every state change (and after each generation with new stats). */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly hangEmitter = new vscode.EventEmitter<EngineError>();
+  /** Fires when the watchdog finds the engine hung (it is then killed and restarted as after a crash). */
+  readonly onDidHang = this.hangEmitter.event;
   private restartCount = 0;
   private gaveUpAfterCrashes = false;
+  private _engineStatus: EngineStatus | undefined;
+  private statusAt = 0;
 
   constructor(
     private readonly extensionPath: string,
@@ -79,7 +106,33 @@ export class Engine implements vscode.Disposable {
     return this._stats;
   }
   get pid(): number | undefined {
-    return this.client?.process.pid;
+    return this.client?.pid;
+  }
+  /** Whether this window uses a shared engine (undefined while none is connected). */
+  get shared(): boolean | undefined {
+    return this.client?.shared;
+  }
+  /** The engine's own account, as of its last refresh: its process, the windows sharing it, its memory. */
+  get engineStatus(): EngineStatus | undefined {
+    return this._engineStatus;
+  }
+
+  /** Asks the engine for its status (throttled unless `force`); listeners hear of the change. */
+  async refreshStatus(force = false): Promise<EngineStatus | undefined> {
+    const client = this.client;
+    if (!client || !this._info) return undefined;
+    if (!force && Date.now() - this.statusAt < STATUS_REFRESH_MS) return this._engineStatus;
+    this.statusAt = Date.now();
+    try {
+      const status = await client.status();
+      if (this.client === client) {
+        this._engineStatus = status;
+        this.stateEmitter.fire(this._state);
+      }
+      return status;
+    } catch {
+      return undefined; // the engine went away: its exit path reports it
+    }
   }
   get restarts(): number {
     return this.restartCount;
@@ -102,7 +155,7 @@ export class Engine implements vscode.Disposable {
   }
 
   /** The running engine, started (and its models loaded) on first use. */
-  async ensure(): Promise<{ client: EngineClient; info: InitializeResult }> {
+  async ensure(): Promise<{ client: EngineConnection; info: InitializeResult }> {
     if (this.disposed) throw new EngineError('the extension is shutting down');
     if (this.client && this._info && this.starting === undefined) return { client: this.client, info: this._info };
     if (this.gaveUpAfterCrashes) throw this._error ?? new EngineError('the engine stopped after repeated crashes');
@@ -112,26 +165,33 @@ export class Engine implements vscode.Disposable {
     return this.starting;
   }
 
-  private async start(): Promise<{ client: EngineClient; info: InitializeResult }> {
+  private async start(): Promise<{ client: EngineConnection; info: InitializeResult }> {
     const config = engineConfig();
     const inputs: LoadInputs = { params: initializeParams(config), nativeBuild: config.nativeBuild };
     const refused = this.failedLoad.errorFor(inputs);
     if (refused) throw refused; // the 'error' state has shown it since the engine refused it
     this.setState('starting');
-    const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
-    this.log(`starting ${process.execPath} ${hostScript}`);
-    const client = new EngineClient({
-      hostScript,
-      onStderr: (line) => this.output.appendLine(line),
-      env: config.nativeBuild ? { SPECEXEC_NATIVE_BUILD: config.nativeBuild } : undefined,
-    });
+    let client: EngineConnection;
+    try {
+      client = await this.connect(config, inputs.params);
+    } catch (e) {
+      const error = new EngineError(`cannot reach the engine: ${toEngineError(e).message}`);
+      this.log(error.message);
+      this.setState('error', error); // not remembered: the next request tries again
+      throw error;
+    }
+    if (this.disposed) {
+      void client.shutdown(1000);
+      throw new EngineError('the extension is shutting down');
+    }
     this.client = client;
-    void client.exited.then(({ code, signal }) => this.onExit(client, code, signal));
+    void client.exited.then((end) => this.onExit(client, end));
     try {
       const started = Date.now();
       const info = await client.initialize(inputs.params);
       if (this.client !== client) throw new EngineError('the engine was restarted while loading');
       this._info = info;
+      this.watch(client, info);
       this.log(
         `ready in ${Date.now() - started} ms: target ${info.target.name || path.basename(info.target.path)} ` +
           `(${info.target.architecture}, ${(info.target.parameters / 1e6).toFixed(1)}M params, FIM ${info.target.fim ? 'yes' : 'no'})` +
@@ -139,6 +199,7 @@ export class Engine implements vscode.Disposable {
           `, ${info.threads} threads, context ${info.contextSize}, ${offloadSummary(info)}, CPU kernels ${describeCpu(info.cpu)}`,
       );
       this.setState(this.active > 0 ? 'generating' : 'ready');
+      void this.refreshStatus(true).then((s) => s && this.log(`engine: ${describeEngineProcess(s)}`));
       return { client, info };
     } catch (e) {
       const error = toEngineError(e);
@@ -155,14 +216,60 @@ export class Engine implements vscode.Disposable {
     }
   }
 
-  private onExit(client: EngineClient, code: number | null, signal: NodeJS.Signals | null): void {
+  /** This window's own engine, or the shared engine of these settings (started if none runs). */
+  private async connect(config: EngineConfig, params: InitializeParams): Promise<EngineConnection> {
+    const hostScript = path.join(this.extensionPath, 'dist', 'engine-host.js');
+    const env = config.nativeBuild ? { SPECEXEC_NATIVE_BUILD: config.nativeBuild } : undefined;
+    if (config.sharedEngine && sharingSupported()) {
+      try {
+        const endpoint = endpointFor(params, hostScript, { ...process.env, ...env });
+        const client = await SharedEngineClient.connect({
+          endpoint,
+          hostScript,
+          env,
+          idleExitMs: config.sharedEngineIdleMs,
+          onStart: (logPath) => this.log(`starting a shared engine (${process.execPath} ${hostScript}); its log: ${logPath}`),
+        });
+        this.log(`connected to the shared engine, pid ${client.pid}, on ${endpoint.socketPath}`);
+        return client;
+      } catch (e) {
+        if (!(e instanceof SharedEndpointError)) throw e;
+        this.log(`${e.message}; this window runs its own engine`);
+      }
+    }
+    this.log(`starting ${process.execPath} ${hostScript}`);
+    return new EngineClient({ hostScript, onStderr: (line) => this.output.appendLine(line), env });
+  }
+
+  /** Pings the engine while requests are in flight; one that stops answering or making progress is killed (and restarted as after a crash). */
+  private watch(client: EngineConnection, info: InitializeResult): void {
+    this.watchdog?.dispose();
+    this.watchdog = new EngineWatchdog({
+      ping: () => client.status(),
+      stallBoundMs: stallBoundMs(info.calibration),
+      onHung: (why) => {
+        if (this.client !== client) return;
+        this.log(`the engine (pid ${client.pid}) stopped responding: ${why}; killing it`);
+        // the same code as the failure of the requests it ends: the user hears of it once
+        this.hangEmitter.fire(
+          new EngineError(`the engine stopped responding (${why}); it is restarted. The document is unchanged.`, ErrorCodes.InternalError),
+        );
+        client.killHung(why);
+      },
+    });
+  }
+
+  private onExit(client: EngineConnection, end: EngineEnd): void {
     if (this.client !== client) return; // a replaced or deliberately stopped process
     this.client = undefined;
     this._info = undefined;
+    this._engineStatus = undefined;
+    this.watchdog?.dispose();
+    this.watchdog = undefined;
     if (this.disposed) return;
     const verdict = this.crashes.record();
-    const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-    this.log(`engine process ${client.process.pid} ended unexpectedly (${why}); ${verdict.recent} crash(es) in the last 60 s`);
+    const why = end.why;
+    this.log(`engine process ${client.pid} ended unexpectedly (${why}); ${verdict.recent} crash(es) in the last 60 s`);
     if (verdict.giveUp) {
       this.gaveUpAfterCrashes = true;
       this.setState(
@@ -176,15 +283,20 @@ export class Engine implements vscode.Disposable {
     }
     this.setState('starting', new EngineError(`restarting after a crash (${why})`));
     clearTimeout(this.restartTimer);
+    const spread = client.shared ? Math.random() * SHARED_RESTART_SPREAD_MS : 0;
     this.restartTimer = setTimeout(() => {
       this.restartCount++;
       this.ensure().catch(() => undefined);
-    }, verdict.delayMs);
+    }, verdict.delayMs + spread);
   }
 
-  /** Stops the process (if any) and starts a fresh one; forgets earlier crashes and a refused load. */
+  /**
+   * Stops the process (if any) and starts a fresh one; forgets earlier crashes and a refused load.
+   * A shared engine is ended for every window that uses it: they reconnect to the new one.
+   */
   async restart(): Promise<void> {
     this.forgetFailures();
+    if (this.client?.shared) this.client.kill();
     await this.stop();
     this.restartCount++;
     await this.ensure();
@@ -208,6 +320,9 @@ export class Engine implements vscode.Disposable {
     const client = this.client;
     this.client = undefined;
     this._info = undefined;
+    this._engineStatus = undefined;
+    this.watchdog?.dispose();
+    this.watchdog = undefined;
     if (client) await client.shutdown(2000).catch(() => undefined);
     if (!this.disposed) this.setState('stopped');
   }
@@ -225,7 +340,7 @@ export class Engine implements vscode.Disposable {
   }
 
   private async generate(
-    run: (client: EngineClient, token: import('vscode-jsonrpc').CancellationToken) => Promise<CompleteResult>,
+    run: (client: EngineConnection, token: import('vscode-jsonrpc').CancellationToken) => Promise<CompleteResult>,
     token?: vscode.CancellationToken,
   ): Promise<CompleteResult> {
     const { client } = await this.ensure();
@@ -234,6 +349,7 @@ export class Engine implements vscode.Disposable {
     const source = new CancellationTokenSource();
     const sub = token?.onCancellationRequested(() => source.cancel());
     this.active++;
+    const watched = this.watchdog?.track();
     if (this._state === 'ready') this.setState('generating');
     try {
       // EngineClient ends a request in flight when the process dies
@@ -253,21 +369,25 @@ export class Engine implements vscode.Disposable {
       if (!isCancellation(error)) this.log(`request failed: ${error.message}`); // notifications are rate-limited, the log is not
       throw error;
     } finally {
+      watched?.();
       sub?.dispose();
       source.dispose();
       this.active--;
       if (this.active === 0 && this._state === 'generating') this.setState('ready');
       else this.stateEmitter.fire(this._state);
+      void this.refreshStatus();
     }
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.restartTimer);
+    this.watchdog?.dispose();
     const client = this.client;
     this.client = undefined;
     if (client) void client.shutdown(2000).catch(() => undefined);
     this.stateEmitter.dispose();
+    this.hangEmitter.dispose();
   }
 
   /** For deactivate(): resolves when the process is gone. */

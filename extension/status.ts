@@ -1,6 +1,7 @@
 // The status bar item: engine state (starting, ready, generating, error, paused) with the last
 // tokens/s and tokens per target pass; a click opens the actions quick pick.
 import * as vscode from 'vscode';
+import { describeEngineProcess } from '../engine-native/host/protocol';
 import type { Engine, EngineState } from './engine';
 
 export type DisplayState = EngineState | 'paused';
@@ -64,6 +65,8 @@ export class StatusBar implements vscode.Disposable {
       md.appendText(`Target: ${info.target.name || info.target.path} (${(info.target.parameters / 1e6).toFixed(1)}M)\n`);
       md.appendText(`Draft: ${info.draft ? info.draft.name || info.draft.path : 'none'}\n`);
     }
+    const process = this.engine.engineStatus;
+    if (process) md.appendText(`Engine: ${describeEngineProcess(process)}\n`);
     const s = this.engine.stats;
     if (s)
       md.appendText(

@@ -197,6 +197,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("load", &EngineWrap::load),
                            InstanceMethod("generate", &EngineWrap::generate),
                            InstanceMethod("cancel", &EngineWrap::cancel),
+                           InstanceMethod("heartbeat", &EngineWrap::heartbeat),
                            InstanceMethod("close", &EngineWrap::close),
                            InstanceMethod("timeTargetPasses", &EngineWrap::time_target_passes),
                        });
@@ -245,7 +246,7 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     Napi::Function on_delta =
         info.Length() > 1 && info[1].IsFunction() ? info[1].As<Napi::Function>() : Napi::Function();
     busy = true;
-    engine->cancel.store(false);
+    engine->signals.cancel.store(false);
     GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
     Napi::Promise    p = w->call.deferred.Promise();
     w->Queue();
@@ -278,9 +279,15 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
 
 Napi::Value EngineWrap::cancel(const Napi::CallbackInfo & info) {
     if (engine && busy) {
-        engine->cancel.store(true);
+        engine->signals.cancel.store(true);
     }
     return info.Env().Undefined();
+}
+
+// heartbeat() -> the engine's count of llama.cpp's polls and passes: it moves while a generation
+// runs, unless the engine is stuck (read from this thread while the worker runs: an atomic)
+Napi::Value EngineWrap::heartbeat(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), engine ? (double) engine->signals.heartbeat.load() : 0.0);
 }
 
 Napi::Value EngineWrap::close(const Napi::CallbackInfo & info) {

@@ -21,6 +21,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Value load(const Napi::CallbackInfo & info);
     Napi::Value generate(const Napi::CallbackInfo & info);
     Napi::Value cancel(const Napi::CallbackInfo & info);
+    Napi::Value heartbeat(const Napi::CallbackInfo & info);
     Napi::Value close(const Napi::CallbackInfo & info);
     Napi::Value time_target_passes(const Napi::CallbackInfo & info);
 };

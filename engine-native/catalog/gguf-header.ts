@@ -84,19 +84,8 @@ enum ValueType {
   F64 = 12,
 }
 
-const SCALAR_BYTES: Partial<Record<ValueType, number>> = {
-  [ValueType.U8]: 1,
-  [ValueType.I8]: 1,
-  [ValueType.U16]: 2,
-  [ValueType.I16]: 2,
-  [ValueType.U32]: 4,
-  [ValueType.I32]: 4,
-  [ValueType.F32]: 4,
-  [ValueType.BOOL]: 1,
-  [ValueType.U64]: 8,
-  [ValueType.I64]: 8,
-  [ValueType.F64]: 8,
-};
+// the size of each fixed-size value, indexed by ValueType (STRING and ARRAY have none: 0), as gguf.cpp's GGUF_TYPE_SIZE
+const SCALAR_BYTES = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8];
 
 /** ggml's types by id (ggml.h): name, elements per block, bytes per block. */
 const GGML_TYPES: Record<number, [string, number, number]> = {
@@ -268,8 +257,8 @@ function skipArray(c: Cursor, elementType: number, n: number, key: string): void
     c.skipStrings(n);
     return;
   }
-  const size = SCALAR_BYTES[elementType as ValueType];
-  if (size === undefined) throw corrupt(`key ${key} has invalid element type ${elementType}`);
+  const size = SCALAR_BYTES[elementType] ?? 0;
+  if (size === 0) throw corrupt(`key ${key} has invalid element type ${elementType}`);
   c.skip(n * size);
 }
 

@@ -12,7 +12,7 @@
 //   specexec grow-target [--target FILE] [--out FILE]
 //   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
 import { runCpuBench } from './bench-cpu';
@@ -56,40 +56,41 @@ bench-cpu compares, on the grown target, the portable build's CPU variant with a
 (build-native/, when built) and, on a CPU with AMX, with AMX off. info names the CPU variant in use;
 SPECEXEC_CPU_VARIANT=NAME forces one.`;
 
-const OPTIONS = {
-  draft: { type: 'string' },
-  target: { type: 'string' },
-  model: { type: 'string' },
-  prompt: { type: 'string' },
-  'prompt-file': { type: 'string' },
-  suffix: { type: 'string' },
-  mode: { type: 'string' },
-  budget: { type: 'string' },
-  'max-depth': { type: 'string' },
-  'draft-max': { type: 'string' },
-  'draft-p-min': { type: 'string' },
-  'max-tokens': { type: 'string' },
-  temperature: { type: 'string' },
-  'top-k': { type: 'string' },
-  'top-p': { type: 'string' },
-  seed: { type: 'string' },
+// parseArgs options: most take one value (read as a string, parsed where it is used) or none
+const VALUE_OPTIONS = [
+  'draft',
+  'target',
+  'model',
+  'prompt',
+  'prompt-file',
+  'suffix',
+  'mode',
+  'budget',
+  'max-depth',
+  'draft-max',
+  'draft-p-min',
+  'max-tokens',
+  'temperature',
+  'top-k',
+  'top-p',
+  'seed',
+  'threads',
+  'context',
+  'target-gpu-layers',
+  'draft-gpu-layers',
+  'vram-budget',
+  'idle-exit',
+  'out',
+];
+const SWITCHES = ['shared', 'no-llama-cpp', 'no-grown', 'json', 'quick'];
+const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(VALUE_OPTIONS.map((name) => [name, { type: 'string' } as const])),
+  ...Object.fromEntries(SWITCHES.map((name) => [name, { type: 'boolean' } as const])),
   stop: { type: 'string', multiple: true },
-  threads: { type: 'string' },
-  context: { type: 'string' },
-  'target-gpu-layers': { type: 'string' },
-  'draft-gpu-layers': { type: 'string' },
-  'vram-budget': { type: 'string' },
-  shared: { type: 'boolean' },
-  'idle-exit': { type: 'string' },
   'extra-target': { type: 'string', multiple: true },
-  'no-llama-cpp': { type: 'boolean' },
-  'no-grown': { type: 'boolean' },
-  out: { type: 'string' },
   folder: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-} as const;
+};
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 

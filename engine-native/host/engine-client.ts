@@ -88,12 +88,20 @@ export abstract class EngineConnection {
   private readonly inFlight = new Map<number, string>();
   private nextToken = 1;
   private nextRequest = 1;
+  /** Why this client killed the engine (a watchdog's verdict), for the requests it ends. */
+  private hungBecause: string | undefined;
 
   /** Call from the subclass's constructor once `connection` exists. */
   protected listen(): void {
     this.connection.onNotification(Notifications.progress, (p) => this.progress.get(String(p.token))?.(p.delta, p.tokens));
     this.connection.onError(() => undefined);
     this.connection.listen();
+  }
+
+  /** Kills an engine that stopped responding: the requests in flight fail, saying why. */
+  killHung(why: string): void {
+    this.hungBecause = why;
+    this.kill();
   }
 
   /** The methods awaiting an answer and the host's last log lines: what a crash report needs. */
@@ -138,7 +146,8 @@ export abstract class EngineConnection {
     // vscode-jsonrpc would leave a request pending forever when the process ends
     // (the log lines go in the error's data: the editor already has them in its log)
     const ended = this.exited.then(({ why }): never => {
-      throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} (${why})`, {
+      const how = this.hungBecause ? `it stopped responding: ${this.hungBecause}; it was killed` : why;
+      throw new ResponseError(ErrorCodes.InternalError, `the engine process ended during the request ${method} (${how})`, {
         logTail: this.currentLogTail(),
       } satisfies CrashData);
     });

@@ -3,8 +3,7 @@
 // bounded queue per client, and a cancelled request leaves the queue or stops the running
 // generation. Clients (the windows sharing one engine) are served in turn: the next job comes from
 // the client served least recently, so a burst from one window never queues ahead of another's.
-import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
@@ -153,8 +152,15 @@ export class EngineService {
   }
 
   /** Who this engine is and what it holds, for the clients' "Show Stats". */
-  async status(clients: number, shared: boolean): Promise<EngineStatus> {
-    return { pid: process.pid, shared, clients, uptimeMs: Date.now() - this.startedAt, memory: await processMemory() };
+  status(clients: number, shared: boolean): EngineStatus {
+    return {
+      pid: process.pid,
+      shared,
+      clients,
+      uptimeMs: Date.now() - this.startedAt,
+      memory: processMemory(),
+      activity: { generating: this.running?.evict !== undefined, heartbeat: this.engine.heartbeat() },
+    };
   }
 
   /** Cancels the running generation, drops the waiting ones and frees the models. */
@@ -202,11 +208,20 @@ export class EngineService {
   }
 }
 
-/** This process's memory: resident, and (Linux) proportional, which splits shared pages among their users. */
-async function processMemory(): Promise<EngineStatus['memory']> {
+/**
+ * This process's memory: resident, and (Linux) proportional, which splits shared pages among their
+ * users. Read synchronously (a /proc file, a few hundred bytes): the host's one libuv pool thread
+ * is busy for the whole of a generation, and the status must answer during one.
+ */
+function processMemory(): EngineStatus['memory'] {
   const rssBytes = process.memoryUsage.rss();
   if (process.platform !== 'linux') return { rssBytes, pssBytes: null };
-  const rollup = await readFile('/proc/self/smaps_rollup', 'utf8').catch(() => '');
+  let rollup = '';
+  try {
+    rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+  } catch {
+    // an older kernel without smaps_rollup: no PSS
+  }
   const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
   return { rssBytes, pssBytes: pss ? Number(pss[1]) * 1024 : null };
 }

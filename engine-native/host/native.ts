@@ -51,6 +51,8 @@ export interface NativeEngine {
   /** Without `onDelta` no text is streamed (the result still has all of it). */
   generate(request: NativeRequest, onDelta?: (delta: string, tokens: number) => void): Promise<NativeResult>;
   cancel(): void;
+  /** A count that moves while a generation runs (llama.cpp's polls between graph nodes, and each pass), unless the engine is stuck. */
+  heartbeat(): number;
   close(): void;
   /** One target pass of each batch size after the cached history, timed (median of three). */
   timeTargetPasses(batches: number[]): Promise<CostPoint[]>;

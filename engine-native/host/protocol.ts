@@ -112,6 +112,16 @@ export function describeCpu(cpu: CpuInfo): string {
   return `${cpu.variant} (${of}CPU: ${cpu.featuresSeen.join(' ') || 'no extensions reported'})`;
 }
 
+/** "shared by 3 windows, pid 1234, 1.61 GB resident (PSS 0.62 GB), up 5 min", for logs and stats. */
+export function describeEngineProcess(s: EngineStatus): string {
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  const who = s.shared ? `shared by ${s.clients} window${s.clients === 1 ? '' : 's'}` : "this window's own";
+  const pss = s.memory.pssBytes === null ? '' : ` (PSS ${gb(s.memory.pssBytes)})`;
+  const minutes = Math.floor(s.uptimeMs / 60_000);
+  const up = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  return `${who}, pid ${s.pid}, ${gb(s.memory.rssBytes)} resident${pss}, up ${up}`;
+}
+
 /** A device llama.cpp can compute on (ggml_backend_dev_*). */
 export interface DeviceInfo {
   /** e.g. "CPU", "Vulkan0", "CUDA0". */
@@ -276,6 +286,8 @@ export interface EngineStatus {
   uptimeMs: number;
   /** Resident memory, and on Linux the proportional share (PSS: pages shared with other processes split among them). */
   memory: { rssBytes: number; pssBytes: number | null };
+  /** Whether a generation runs (any client's), and the native engine's heartbeat: it moves while one runs, unless the engine is stuck. */
+  activity: { generating: boolean; heartbeat: number };
 }
 
 export const Requests = {

@@ -10,6 +10,9 @@ import type { EngineService } from './engine-service';
 import { loadAddon } from './native';
 import { openConnection, serve } from './server';
 
+/** How long a new engine waits for its first client, whatever its idle time. */
+const FIRST_CLIENT_GRACE_MS = 30_000;
+
 export interface SharedServerOptions {
   socketPath: string;
   lockPath: string;
@@ -46,9 +49,9 @@ export function serveShared(service: EngineService, options: SharedServerOptions
     await service.shutdown().catch(() => undefined);
     process.exit(0);
   };
-  const armIdleTimer = () => {
+  const armIdleTimer = (ms: number) => {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => void exit(`no client for ${Math.round(options.idleExitMs / 1000)} s`), options.idleExitMs);
+    idleTimer = setTimeout(() => void exit(`no client for ${Math.round(ms / 1000)} s`), ms);
   };
 
   const accept = (socket: net.Socket) => {
@@ -78,7 +81,7 @@ export function serveShared(service: EngineService, options: SharedServerOptions
       service.dropClient(id);
       log(`client ${id} left (${clients} now)`);
       socket.end(); // after any reply still being written
-      if (clients === 0) armIdleTimer();
+      if (clients === 0) armIdleTimer(options.idleExitMs);
     };
     serve(connection, service, {
       id,
@@ -104,7 +107,8 @@ export function serveShared(service: EngineService, options: SharedServerOptions
     process.umask(umask);
     chmodSync(socketPath, 0o600);
     log(`ready (pid ${process.pid}), listening on ${socketPath}`);
-    armIdleTimer(); // the window that started it may never come
+    // the window that started it may never come, but give it time to connect even with no idle time
+    armIdleTimer(Math.max(options.idleExitMs, FIRST_CLIENT_GRACE_MS));
   });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void exit(signal));
 }

@@ -7,7 +7,7 @@ void sx_decode_autoregressive(sx_engine * e, const std::vector<llama_token> & pr
 
     llama_token t = sx_generation_prefill(e, prompt, gen);
     while (t != LLAMA_TOKEN_NULL) {
-        if (e->cancel.load()) {
+        if (e->signals.cancel.load()) {
             gen.end(SX_STOP_CANCELLED);
             return;
         }

@@ -66,12 +66,12 @@ sx_engine_ptr sx_engine_init(const sx_engine_params & params) {
     offload.vram_budget_mib    = params.vram_budget_mib;
     const sx_gpu_layers layers = sx_offload_resolve(offload);
     tp.n_gpu_layers            = layers.target;
-    sx_side_init(e->target, params.target_path, tp, &e->cancel);
+    sx_side_init(e->target, params.target_path, tp, &e->signals);
     if (speculative) {
         sx_side_params dp = tp;
         dp.n_batch        = draft_batch;
         dp.n_gpu_layers   = layers.draft;
-        sx_side_init(e->draft, params.draft_path, dp, &e->cancel);
+        sx_side_init(e->draft, params.draft_path, dp, &e->signals);
         sx_check_vocab_compatible(e->draft.model, params.draft_path, e->target.model, params.target_path);
     }
     if (speculative) {
@@ -150,7 +150,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
         std::atomic<bool> & flag;
 
         ~reset_cancel() { flag.store(false); }
-    } reset{ e->cancel };
+    } reset{ e->signals.cancel };
 
     sx_generation gen;
     sx_generation_init(gen, req, on_delta);
@@ -172,7 +172,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
             if (e->draft.model) {
                 sx_side_reset(e->draft);
             }
-            if (!e->cancel.load()) {
+            if (!e->signals.cancel.load()) {
                 throw;
             }
             gen.end(SX_STOP_CANCELLED);  // llama_decode was aborted by the cancel flag

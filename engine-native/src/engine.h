@@ -76,7 +76,7 @@ enum sx_stop_reason {
     SX_STOP_EOS,        // the model's end of text
     SX_STOP_LENGTH,     // max_tokens reached
     SX_STOP_STRING,     // a stop string
-    SX_STOP_CANCELLED,  // engine->cancel was set
+    SX_STOP_CANCELLED,  // engine->signals.cancel was set
     SX_STOP_CONTEXT,    // the context is full
 };
 
@@ -99,7 +99,7 @@ struct sx_engine {
     sx_side           target;
     sx_budget         budget;
     ggml_threadpool_t threadpool = nullptr;  // the CPU threads of both models' passes
-    std::atomic<bool> cancel{ false };
+    sx_pass_signals   signals;               // cancel the running generation; its heartbeat
 };
 
 void sx_engine_free(sx_engine * engine);
@@ -123,7 +123,7 @@ void sx_engine_calibrate(sx_engine * engine);
 // re-measure the cost curve beside the generations it predicts, on a machine whose speed drifts.
 std::vector<double> sx_engine_time_target_passes(sx_engine * engine, const std::vector<int32_t> & batches);
 
-// Runs one request to completion, cancellation or error (throws sx_error). Set engine->cancel from
+// Runs one request to completion, cancellation or error (throws sx_error). Set engine->signals.cancel from
 // any thread to stop the generation early; it is cleared when the generation ends.
 sx_result sx_engine_generate(sx_engine * engine, const sx_request & request, const sx_on_delta & on_delta);
 

@@ -6,13 +6,17 @@
 
 #include <algorithm>
 
-// llama.cpp polls this during a decode: a cancelled request stops inside a long pass.
-static bool abort_if_cancelled(void * data) {
-    return ((std::atomic<bool> *) data)->load();
+// llama.cpp polls this during a decode: each poll is a heartbeat, and a cancelled request stops
+// inside a long pass.
+static bool poll_pass_signals(void * data) {
+    sx_pass_signals * signals = (sx_pass_signals *) data;
+    signals->heartbeat.fetch_add(1, std::memory_order_relaxed);
+    return signals->cancel.load();
 }
 
-void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & p, std::atomic<bool> * cancel) {
+void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & p, sx_pass_signals * signals) {
     side.path               = path;
+    side.signals            = signals;
     side.model              = sx_model_load(path, p.n_gpu_layers, false);
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx                = p.n_ctx;
@@ -34,8 +38,8 @@ void sx_side_init(sx_side & side, const std::string & path, const sx_side_params
     // enough to flip near-ties between the target's top two tokens; F32 keeps them apart
     cp.type_k               = GGML_TYPE_F32;
     cp.type_v               = GGML_TYPE_F32;
-    cp.abort_callback       = abort_if_cancelled;
-    cp.abort_callback_data  = cancel;
+    cp.abort_callback       = poll_pass_signals;
+    cp.abort_callback_data  = signals;
     side.ctx                = llama_init_from_model(side.model, cp);
     if (!side.ctx) {
         // the model loaded: what failed is the memory for this context size (KV cache, compute buffers)
@@ -72,6 +76,7 @@ void sx_side_reset(sx_side & side) {
 void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {
     const int rc = llama_decode(side.ctx, batch.batch);
     side.passes++;
+    side.signals->heartbeat.fetch_add(1, std::memory_order_relaxed);  // a GPU backend does not poll
     if (rc != 0) {
         sx_side_reset(side);  // the cache may hold part of the batch: forget it all rather than guess
         throw sx_error(

@@ -8,10 +8,19 @@
 #include <string>
 #include <vector>
 
+// What the engine shares with llama.cpp's abort callback, which llama.cpp polls between the graph
+// nodes of a CPU pass: a request to stop, and a count of the polls and passes (a sign of life for
+// a watchdog on another thread: it stops only when the engine is stuck).
+struct sx_pass_signals {
+    std::atomic<bool>     cancel{ false };
+    std::atomic<uint64_t> heartbeat{ 0 };
+};
+
 struct sx_side {
     std::string              path;
-    llama_model *            model = nullptr;
-    llama_context *          ctx   = nullptr;
+    sx_pass_signals *        signals = nullptr;  // the engine's
+    llama_model *            model   = nullptr;
+    llama_context *          ctx     = nullptr;
     std::vector<llama_token> cached;            // tokens whose KV is in the history sequences, in order
     int32_t                  n_hist_seqs  = 1;  // sequences 0..n-1 all hold the history
     int32_t                  n_seq_max    = 1;
@@ -55,7 +64,7 @@ struct sx_side_params {
 };
 
 // Loads the model and creates its context (tree-capable: unified KV). Throws sx_error.
-void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & params, std::atomic<bool> * cancel);
+void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & params, sx_pass_signals * signals);
 void sx_side_free(sx_side & side);
 
 // Forgets all KV state (after a failed or aborted decode, whose effects are unknown).

@@ -192,7 +192,7 @@ void sx_decode_speculative(sx_engine *                      e,
     s.n_ctx = std::min((int32_t) llama_n_ctx(e->target.ctx), (int32_t) llama_n_ctx(e->draft.ctx));
 
     while (!gen.ended) {
-        if (e->cancel.load()) {
+        if (e->signals.cancel.load()) {
             gen.end(SX_STOP_CANCELLED);
             break;
         }

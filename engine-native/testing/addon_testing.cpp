@@ -136,12 +136,12 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
     const std::vector<llama_token> history = tokens_from_js(info[1]);
     const sx_tree                  tree    = tree_from_js(info[2].As<Napi::Object>());
     const int32_t                  threads = info[3].As<Napi::Number>().Int32Value();
-    std::atomic<bool>              never{ false };
+    sx_pass_signals                signals;  // never cancelled
     sx_side                        side;
     double                         max_diff   = 0;
     int32_t                        mismatches = 0;
     try {
-        sx_side_init(side, path, { 2048, 1024, SPECEXEC_MAX_SEQ, threads, 0 }, &never);
+        sx_side_init(side, path, { 2048, 1024, SPECEXEC_MAX_SEQ, threads, 0 }, &signals);
         sx_side_sync_history(side, history);
         std::vector<std::vector<int32_t>> seqs;
         sx_verify_tree(side, tree, seqs);

@@ -11,15 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { HERE, REPO, args, opt } from './script-env.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf(n);
-  return i >= 0 ? args[i + 1] : d;
-};
 const [grown, random] = args.slice(0, 2).map((p) => path.resolve(p));
 if (!grown || !random || grown.startsWith('--') || random.startsWith('--')) {
   console.error('usage: node cost_curve.mjs GROWN.gguf RANDOM.gguf [--batches 1,2,...] [--rounds 3] [--threads 2]');

@@ -5,22 +5,14 @@
 // usage: node grow_check.mjs GROWN.gguf [--target models/specexec-target.gguf] [--prompts 6] [--tokens 32] [--max-prefix-chars 400]
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { REPO, args, loadAddon, opt } from './script-env.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const args = process.argv.slice(2);
-const opt = (n, d) => {
-  const i = args.indexOf(n);
-  return i >= 0 ? args[i + 1] : d;
-};
 const grown = path.resolve(args[0]);
 const target = path.resolve(REPO, opt('--target', 'models/specexec-target.gguf'));
 const nPrompts = Number(opt('--prompts', '6'));
 const nTok = Number(opt('--tokens', '32'));
 const maxChars = Number(opt('--max-prefix-chars', '400')); // the reference decoder feeds the prompt one token at a time
-const addon = createRequire(import.meta.url)(path.join(REPO, 'build', 'Release', 'specexec.node'));
+const addon = loadAddon();
 
 const prompts = fs
   .readFileSync(path.join(REPO, 'bench', 'prompts.jsonl'), 'utf8')

@@ -4,12 +4,11 @@
 // usage: node samples.mjs [--ids ts-01,py-02,...] [--tokens 48]
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-import { REPO, WORK, opt } from './script-env.mjs';
+import { REPO, WORK, loadAddon, opt } from './script-env.mjs';
 const nTok = Number(opt('--tokens', '48'));
 const ids = opt('--ids', 'ts-00,ts-01,ts-04,js-03,py-02,py-03,c-00,cpp-01').split(',');
-const addon = createRequire(import.meta.url)(path.join(REPO, 'build', 'Release', 'specexec.node'));
+const addon = loadAddon();
 const models = { draft: path.join(REPO, 'models', 'specexec-draft.gguf'), target: path.join(REPO, 'models', 'specexec-target.gguf') };
 const tok = new addon.Tokenizer(models.target);
 const prompts = fs

@@ -7,85 +7,49 @@
 // up pointing into the hub cache, and typing in an editor gets ghost text from the downloaded pair.
 // Screenshots: build/e2e-screenshots/4-download-progress.png, 5-downloaded-ghost-text.png.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { MODEL_PRESETS } from '../../engine-native/catalog/presets';
 import { EngineClient } from '../../engine-native/host/engine-client';
 import { HubServer } from '../helpers/hub-server';
-import {
-  ROOT,
-  SHOTS,
-  dismissSetupOffer,
-  ensureCodeServer,
-  greedyAddCompletion,
-  launchChromium,
-  makeProfile,
-  packageVsix,
-  rmrf,
-  startCodeServer,
-  testModels,
-  typeAddPrompt,
-} from './code-server';
+import * as e2e from './code-server';
 
 test(
   'UI: Choose Models… downloads a preset pair from the hub with a progress notification; ghost text comes from it',
   { timeout: 10 * 60_000 },
   async (t) => {
-    const entry = ensureCodeServer();
-    const models = testModels(false); // the random pair: deterministic, and not what the bundled pair completes
+    const entry = e2e.ensureCodeServer();
+    const models = e2e.testModels(false); // the random pair: deterministic, and not what the bundled pair completes
     const preset = MODEL_PRESETS[0];
-    fs.mkdirSync(SHOTS, { recursive: true });
-    fs.rmSync(path.join(SHOTS, 'error-choose-models.png'), { force: true }); // only a failing run leaves one
+    fs.mkdirSync(e2e.SHOTS, { recursive: true });
+    fs.rmSync(path.join(e2e.SHOTS, 'error-choose-models.png'), { force: true }); // only a failing run leaves one
     const hub = await HubServer.start([
       { name: preset.draft.repo, files: { [preset.draft.file]: fs.readFileSync(models.draft) } },
       { name: preset.target.repo, files: { [preset.target.file]: fs.readFileSync(models.target) } },
     ]);
     const totalBytes = fs.statSync(models.draft).size + fs.statSync(models.target).size;
     hub.faults.bytesPerSecond = Math.round(totalBytes / 6); // about 6 s: long enough to see the notification
-    const profile = makeProfile(
+    const profile = e2e.makeProfile(
       'specexec-choose-',
       { 'add.ts': '' },
-      {
-        // no model settings: the bundled pair runs until the chosen one is downloaded
-        'specexec.threads': 1,
-        'specexec.maxTokens': 32,
-        'specexec.debounceMs': 100,
-        'specexec.budget': 4,
-        'editor.inlineSuggest.enabled': true,
-        'files.insertFinalNewline': false,
-        'editor.tabSize': 2,
-        'editor.detectIndentation': false,
-        'editor.formatOnType': false,
-      },
+      e2e.GHOST_TEXT_SETTINGS, // no model settings: the bundled pair runs until the chosen one is downloaded
     );
     const hubCache = path.join(profile.work, 'hf-hub');
-    const vsix = path.join(profile.work, 'specexec-code.vsix');
-    packageVsix(vsix);
-    const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], {
-      env: profile.env,
-    }).toString();
-    assert.match(installed, /successfully installed/i);
+    e2e.installPackagedVsix(entry, profile);
 
     // the extension host inherits code-server's environment: the hub and the cache are the user's HF_ENDPOINT and HF_HUB_CACHE
-    const server = await startCodeServer(entry, profile, { HF_ENDPOINT: hub.url, HF_HUB_CACHE: hubCache });
+    const server = await e2e.startCodeServer(entry, profile, { HF_ENDPOINT: hub.url, HF_HUB_CACHE: hubCache });
     let browser: import('playwright-core').Browser | undefined;
     let reference: EngineClient | undefined;
     let ok = false;
     try {
-      browser = await launchChromium(profile);
+      browser = await e2e.launchChromium(profile);
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.goto(`${server.origin}/?folder=${encodeURIComponent(profile.workspace)}`);
-      await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-      await page.waitForSelector('.statusbar-item:has-text("SpecExec")', { timeout: 90_000 });
-      await dismissSetupOffer(page); // no target set: the first-start offer shows; this test goes through the command instead
+      await e2e.openWorkbench(page, server, profile);
+      await e2e.dismissSetupOffer(page); // no target set: the first-start offer shows; this test goes through the command instead
 
-      await page.keyboard.press('F1');
-      await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-      await page.keyboard.type('SpecExec: Choose Models');
-      await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="SpecExec: Choose Models"]', { timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      await e2e.runCommand(page, 'SpecExec: Choose Models');
       await page.waitForSelector('.quick-input-widget .quick-input-title:has-text("SpecExec: Choose Models")', { timeout: 10_000 });
       await page.keyboard.type(preset.label);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: preset.label });
@@ -106,7 +70,7 @@ test(
       const message = (await toast.locator('.notification-list-item-message').textContent()) ?? '';
       t.diagnostic(`progress notification: ${JSON.stringify(message)}`);
       assert.match(message, /Downloading .*\.gguf: [\d.]+ (kB|MB) of [\d.]+ MB · [\d.]+ (kB|MB)\/s · \d+ s left/);
-      await page.screenshot({ path: path.join(SHOTS, '4-download-progress.png') });
+      await page.screenshot({ path: path.join(e2e.SHOTS, '4-download-progress.png') });
       await toast.waitFor({ state: 'detached', timeout: 60_000 });
 
       // the user settings now name the two snapshot files in the hub cache
@@ -129,14 +93,14 @@ test(
       assert.ok(fs.readFileSync(draft).equals(fs.readFileSync(models.draft)), 'the draft is the served file');
 
       // a completion from the downloaded pair
-      const { ghost } = await typeAddPrompt(page, 'add.ts', 90_000);
+      const { ghost } = await e2e.typeAddPrompt(page, 'add.ts', 90_000);
       t.diagnostic(`ghost text on screen: ${JSON.stringify(ghost)}`);
       assert.ok(ghost.trim().length > 0, 'ghost text is visible');
-      await page.screenshot({ path: path.join(SHOTS, '5-downloaded-ghost-text.png') });
+      await page.screenshot({ path: path.join(e2e.SHOTS, '5-downloaded-ghost-text.png') });
       // greedy decoding of the same prompt by the downloaded files gives that text (the bundled pair would not)
-      reference = new EngineClient({ hostScript: path.join(ROOT, 'dist', 'engine-host.js') });
+      reference = new EngineClient({ hostScript: path.join(e2e.ROOT, 'dist', 'engine-host.js') });
       await reference.initialize({ targetModelPath: target, draftModelPath: draft, threads: 1 });
-      const want = await greedyAddCompletion(reference);
+      const want = await e2e.greedyAddCompletion(reference);
       t.diagnostic(`greedy completion of the downloaded pair: ${JSON.stringify(want)}`);
       assert.ok(
         want.startsWith(ghost),
@@ -149,14 +113,14 @@ test(
     } finally {
       if (!ok && browser) {
         const pages = browser.contexts().flatMap((c) => c.pages());
-        await pages[0]?.screenshot({ path: path.join(SHOTS, 'error-choose-models.png') }).catch(() => undefined);
+        await pages[0]?.screenshot({ path: path.join(e2e.SHOTS, 'error-choose-models.png') }).catch(() => undefined);
         t.diagnostic(`hub log: ${JSON.stringify(hub.log.map((e) => `${e.method} ${e.path} ${e.status}`))}`);
       }
       await reference?.shutdown();
       await browser?.close();
       await server.stop();
       await hub.close();
-      if (ok && process.env.KEEP !== '1') rmrf(profile.work);
+      if (ok && process.env.KEEP !== '1') e2e.rmrf(profile.work);
       else t.diagnostic(`kept ${profile.work}`);
     }
   },

@@ -133,6 +133,8 @@ export function makeProfile(prefix: string, files: Record<string, string>, setti
         'editor.suggestOnTriggerCharacters': false,
         'editor.acceptSuggestionOnEnter': 'off',
         'editor.autoClosingBrackets': 'never',
+        // the shared engine (the default) leaves when the test's windows close, and lives in the profile's folder
+        'specexec.sharedEngineIdleMinutes': 0,
         ...settings,
       },
       null,
@@ -147,6 +149,7 @@ export function makeProfile(prefix: string, files: Record<string, string>, setti
     HOME: work,
     TMPDIR: work,
     XDG_CONFIG_HOME: path.join(work, 'xdg'),
+    SPECEXEC_RUNTIME_DIR: path.join(work, 'run'),
   };
   const common = ['--config', path.join(work, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions];
   return { work, workspace, userData, extensions, env, common };
@@ -326,6 +329,48 @@ export async function greedyAddCompletion(reference: EngineClient): Promise<stri
     budget: 4,
   });
   return postprocess(greedy.text, { linePrefix: '  return a', lineSuffix: '', nextLines: [], maxLines: 16 });
+}
+
+/** The settings of the ghost-text tests: short completions after a short pause, with fixed trees (budget 4) so that a reference engine at budget 4 gives the same numerics, and an editor that adds nothing to what is typed. */
+export const GHOST_TEXT_SETTINGS = {
+  'specexec.threads': 1,
+  'specexec.maxTokens': 32,
+  'specexec.debounceMs': 100,
+  'specexec.budget': 4,
+  'editor.inlineSuggest.enabled': true,
+  'files.insertFinalNewline': false,
+  'editor.tabSize': 2,
+  'editor.detectIndentation': false,
+  'editor.formatOnType': false,
+};
+
+/** Packages the extension into the profile's folder and installs the .vsix there, as a user would; returns how long packaging took. */
+export function installPackagedVsix(entry: string, profile: Profile): { vsix: string; packageMs: number } {
+  const vsix = path.join(profile.work, 'specexec-code.vsix');
+  const t0 = Date.now();
+  packageVsix(vsix);
+  const packageMs = Date.now() - t0;
+  const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], {
+    env: profile.env,
+  }).toString();
+  if (!/successfully installed/i.test(installed)) throw new Error(`the .vsix did not install:\n${installed}`);
+  return { vsix, packageMs };
+}
+
+/** Opens the profile's workspace in the workbench and waits for the extension's status bar item (typing before activation gets no completions). */
+export async function openWorkbench(page: import('playwright-core').Page, server: Server, profile: Profile): Promise<void> {
+  await page.goto(`${server.origin}/?folder=${encodeURIComponent(profile.workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  await page.waitForSelector('.statusbar-item:has-text("SpecExec")', { timeout: 90_000 });
+}
+
+/** Runs `title` from the command palette. */
+export async function runCommand(page: import('playwright-core').Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(title);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 10_000 });
+  await page.keyboard.press('Enter');
 }
 
 /** `npm run package`'s vsce call, non-interactive (no repository field or LICENSE prompt). */

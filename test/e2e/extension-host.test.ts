@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as util from 'node:util';
 import { ROOT, ensureCodeServer, launchChromium, makeProfile, rmrf, startCodeServer, testModels } from './code-server';
+import { SUITE_SETTINGS } from './vscode-host/suite-settings';
 
 interface MochaResult {
   title: string;
@@ -29,13 +30,7 @@ test('extension in a real VS Code extension host (code-server + Mocha)', { timeo
     {
       'specexec.targetModelPath': models.target,
       'specexec.draftModelPath': models.draft,
-      'specexec.threads': 1,
-      'specexec.debounceMs': 50,
-      'specexec.maxTokens': 48,
-      'specexec.chat.maxTokens': 96,
-      'specexec.chat.temperature': 0,
-      // a fixed draft tree budget: the same trees as the reference engine gets (auto adapts to timing)
-      'specexec.budget': 4,
+      ...SUITE_SETTINGS,
       'editor.inlineSuggest.enabled': true,
     },
   );

@@ -3,23 +3,25 @@
 // ghost text (read from the DOM), accept it with Tab, and get a streamed chat answer rendered in
 // the webview. PNG screenshots go to build/e2e-screenshots/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EngineClient } from '../../engine-native/host/engine-client';
 import {
   ADD_PROMPT,
+  GHOST_TEXT_SETTINGS,
   ROOT,
   SHOTS,
   dismissSetupOffer,
   ensureCodeServer,
   greedyAddCompletion,
+  installPackagedVsix,
   launchChromium,
   makeProfile,
   nbsp,
-  packageVsix,
+  openWorkbench,
   rmrf,
+  runCommand,
   startCodeServer,
   testModels,
   typeAddPrompt,
@@ -36,27 +38,13 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     {
       // the bundled models when the package has them, else the random test pair through the settings
       ...(models.bundled ? {} : { 'specexec.targetModelPath': models.target, 'specexec.draftModelPath': models.draft }),
-      'specexec.threads': 1,
-      'specexec.maxTokens': 32,
+      ...GHOST_TEXT_SETTINGS, // budget 4: the same numerics as the reference engine below
       'specexec.chat.maxTokens': 96,
       'specexec.chat.temperature': 0,
-      'specexec.debounceMs': 100,
-      'specexec.budget': 4, // fixed trees: the same numerics as the reference engine below
-      'editor.inlineSuggest.enabled': true,
-      'files.insertFinalNewline': false,
-      'editor.tabSize': 2,
-      'editor.detectIndentation': false,
-      'editor.formatOnType': false,
     },
   );
-  const vsix = path.join(profile.work, 'specexec-code.vsix');
-  const t0 = Date.now();
-  packageVsix(vsix);
-  t.diagnostic(`vsix ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB packaged in ${Date.now() - t0} ms`);
-  const installed = execFileSync(process.execPath, [entry, ...profile.common, '--install-extension', vsix], {
-    env: profile.env,
-  }).toString();
-  assert.match(installed, /successfully installed/i);
+  const { vsix, packageMs } = installPackagedVsix(entry, profile);
+  t.diagnostic(`vsix ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB packaged in ${packageMs} ms`);
 
   const server = await startCodeServer(entry, profile);
   let browser: import('playwright-core').Browser | undefined;
@@ -77,10 +65,7 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
       if (u.hostname.endsWith('.vscode-resource.vscode-cdn.net')) return;
       if (!['127.0.0.1', 'localhost'].includes(u.hostname) && /^(https?|wss?):$/.test(u.protocol)) external.add(u.origin);
     });
-    await page.goto(`${server.origin}/?folder=${encodeURIComponent(profile.workspace)}`);
-    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    // readiness: the extension's status bar item (typing before activation gets no completions)
-    await page.waitForSelector('.statusbar-item:has-text("SpecExec")', { timeout: 90_000 });
+    await openWorkbench(page, server, profile);
     // with the bundled pair (no target set) the first-start offer shows: the user closes it, as they would
     if (models.bundled) await dismissSetupOffer(page);
 
@@ -123,11 +108,7 @@ test('UI: ghost text in a real editor, Tab accepts it; the chat webview renders 
     assert.match(status, /SpecExec \d+(\.\d)? tok\/s · \d+\.\d\d\/pass/);
 
     // chat: command palette -> panel -> question -> streamed, rendered answer
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type('SpecExec: Open Chat');
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="SpecExec: Open Chat"]', { timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await runCommand(page, 'SpecExec: Open Chat');
     await page.waitForSelector('iframe.webview', { timeout: 30_000 });
     let frame: import('playwright-core').Frame | undefined;
     for (let i = 0; i < 150 && !frame; i++) {

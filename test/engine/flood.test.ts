@@ -7,15 +7,14 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
 import { testingAddon } from '../helpers/testing-addon';
 import { ErrorCodes, type CompleteResult } from '../../engine-native/host/protocol';
-import { rssMiB, startEngine } from '../helpers/engine';
+import { rssMiB, startTestPairEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
 
 describe('engine process: request floods', () => {
   const models = testModelPair();
   let engine: EngineClient;
   before(async () => {
-    engine = startEngine();
-    await engine.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
+    engine = await startTestPairEngine({ threads: 2, contextSize: 1024 });
   });
   after(async () => engine.shutdown());
 

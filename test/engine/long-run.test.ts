@@ -8,17 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import { loadAddon } from '../../engine-native/host/native';
 import type { DecodingMode } from '../../engine-native/host/protocol';
-import { rssMiB, startEngine } from '../helpers/engine';
+import { rssMiB, startTestPairEngine } from '../helpers/engine';
 import { testModelPair } from '../helpers/models';
 
 const TOTAL = 10_000;
 
 describe('engine process: long runs', () => {
-  const models = testModelPair();
   let engine: EngineClient;
   before(async () => {
-    engine = startEngine();
-    await engine.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 512 });
+    engine = await startTestPairEngine({ threads: 2, contextSize: 512 });
   });
   after(async () => engine.shutdown());
 

@@ -11,22 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../../engine-native/host/native';
 import { testingAddon } from '../helpers/testing-addon';
+import { compareLogits, type LogitFixture as Fixture } from '../../engine-native/training/logit_compare.mjs';
 
 const ROOT = packageRoot();
 /** max |logit(engine) - logit(torch)| over the fixture's top-k and probe ids, all positions */
 const TOLERANCE = 0.15;
-
-interface Fixture {
-  model: string;
-  model_sha256: string;
-  n_vocab: number;
-  tokens: number[];
-  probe_ids: number[];
-  top_ids: number[][];
-  top_logits: number[][];
-  probe_logits: number[][];
-  logit_std: number;
-}
 
 interface HeldOut {
   windows: { lang: string; path: string; tokens: number[] }[];
@@ -34,27 +23,6 @@ interface HeldOut {
 
 function readJson<T>(rel: string): T {
   return JSON.parse(readFileSync(path.join(ROOT, rel), 'utf8')) as T;
-}
-
-function compare(fx: Fixture, logits: Float32Array): { maxDiff: number; agree: number; hardMiss: number } {
-  const V = fx.n_vocab;
-  let maxDiff = 0;
-  let agree = 0;
-  let hardMiss = 0;
-  for (let p = 0; p < fx.tokens.length; p++) {
-    const row = logits.subarray(p * V, (p + 1) * V);
-    fx.top_ids[p].forEach((id, j) => {
-      maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.top_logits[p][j]));
-    });
-    fx.probe_ids.forEach((id, j) => {
-      maxDiff = Math.max(maxDiff, Math.abs(row[id] - fx.probe_logits[p][j]));
-    });
-    let am = 0;
-    for (let i = 1; i < V; i++) if (row[i] > row[am]) am = i;
-    if (am === fx.top_ids[p][0]) agree++;
-    else if (fx.top_logits[p][0] - fx.top_logits[p][1] > 2 * TOLERANCE) hardMiss++;
-  }
-  return { maxDiff, agree: agree / fx.tokens.length, hardMiss };
 }
 
 /** mean negative log-likelihood (nats/token) of each window under the model, computed by the engine */
@@ -87,10 +55,10 @@ describe('bundled models: export correctness', () => {
       assert.equal(sha, fx.model_sha256, `${fx.model} changed since the fixture was written: rerun reference_logits.py`);
       const logits = testingAddon().evalLogits(model, Uint32Array.from(fx.tokens), 2);
       assert.equal(logits.length, fx.tokens.length * fx.n_vocab);
-      const r = compare(fx, logits);
+      const r = compareLogits(fx, logits, TOLERANCE);
       assert.ok(r.maxDiff <= TOLERANCE, `max |diff| ${r.maxDiff} > ${TOLERANCE} (logit std ${fx.logit_std})`);
       assert.equal(r.hardMiss, 0, 'argmax differs where torch has a clear winner');
-      assert.ok(r.agree >= 0.97, `argmax agreement ${r.agree}`);
+      assert.ok(r.argmaxAgreement >= 0.97, `argmax agreement ${r.argmaxAgreement}`);
     });
 
     test(`${which}: the engine's tokenizer reproduces the fixture's held-out tokens`, () => {

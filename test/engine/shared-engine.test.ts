@@ -3,10 +3,11 @@
 // them; three connections interleaving completions each get what they get alone (greedy, token
 // for token); one client's burst does not queue ahead of another's request; the folder and socket
 // are private; after a SIGKILL, three clients reconnecting at once start one new engine; a client
-// leaving mid-request does not disturb the others; the last one leaving lets the engine exit.
+// leaving mid-request does not disturb the others; the last one leaving lets the engine exit;
+// another OS user is refused.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +23,28 @@ const run = promisify(execFile);
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const PROMPTS = ['def add(a, b):', 'class Stack:\n    def push(self, x):', 'for i in range(10):'];
 const MAX_TOKENS = 24;
+
+/** Run as another user: connects to the socket in argv[1], asks for the status, and says what happened. */
+const PROBE = `
+const s = require('node:net').connect(process.argv[1]);
+let answered = false;
+let connected = false;
+s.on('connect', () => {
+  connected = true;
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'specexec/status', params: {} });
+  s.write('Content-Length: ' + Buffer.byteLength(body) + '\\r\\n\\r\\n' + body);
+});
+s.on('data', () => (answered = true));
+s.on('error', (e) => { console.log(connected ? 'closed without an answer' : 'error ' + e.code); process.exit(0); });
+s.on('close', () => console.log(answered ? 'answered' : 'closed without an answer'));
+`;
+
+/** Why this machine cannot run a test as another user (it needs root, useradd and runuser), or undefined. */
+function otherUserUnavailable(): string | undefined {
+  if (process.platform !== 'linux' || process.getuid!() !== 0) return 'needs root on Linux to create a user';
+  for (const tool of ['/usr/sbin/useradd', '/usr/sbin/userdel', '/usr/sbin/runuser']) if (!existsSync(tool)) return `no ${tool}`;
+  return undefined;
+}
 
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 const alive = (pid: number) => {
@@ -132,6 +155,38 @@ describe('engine: one shared engine for several clients', () => {
     // (a0's answer may be handled after b's: its stream of progress notifications queues before it on its socket)
     assert.ok(order.indexOf('b') < order.indexOf('a1'), order.join(' '));
     await Promise.all(clients.map((c) => c.shutdown()));
+  });
+
+  test('another OS user cannot connect: the modes refuse it, and with the modes opened the peer check does; the engine keeps serving', async (t) => {
+    const unavailable = otherUserUnavailable();
+    if (unavailable) return t.skip(unavailable);
+    const client = await connect();
+    await client.initialize(params);
+    const user = `sxprobe${process.pid}`;
+    execFileSync('/usr/sbin/useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', user]);
+    try {
+      const uid = execFileSync('id', ['-u', user]).toString().trim();
+      const probe = async () =>
+        (
+          await run('/usr/sbin/runuser', ['-u', user, '--', process.execPath, '-e', PROBE, endpoint.socketPath], { cwd: '/' })
+        ).stdout.trim();
+      assert.equal(await probe(), 'error EACCES', 'the 0700 folder keeps the other user out');
+      // a mistaken chmod opens the folders and the socket: the engine checks the peer's uid itself
+      for (const folder of [dir, runtime]) chmodSync(folder, 0o711);
+      chmodSync(endpoint.socketPath, 0o666);
+      assert.equal(await probe(), 'closed without an answer');
+      assert.match(
+        readFileSync(endpoint.logPath, 'utf8'),
+        new RegExp(`refused a connection from user ${uid} \\(this engine serves user 0 only\\)`),
+      );
+      assert.equal(await complete(client, PROMPTS[0]), alone[0], 'the engine keeps serving its user');
+      assert.equal((await client.status()).clients, 1);
+    } finally {
+      chmodSync(runtime, 0o700);
+      chmodSync(dir, 0o700);
+      execFileSync('/usr/sbin/userdel', [user]);
+      await client.shutdown();
+    }
   });
 
   test('SIGKILL with three clients: they all reconnect to one new engine and complete exactly; a client leaving mid-request disturbs no other', async () => {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../engine-native/host/engine-client';
-import { ROOT } from './models';
+import type { InitializeParams } from '../../engine-native/host/protocol';
+import { ROOT, testModelPair } from './models';
 
 export const HOST_SCRIPT = path.join(ROOT, 'dist', 'engine-host.js');
 
@@ -26,6 +27,14 @@ export function startEngine(env?: NodeJS.ProcessEnv, launcher?: string[]): Engin
     },
   });
   reportCrash(client);
+  return client;
+}
+
+/** An engine host with the random test pair loaded, initialized with `init` besides the model paths. */
+export async function startTestPairEngine(init: Omit<InitializeParams, 'targetModelPath' | 'draftModelPath'>): Promise<EngineClient> {
+  const { target, draft } = testModelPair();
+  const client = startEngine();
+  await client.initialize({ targetModelPath: target, draftModelPath: draft, ...init });
   return client;
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { SUITE_SETTINGS } from './suite-settings';
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
@@ -24,12 +25,7 @@ async function main(): Promise<void> {
     path.join(work, 'ud', 'User', 'settings.json'),
     JSON.stringify({
       ...models,
-      'specexec.threads': 1,
-      'specexec.debounceMs': 50,
-      'specexec.maxTokens': 48,
-      'specexec.chat.maxTokens': 96,
-      'specexec.chat.temperature': 0,
-      'specexec.budget': 4,
+      ...SUITE_SETTINGS,
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
     }),
@@ -39,7 +35,8 @@ async function main(): Promise<void> {
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(root, 'dist', 'e2e-host', 'index.js'),
     launchArgs: [ws, '--user-data-dir', path.join(work, 'ud'), '--disable-extensions', '--disable-workspace-trust'],
-    extensionTestsEnv: { SPECEXEC_E2E_RESULTS: path.join(work, 'results.json') },
+    // the extension host's shared engine lives in the run's own folder, apart from the user's
+    extensionTestsEnv: { SPECEXEC_E2E_RESULTS: path.join(work, 'results.json'), SPECEXEC_RUNTIME_DIR: path.join(work, 'run') },
   });
   process.exit(code);
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient } from '../../../engine-native/host/engine-client';
 import { ErrorCodes, type CompleteParams } from '../../../engine-native/host/protocol';
+import { runtimeDir } from '../../../engine-native/host/shared-endpoint';
 import type { SpecExecApi } from '../../../extension/api';
 import { postprocess } from '../../../extension/completion/postprocess';
 import type { CompletionRecord } from '../../../extension/completion/provider';
@@ -145,6 +146,17 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.match(api.statusBarText(), /\$\(check\) SpecExec/);
   });
 
+  test('the window uses a shared engine on a private socket; Show Stats names it, its windows, PID and memory', async () => {
+    await api.engine.start();
+    const report = await vscode.commands.executeCommand<string>('specexec.showStats');
+    assert.match(report, new RegExp(`engine process: shared by 1 window, pid ${api.engine.pid()}, \\d+\\.\\d\\d GB resident`), report);
+    const dir = runtimeDir();
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700, `${dir} is private`);
+    const sockets = fs.readdirSync(dir).filter((f) => f.endsWith('.sock'));
+    assert.equal(sockets.length, 1, `one engine socket in ${dir}: ${sockets.join(', ')}`);
+    assert.equal(fs.statSync(path.join(dir, sockets[0])).mode & 0o777, 0o600);
+  });
+
   test("TypeScript: the ghost text is the engine's greedy FIM completion, and Tab/commit accepts it", async () => {
     const r = await triggerAndAccept('add.ts', 'export function add(a: number, b: number): number {\n  return |\n}\n');
     console.log(`ts completion: ${JSON.stringify(r.inserted)}`);
@@ -276,6 +288,32 @@ suite('SpecExec Code in a real VS Code', function () {
       30_000,
     );
     const r = await triggerAndAccept('after-crash.ts', 'function twice(n: number) {\n  return |\n}\n');
+    assert.equal(r.inserted, r.expected);
+  });
+
+  test('an engine stopped (SIGSTOP) mid-generation is found hung, killed and restarted; the user is told once; the next completion is exact', async function () {
+    this.timeout(90_000);
+    assert.equal(await vscode.commands.executeCommand('specexec.restartEngine'), true); // forgets earlier crashes
+    const info = await api.engine.start();
+    const editor = await open('hang.py', 'def mean(xs):\n    return |\n');
+    const before = editor.document.getText();
+    const pid = api.engine.pid()!;
+    let first: () => void = () => undefined;
+    const streaming = new Promise<void>((r) => (first = r));
+    const long = api.engine.complete(
+      { prompt: { prefix: 'def mean(xs):\n    return ', suffix: '\n' }, maxTokens: 400, mode: 'specexec', budget: 64 },
+      () => first(),
+    );
+    await streaming;
+    process.kill(pid, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    await assert.rejects(long, /stopped responding: it did not answer a ping/);
+    console.log(`SIGSTOP: found hung after ${Date.now() - stoppedAt} ms (target ${info.target.path})`);
+    await waitFor('a new engine after the hang', () => api.engine.state() === 'ready' && api.engine.pid() !== pid, 30_000);
+    assert.throws(() => process.kill(pid, 0), 'the hung process was killed');
+    assert.match(api.lastErrorShown()?.message ?? '', /the engine stopped responding/);
+    assert.equal(editor.document.getText(), before, 'the document is untouched');
+    const r = await triggerAndAccept('after-hang.ts', 'function third(n: number) {\n  return |\n}\n');
     assert.equal(r.inserted, r.expected);
   });
 

@@ -21,10 +21,13 @@ test('LRU evicts the least recently used entry and never exceeds capacity', () =
   assert.throws(() => new LruMap(0));
 });
 
+/** What the cache returns on a hit: the rest of `text`, `typed` characters of it already typed. */
+const hit = (text: string, typed: number, complete = true) => ({ text, typed, complete });
+
 test('cache: exact hit, miss on another document or suffix', () => {
   const c = new CompletionCache(8);
   c.set({ document: 'd1', prefix: 'const x = ', suffix: '\n', text: '42;', complete: true });
-  assert.deepEqual(c.get('d1', 'const x = ', '\n'), { text: '42;', typed: 0, complete: true });
+  assert.deepEqual(c.get('d1', 'const x = ', '\n'), hit('42;', 0));
   assert.equal(c.get('d2', 'const x = ', '\n'), undefined);
   assert.equal(c.get('d1', 'const x = ', ''), undefined);
 });
@@ -32,8 +35,8 @@ test('cache: exact hit, miss on another document or suffix', () => {
 test('cache: serves the rest of a completion the user is typing into', () => {
   const c = new CompletionCache(8);
   c.set({ document: 'd', prefix: 'foo(', suffix: '', text: 'a, b);', complete: true });
-  assert.deepEqual(c.get('d', 'foo(a', ''), { text: ', b);', typed: 1, complete: true });
-  assert.deepEqual(c.get('d', 'foo(a, b', ''), { text: ');', typed: 4, complete: true });
+  assert.deepEqual(c.get('d', 'foo(a', ''), hit(', b);', 1));
+  assert.deepEqual(c.get('d', 'foo(a, b', ''), hit(');', 4));
   // typed something else: no hit
   assert.equal(c.get('d', 'foo(x', ''), undefined);
   // typed all of it: nothing left to suggest
@@ -42,11 +45,12 @@ test('cache: serves the rest of a completion the user is typing into', () => {
 
 test('cache: a complete result beats a streamed partial one and is not overwritten by it', () => {
   const c = new CompletionCache(8);
-  c.set({ document: 'd', prefix: 'p', suffix: '', text: 'ab', complete: false });
-  assert.deepEqual(c.get('d', 'p', ''), { text: 'ab', typed: 0, complete: false });
-  c.set({ document: 'd', prefix: 'p', suffix: '', text: 'abcdef', complete: true });
-  c.set({ document: 'd', prefix: 'p', suffix: '', text: 'abc', complete: false });
-  assert.deepEqual(c.get('d', 'p', ''), { text: 'abcdef', typed: 0, complete: true });
+  const offer = (text: string, complete: boolean) => c.set({ document: 'd', prefix: 'p', suffix: '', text, complete });
+  offer('ab', false);
+  assert.deepEqual(c.get('d', 'p', ''), hit('ab', 0, false));
+  offer('abcdef', true);
+  offer('abc', false);
+  assert.deepEqual(c.get('d', 'p', ''), hit('abcdef', 0));
 });
 
 test('cache: bounded', () => {

@@ -83,13 +83,17 @@ test('hostile markdown comes out inert: no foreign tags, handlers or script URLs
   }
 });
 
+/** Each [markdown, html] case: the html render() gives for the markdown. */
+function assertRenders(cases: [string, string][]): void {
+  for (const [md, html] of cases) assert.equal(render(md).html, html, md);
+}
+
 test('lists are <ul>/<ol> with <li>, without stray markers, nested lists included', () => {
-  assert.equal(render('* one\n* two').html, '<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n');
-  assert.equal(
-    render('- a\n  - b\n    - c\n- d').html,
-    '<ul>\n<li>a\n<ul>\n<li>b\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n</li>\n<li>d</li>\n</ul>\n',
-  );
-  assert.equal(render('1. one\n2. two\n   * sub').html, '<ol>\n<li>one</li>\n<li>two\n<ul>\n<li>sub</li>\n</ul>\n</li>\n</ol>\n');
+  assertRenders([
+    ['* one\n* two', '<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n'],
+    ['- a\n  - b\n    - c\n- d', '<ul>\n<li>a\n<ul>\n<li>b\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n</li>\n<li>d</li>\n</ul>\n'],
+    ['1. one\n2. two\n   * sub', '<ol>\n<li>one</li>\n<li>two\n<ul>\n<li>sub</li>\n</ul>\n</li>\n</ol>\n'],
+  ]);
   // what code models write: bold labels in items, '*' bullets after a paragraph
   const { html } = render('Steps:\n* **Parse** the input\n* *Check* it\n\n  More about it.\n* Done');
   assert.equal(
@@ -101,26 +105,22 @@ test('lists are <ul>/<ol> with <li>, without stray markers, nested lists include
 });
 
 test('inline markup: code spans, emphasis, headings, quotes, safe links', () => {
-  assert.equal(render('Use `a < b` and ``x ` y``.').html, '<p>Use <code>a &lt; b</code> and <code>x ` y</code>.</p>\n');
-  assert.equal(
-    render('# Title\n\nSome **bold**, *em*, ~~old~~.').html,
-    '<h1>Title</h1>\n<p>Some <strong>bold</strong>, <em>em</em>, <s>old</s>.</p>\n',
-  );
-  assert.equal(render('> quoted').html, '<blockquote>\n<p>quoted</p>\n</blockquote>\n');
-  assert.equal(render('line one\nline two').html, '<p>line one<br>\nline two</p>\n');
-  assert.equal(
-    render('[docs](https://example.com/a?b=1&c=2)').html,
-    '<p><a href="https://example.com/a?b=1&amp;c=2" title="https://example.com/a?b=1&amp;c=2">docs</a></p>\n',
-  );
-  assert.equal(
-    render('see https://example.com').html,
-    '<p>see <a href="https://example.com" title="https://example.com">https://example.com</a></p>\n',
-  );
-  // file names are not links (no fuzzy linkify: .py is a top-level domain)
-  assert.equal(render('edit main.py or www.example.com').html, '<p>edit main.py or www.example.com</p>\n');
-  // an unsafe link keeps its text, inert
-  assert.equal(render('[click](javascript:alert(1))').html, '<p>[click](javascript:alert(1))</p>\n');
-  assert.equal(render('<b>hi</b> & <i>').html, '<p>&lt;b&gt;hi&lt;/b&gt; &amp; &lt;i&gt;</p>\n');
+  assertRenders([
+    ['Use `a < b` and ``x ` y``.', '<p>Use <code>a &lt; b</code> and <code>x ` y</code>.</p>\n'],
+    ['# Title\n\nSome **bold**, *em*, ~~old~~.', '<h1>Title</h1>\n<p>Some <strong>bold</strong>, <em>em</em>, <s>old</s>.</p>\n'],
+    ['> quoted', '<blockquote>\n<p>quoted</p>\n</blockquote>\n'],
+    ['line one\nline two', '<p>line one<br>\nline two</p>\n'],
+    [
+      '[docs](https://example.com/a?b=1&c=2)',
+      '<p><a href="https://example.com/a?b=1&amp;c=2" title="https://example.com/a?b=1&amp;c=2">docs</a></p>\n',
+    ],
+    ['see https://example.com', '<p>see <a href="https://example.com" title="https://example.com">https://example.com</a></p>\n'],
+    // file names are not links (no fuzzy linkify: .py is a top-level domain)
+    ['edit main.py or www.example.com', '<p>edit main.py or www.example.com</p>\n'],
+    // an unsafe link keeps its text, inert
+    ['[click](javascript:alert(1))', '<p>[click](javascript:alert(1))</p>\n'],
+    ['<b>hi</b> & <i>', '<p>&lt;b&gt;hi&lt;/b&gt; &amp; &lt;i&gt;</p>\n'],
+  ]);
 });
 
 test('fenced code with a known language is highlighted by highlight.js', () => {

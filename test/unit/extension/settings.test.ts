@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { packageRoot } from '../../../engine-native/host/native';
 import { DEFAULTS } from '../../../engine-native/host/protocol';
-import { autoThreads, budgetSetting, numberSetting, resolveThreads } from '../../../extension/declared';
+import { DEFAULT_IDLE_EXIT_MS } from '../../../engine-native/host/shared-endpoint';
+import { autoThreads, booleanSetting, budgetSetting, numberSetting, resolveThreads } from '../../../extension/declared';
 
 const manifest = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
 interface Declared {
@@ -92,4 +93,12 @@ test('budget: "auto", or a number clamped to its declared integer range', () => 
   assert.equal(budgetSetting(100_000), range.maximum);
   assert.equal(budgetSetting(0), range.minimum);
   assert.equal(budgetSetting(-5), range.minimum);
+});
+
+test("the shared engine's idle time defaults to the engine host's own (the CLI's --shared), and a boolean setting to its declaration", () => {
+  assert.equal(settings['specexec.sharedEngineIdleMinutes'].default, DEFAULT_IDLE_EXIT_MS / 60_000);
+  assert.equal(booleanSetting('sharedEngine', false), false);
+  assert.equal(booleanSetting('sharedEngine', 'no'), settings['specexec.sharedEngine'].default, 'not a boolean: the default');
+  assert.equal(booleanSetting('enable', undefined), true);
+  assert.throws(() => booleanSetting('contextSize', true), /no boolean default/);
 });

@@ -174,154 +174,73 @@ interface BadInput {
   replies: [number, number | string | null, string][];
 }
 
+// the error replies, by what they say
+const NO_LENGTH: BadInput['replies'] = [[P, null, 'missing or invalid Content-Length header']];
+const NO_HEADER: BadInput['replies'] = [[P, null, 'expected a "Content-Length: N" header']];
+const BAD_BODY: BadInput['replies'] = [[P, null, 'invalid JSON or UTF-8']];
+const unframed = (id: number): BadInput['replies'] => [[R, id, 'a JSON-RPC message without its Content-Length header']];
+const notRpc = (id: number | string | null): BadInput['replies'] => [[R, id, 'not a JSON-RPC 2.0 request or notification']];
+const refused = (n: number | string): BadInput['replies'] => [[R, null, `message of ${n} bytes refused`]];
+
 const BAD_INPUTS: BadInput[] = [
-  {
-    name: 'a non-numeric Content-Length',
-    bad: 'Content-Length: abc\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  {
-    name: 'a negative Content-Length',
-    bad: 'Content-Length: -5\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  {
-    name: 'a fractional Content-Length',
-    bad: 'Content-Length: 2.5\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  {
-    name: 'headers without Content-Length',
-    bad: 'Content-Type: application/json\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
+  { name: 'a non-numeric Content-Length', bad: 'Content-Length: abc\r\n\r\n', replies: NO_LENGTH },
+  { name: 'a negative Content-Length', bad: 'Content-Length: -5\r\n\r\n', replies: NO_LENGTH },
+  { name: 'a fractional Content-Length', bad: 'Content-Length: 2.5\r\n\r\n', replies: NO_LENGTH },
+  { name: 'headers without Content-Length', bad: 'Content-Type: application/json\r\n\r\n', replies: NO_LENGTH },
   // Content-Length is decimal digits only: Number() would take all of these
-  {
-    name: 'a hexadecimal Content-Length',
-    bad: 'Content-Length: 0x2\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  {
-    name: 'an exponent in Content-Length',
-    bad: 'Content-Length: 1e2\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  { name: 'an empty Content-Length', bad: 'Content-Length: \r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  { name: 'a signed Content-Length', bad: 'Content-Length: +2\r\n\r\n', replies: [[P, null, 'missing or invalid Content-Length header']] },
-  {
-    name: 'two numbers in Content-Length',
-    bad: 'Content-Length: 1 2\r\n\r\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
+  { name: 'a hexadecimal Content-Length', bad: 'Content-Length: 0x2\r\n\r\n', replies: NO_LENGTH },
+  { name: 'an exponent in Content-Length', bad: 'Content-Length: 1e2\r\n\r\n', replies: NO_LENGTH },
+  { name: 'an empty Content-Length', bad: 'Content-Length: \r\n\r\n', replies: NO_LENGTH },
+  { name: 'a signed Content-Length', bad: 'Content-Length: +2\r\n\r\n', replies: NO_LENGTH },
+  { name: 'two numbers in Content-Length', bad: 'Content-Length: 1 2\r\n\r\n', replies: NO_LENGTH },
   // a line that looks like a header, ending in a bare \n: an unknown header of the next frame, ignored
   { name: 'a header-like line of text', bad: 'Error: oops\n', replies: [] },
-  {
-    name: 'a header-like line, then a blank line',
-    bad: 'Error: oops\n\n',
-    replies: [[P, null, 'missing or invalid Content-Length header']],
-  },
-  {
-    name: 'headers broken by a line of text',
-    bad: 'Error: oops\nhello world\n',
-    replies: [[P, null, 'expected a "Content-Length: N" header']],
-  },
+  { name: 'a header-like line, then a blank line', bad: 'Error: oops\n\n', replies: NO_LENGTH },
+  { name: 'headers broken by a line of text', bad: 'Error: oops\nhello world\n', replies: NO_HEADER },
   {
     name: 'headers broken by an unframed request',
     bad: 'Content-Type: x\r\n{"jsonrpc":"2.0","id":3,"method":"x"}\n',
-    replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']],
+    replies: unframed(3),
   },
-  {
-    name: 'garbage glued to the next header, looking like a header',
-    bad: 'oops',
-    replies: [[P, null, 'expected a "Content-Length: N" header']],
-  },
-  {
-    name: 'an absurd Content-Length',
-    bad: 'Content-Length: 9007199254740991\r\n\r\n',
-    replies: [[R, null, 'message of 9007199254740991 bytes refused']],
-  },
-  {
-    name: 'a Content-Length beyond any number',
-    bad: `Content-Length: ${'9'.repeat(400)}\r\n\r\n`,
-    replies: [[R, null, `message of ${'9'.repeat(400)} bytes refused`]],
-  },
+  { name: 'garbage glued to the next header, looking like a header', bad: 'oops', replies: NO_HEADER },
+  { name: 'an absurd Content-Length', bad: 'Content-Length: 9007199254740991\r\n\r\n', replies: refused('9007199254740991') },
+  { name: 'a Content-Length beyond any number', bad: `Content-Length: ${'9'.repeat(400)}\r\n\r\n`, replies: refused('9'.repeat(400)) },
   {
     name: 'a Content-Length over the limit, then text lines before the next header',
     bad: `Content-Length: ${MAX_MESSAGE_BYTES + 1}\r\n\r\nsome text\r\n{"id":5}\n`,
-    replies: [[R, null, `message of ${MAX_MESSAGE_BYTES + 1} bytes refused`]],
+    replies: refused(MAX_MESSAGE_BYTES + 1),
   },
   {
     name: 'a bad Content-Length before a request body',
     bad: 'Content-Length: abc\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}',
-    replies: [
-      [P, null, 'missing or invalid Content-Length header'],
-      [R, 7, 'a JSON-RPC message without its Content-Length header'],
-    ],
+    replies: [...NO_LENGTH, ...unframed(7)],
   },
-  {
-    name: 'a request line without headers',
-    bad: '{"jsonrpc":"2.0","id":3,"method":"x"}\n',
-    replies: [[R, 3, 'a JSON-RPC message without its Content-Length header']],
-  },
-  { name: 'a line of garbage', bad: 'hello world\n', replies: [[P, null, 'expected a "Content-Length: N" header']] },
-  { name: 'garbage glued to the next header', bad: 'hello world', replies: [[P, null, 'expected a "Content-Length: N" header']] },
+  { name: 'a request line without headers', bad: '{"jsonrpc":"2.0","id":3,"method":"x"}\n', replies: unframed(3) },
+  { name: 'a line of garbage', bad: 'hello world\n', replies: NO_HEADER },
+  { name: 'garbage glued to the next header', bad: 'hello world', replies: NO_HEADER },
   { name: 'blank lines and stray whitespace', bad: '\r\n\r\n\n  ', replies: [] },
-  { name: 'an invalid JSON body', bad: frame('{"jsonrpc":"2.0",'), replies: [[P, null, 'invalid JSON or UTF-8']] },
-  { name: 'an empty body', bad: 'Content-Length: 0\r\n\r\n', replies: [[P, null, 'invalid JSON or UTF-8']] },
-  { name: 'a body of invalid UTF-8', bad: frame(Buffer.from([0x22, 0xff, 0xfe, 0x22])), replies: [[P, null, 'invalid JSON or UTF-8']] },
+  { name: 'an invalid JSON body', bad: frame('{"jsonrpc":"2.0",'), replies: BAD_BODY },
+  { name: 'an empty body', bad: 'Content-Length: 0\r\n\r\n', replies: BAD_BODY },
+  { name: 'a body of invalid UTF-8', bad: frame(Buffer.from([0x22, 0xff, 0xfe, 0x22])), replies: BAD_BODY },
   {
     name: 'a Content-Length too short for its body',
     bad: Buffer.from('Content-Length: 5\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"x"}'),
-    replies: [
-      [P, null, 'invalid JSON or UTF-8'],
-      [P, null, 'expected a "Content-Length: N" header'],
-    ],
+    replies: [...BAD_BODY, ...NO_HEADER],
   },
   {
     name: 'a Content-Length counting characters, not bytes',
     bad: Buffer.concat([Buffer.from(`Content-Length: ${JSON.stringify(UTF8).length}\r\n\r\n`), Buffer.from(JSON.stringify(UTF8))]),
-    replies: [
-      [P, null, 'invalid JSON or UTF-8'],
-      [P, null, 'expected a "Content-Length: N" header'],
-    ],
+    replies: [...BAD_BODY, ...NO_HEADER],
   },
-  {
-    name: 'a batch (an array)',
-    bad: frame('[{"jsonrpc":"2.0","id":1,"method":"x"}]'),
-    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
-  },
-  { name: 'a JSON null', bad: frame('null'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
-  { name: 'a JSON number', bad: frame('42'), replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']] },
-  {
-    name: 'neither method nor result nor error',
-    bad: frame('{"jsonrpc":"2.0","id":4}'),
-    replies: [[R, 4, 'not a JSON-RPC 2.0 request or notification']],
-  },
-  {
-    name: 'a non-string method',
-    bad: frame('{"jsonrpc":"2.0","id":8,"method":5}'),
-    replies: [[R, 8, 'not a JSON-RPC 2.0 request or notification']],
-  },
-  {
-    name: 'an object id',
-    bad: frame('{"jsonrpc":"2.0","id":{},"method":"x"}'),
-    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
-  },
-  {
-    name: 'a null id on a request',
-    bad: frame('{"jsonrpc":"2.0","id":null,"method":"x"}'),
-    replies: [[R, null, 'not a JSON-RPC 2.0 request or notification']],
-  },
-  {
-    name: 'string params',
-    bad: frame('{"jsonrpc":"2.0","id":"s","method":"x","params":"p"}'),
-    replies: [[R, 's', 'not a JSON-RPC 2.0 request or notification']],
-  },
-  {
-    name: 'null params',
-    bad: frame('{"jsonrpc":"2.0","id":6,"method":"x","params":null}'),
-    replies: [[R, 6, 'not a JSON-RPC 2.0 request or notification']],
-  },
+  { name: 'a batch (an array)', bad: frame('[{"jsonrpc":"2.0","id":1,"method":"x"}]'), replies: notRpc(null) },
+  { name: 'a JSON null', bad: frame('null'), replies: notRpc(null) },
+  { name: 'a JSON number', bad: frame('42'), replies: notRpc(null) },
+  { name: 'neither method nor result nor error', bad: frame('{"jsonrpc":"2.0","id":4}'), replies: notRpc(4) },
+  { name: 'a non-string method', bad: frame('{"jsonrpc":"2.0","id":8,"method":5}'), replies: notRpc(8) },
+  { name: 'an object id', bad: frame('{"jsonrpc":"2.0","id":{},"method":"x"}'), replies: notRpc(null) },
+  { name: 'a null id on a request', bad: frame('{"jsonrpc":"2.0","id":null,"method":"x"}'), replies: notRpc(null) },
+  { name: 'string params', bad: frame('{"jsonrpc":"2.0","id":"s","method":"x","params":"p"}'), replies: notRpc('s') },
+  { name: 'null params', bad: frame('{"jsonrpc":"2.0","id":6,"method":"x","params":null}'), replies: notRpc(6) },
 ];
 
 function assertReplies(errors: ResponseMessage[], expected: BadInput['replies'], what: string): void {
@@ -373,7 +292,7 @@ describe('ResyncingMessageReader: malformed input, then a good message', () => {
     for (let i = 0; i < bytes.length; i++) h.input.write(bytes.subarray(i, i + 1));
     await tick();
     assert.deepEqual(h.messages, [GOOD, UTF8]);
-    assertReplies(h.errors, [[P, null, 'missing or invalid Content-Length header']], 'byte at a time');
+    assertReplies(h.errors, NO_LENGTH, 'byte at a time');
   });
 
   test('headers over 8 KiB, in one chunk with the next message', async () => {
@@ -394,7 +313,7 @@ describe('ResyncingMessageReader: malformed input, then a good message', () => {
     const h = open();
     await h.send('x'.repeat(9000), frame(GOOD));
     assert.deepEqual(h.messages, [GOOD]);
-    assertReplies(h.errors, [[P, null, 'expected a "Content-Length: N" header']], 'long line');
+    assertReplies(h.errors, NO_HEADER, 'long line');
   });
 });
 
@@ -404,14 +323,13 @@ describe('ResyncingMessageReader: messages over MAX_MESSAGE_BYTES', () => {
   const tail = '"}}';
   const oversized = frame(head + 'a'.repeat(MAX_MESSAGE_BYTES + 1 - head.length - tail.length) + tail);
   const headerBytes = oversized.indexOf('\r\n\r\n') + 4;
-  const refused = [[R, null, `message of ${MAX_MESSAGE_BYTES + 1} bytes refused`]] as BadInput['replies'];
 
   test('refused in one chunk, then the next message arrives', async () => {
     const h = open();
     assert.equal(oversized.length - headerBytes, MAX_MESSAGE_BYTES + 1);
     await h.send(Buffer.concat([oversized, frame(GOOD)]));
     assert.deepEqual(h.messages, [GOOD]);
-    assertReplies(h.errors, refused, 'oversized');
+    assertReplies(h.errors, refused(MAX_MESSAGE_BYTES + 1), 'oversized');
   });
 
   test('refused at its header, its later chunks skipped, the message right after delivered', async () => {
@@ -419,20 +337,19 @@ describe('ResyncingMessageReader: messages over MAX_MESSAGE_BYTES', () => {
     const cut = headerBytes + 1000;
     await h.send(oversized.subarray(0, cut), oversized.subarray(cut, cut + 4096), oversized.subarray(cut + 4096), frame(GOOD));
     assert.deepEqual(h.messages, [GOOD]);
-    assertReplies(h.errors, refused, 'oversized');
+    assertReplies(h.errors, refused(MAX_MESSAGE_BYTES + 1), 'oversized');
   });
 
   test('the skipped bytes end inside a chunk that holds the next message', async () => {
     const h = open();
     await h.send(oversized.subarray(0, headerBytes), Buffer.concat([oversized.subarray(headerBytes), frame(GOOD), frame(UTF8)]));
     assert.deepEqual(h.messages, [GOOD, UTF8]);
-    assertReplies(h.errors, refused, 'oversized');
+    assertReplies(h.errors, refused(MAX_MESSAGE_BYTES + 1), 'oversized');
   });
 });
 
 describe('ResyncingMessageReader: a Content-Length over the limit without its body', () => {
   // the declared length is not trusted: the next header at the start of a line ends the refused body
-  const refused = (n: number | string) => [[R, null, `message of ${n} bytes refused`]] as BadInput['replies'];
 
   test('an absurd length, then several messages: all delivered', async () => {
     const h = open();

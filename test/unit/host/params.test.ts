@@ -3,14 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import {
-  parseChatMessages,
-  parseCompleteParams,
-  parseInitializeParams,
-  parseMeasurePassCostParams,
-  parseSampling,
-  progressToken,
-} from '../../../engine-native/host/params';
+import * as params from '../../../engine-native/host/params';
 import { DECODING_MODES, ErrorCodes, type SamplingParams } from '../../../engine-native/host/protocol';
 
 /** Asserts that `fn` throws InvalidParams with a message containing every one of `parts`. */
@@ -98,15 +91,15 @@ function numericFieldTests(parse: (extra: Record<string, unknown>) => Record<str
 }
 
 describe('parseSampling', () => {
-  const sampling = (extra: Record<string, unknown>) => parseSampling(extra, 'specexec') as unknown as Record<string, unknown>;
+  const sampling = (extra: Record<string, unknown>) => params.parseSampling(extra, 'specexec') as unknown as Record<string, unknown>;
 
   test('omitted fields get their defaults', () => {
-    assert.deepEqual(parseSampling({}, 'specexec'), SAMPLING_DEFAULTS);
+    assert.deepEqual(params.parseSampling({}, 'specexec'), SAMPLING_DEFAULTS);
   });
 
   test('null fields get their defaults', () => {
     const nulls = Object.fromEntries(Object.keys(SAMPLING_DEFAULTS).map((k) => [k, null]));
-    assert.deepEqual(parseSampling(nulls, 'specexec'), SAMPLING_DEFAULTS);
+    assert.deepEqual(params.parseSampling(nulls, 'specexec'), SAMPLING_DEFAULTS);
   });
 
   test('given values are kept, unknown fields are dropped', () => {
@@ -123,20 +116,20 @@ describe('parseSampling', () => {
       draftMax: 5,
       draftPMin: 0.5,
     };
-    assert.deepEqual(parseSampling({ ...given, progressToken: 't', extra: 1 }, 'specexec'), given);
+    assert.deepEqual(params.parseSampling({ ...given, progressToken: 't', extra: 1 }, 'specexec'), given);
   });
 
   numericFieldTests(sampling, SAMPLING_NUMBERS);
 
   test("budget: 'auto', omitted and null are 0; 1 and 4096 pass", () => {
-    for (const budget of ['auto', undefined, null]) assert.equal(parseSampling({ budget }, 'specexec').budget, 0);
-    for (const budget of [1, 64, 4096]) assert.equal(parseSampling({ budget }, 'specexec').budget, budget);
+    for (const budget of ['auto', undefined, null]) assert.equal(params.parseSampling({ budget }, 'specexec').budget, 0);
+    for (const budget of [1, 64, 4096]) assert.equal(params.parseSampling({ budget }, 'specexec').budget, budget);
   });
 
   test('budget: out of range, non-integers and other values fail', () => {
     for (const budget of [-1, 4097, 1.5, NaN, Infinity, 'AUTO', 'Auto', 'auto ', '64', true, [], {}]) {
       assertInvalid(
-        () => parseSampling({ budget }, 'specexec'),
+        () => params.parseSampling({ budget }, 'specexec'),
         "budget must be 'auto' or an integer between 0 and 4096",
         "0 and 'auto' mean automatic",
       );
@@ -144,37 +137,37 @@ describe('parseSampling', () => {
   });
 
   test('mode: every decoding mode passes; omitted or null is the default mode', () => {
-    for (const mode of DECODING_MODES) assert.equal(parseSampling({ mode }, 'autoregressive').mode, mode);
+    for (const mode of DECODING_MODES) assert.equal(params.parseSampling({ mode }, 'autoregressive').mode, mode);
     for (const defaultMode of DECODING_MODES) {
-      assert.equal(parseSampling({}, defaultMode).mode, defaultMode);
-      assert.equal(parseSampling({ mode: null }, defaultMode).mode, defaultMode);
+      assert.equal(params.parseSampling({}, defaultMode).mode, defaultMode);
+      assert.equal(params.parseSampling({ mode: null }, defaultMode).mode, defaultMode);
     }
   });
 
   test('mode: unknown names and wrong types fail', () => {
     for (const mode of ['SpecExec', 'speculative', '', ' chain', 3, true, ['chain'], {}]) {
-      assertInvalid(() => parseSampling({ mode }, 'specexec'), 'mode must be one of', DECODING_MODES.join(', '));
+      assertInvalid(() => params.parseSampling({ mode }, 'specexec'), 'mode must be one of', DECODING_MODES.join(', '));
     }
   });
 
   test('stop: up to 16 strings pass, omitted or null is []', () => {
     const sixteen = Array.from({ length: 16 }, (_, i) => `s${i}`);
-    assert.deepEqual(parseSampling({ stop: sixteen }, 'specexec').stop, sixteen);
-    assert.deepEqual(parseSampling({ stop: [] }, 'specexec').stop, []);
-    assert.deepEqual(parseSampling({ stop: null }, 'specexec').stop, []);
+    assert.deepEqual(params.parseSampling({ stop: sixteen }, 'specexec').stop, sixteen);
+    assert.deepEqual(params.parseSampling({ stop: [] }, 'specexec').stop, []);
+    assert.deepEqual(params.parseSampling({ stop: null }, 'specexec').stop, []);
   });
 
   test('stop: 17 strings, non-strings and non-arrays fail', () => {
     const seventeen = Array.from({ length: 17 }, (_, i) => `s${i}`);
     for (const stop of [seventeen, ['a', 3], [null], [['a']], 'END', { 0: 'a' }, 5]) {
-      assertInvalid(() => parseSampling({ stop }, 'specexec'), 'stop must be an array of at most 16 strings');
+      assertInvalid(() => params.parseSampling({ stop }, 'specexec'), 'stop must be an array of at most 16 strings');
     }
   });
 });
 
 describe('parseCompleteParams', () => {
   test('a string prompt, with the sampling defaults and the given default mode', () => {
-    assert.deepEqual(parseCompleteParams({ prompt: 'def f(' }, 'chain'), { prompt: 'def f(', ...SAMPLING_DEFAULTS, mode: 'chain' });
+    assert.deepEqual(params.parseCompleteParams({ prompt: 'def f(' }, 'chain'), { prompt: 'def f(', ...SAMPLING_DEFAULTS, mode: 'chain' });
   });
 
   test('a {prefix, suffix} prompt; a missing or null suffix is empty; other prompt fields are dropped', () => {
@@ -198,7 +191,7 @@ describe('parseCompleteParams', () => {
       ],
     ];
     for (const [prompt, expected] of cases) {
-      assert.deepEqual(parseCompleteParams({ prompt }, 'specexec').prompt, expected, JSON.stringify(prompt));
+      assert.deepEqual(params.parseCompleteParams({ prompt }, 'specexec').prompt, expected, JSON.stringify(prompt));
     }
   });
 
@@ -216,7 +209,7 @@ describe('parseCompleteParams', () => {
       { prefix: null, suffix: 'b' },
     ]) {
       assertInvalid(
-        () => parseCompleteParams({ prompt }, 'specexec'),
+        () => params.parseCompleteParams({ prompt }, 'specexec'),
         'prompt must be a string or an object {prefix: string, suffix: string}',
       );
     }
@@ -224,14 +217,14 @@ describe('parseCompleteParams', () => {
 
   test('params that are not an object fail', () => {
     for (const p of [undefined, null, 'def f(', 5, ['def f(']]) {
-      assertInvalid(() => parseCompleteParams(p, 'specexec'), 'complete expects an object of parameters');
+      assertInvalid(() => params.parseCompleteParams(p, 'specexec'), 'complete expects an object of parameters');
     }
   });
 
   test('sampling fields are validated too', () => {
-    assert.equal(parseCompleteParams({ prompt: 'x', maxTokens: 3 }, 'specexec').maxTokens, 3);
-    assertInvalid(() => parseCompleteParams({ prompt: 'x', maxTokens: -1 }, 'specexec'), 'maxTokens');
-    assertInvalid(() => parseCompleteParams({ prompt: 'x', mode: 'fast' }, 'specexec'), 'mode');
+    assert.equal(params.parseCompleteParams({ prompt: 'x', maxTokens: 3 }, 'specexec').maxTokens, 3);
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', maxTokens: -1 }, 'specexec'), 'maxTokens');
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', mode: 'fast' }, 'specexec'), 'mode');
   });
 });
 
@@ -247,10 +240,10 @@ describe('parseInitializeParams', () => {
     maxBudget: 1024,
   };
   const init = (extra: Record<string, unknown>) =>
-    parseInitializeParams({ targetModelPath: 't.gguf', ...extra }) as unknown as Record<string, unknown>;
+    params.parseInitializeParams({ targetModelPath: 't.gguf', ...extra }) as unknown as Record<string, unknown>;
 
   test('omitted fields get their defaults', () => {
-    assert.deepEqual(parseInitializeParams({ targetModelPath: 't.gguf' }), DEFAULTS);
+    assert.deepEqual(params.parseInitializeParams({ targetModelPath: 't.gguf' }), DEFAULTS);
   });
 
   test('null fields get their defaults', () => {
@@ -273,17 +266,17 @@ describe('parseInitializeParams', () => {
       vramBudgetMiB: 6000,
       maxBudget: 256,
     };
-    assert.deepEqual(parseInitializeParams({ ...given, calibrationCache: '/tmp/x' }), given);
+    assert.deepEqual(params.parseInitializeParams({ ...given, calibrationCache: '/tmp/x' }), given);
   });
 
   numericFieldTests(init, INITIALIZE_NUMBERS);
 
   test('targetModelPath: missing, null or empty fails as required; a non-string fails', () => {
     for (const targetModelPath of [undefined, null, '']) {
-      assertInvalid(() => parseInitializeParams({ targetModelPath }), 'targetModelPath is required');
+      assertInvalid(() => params.parseInitializeParams({ targetModelPath }), 'targetModelPath is required');
     }
     for (const targetModelPath of [5, true, ['t.gguf'], { path: 't.gguf' }]) {
-      assertInvalid(() => parseInitializeParams({ targetModelPath }), 'targetModelPath must be a string');
+      assertInvalid(() => params.parseInitializeParams({ targetModelPath }), 'targetModelPath must be a string');
     }
   });
 
@@ -296,7 +289,7 @@ describe('parseInitializeParams', () => {
 
   test('params that are not an object fail', () => {
     for (const p of [undefined, null, 't.gguf', 5, [{ targetModelPath: 't.gguf' }]]) {
-      assertInvalid(() => parseInitializeParams(p), 'initialize expects an object of parameters');
+      assertInvalid(() => params.parseInitializeParams(p), 'initialize expects an object of parameters');
     }
   });
 });
@@ -308,7 +301,7 @@ describe('parseChatMessages', () => {
       { role: 'user', content: 'hi', name: 'me' },
       { role: 'assistant', content: '' },
     ];
-    assert.deepEqual(parseChatMessages({ messages, maxTokens: 5 }), [
+    assert.deepEqual(params.parseChatMessages({ messages, maxTokens: 5 }), [
       { role: 'system', content: 'be brief' },
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: '' },
@@ -327,7 +320,7 @@ describe('parseChatMessages', () => {
       { messages: 'hi' },
       { messages: { role: 'user', content: 'hi' } },
     ]) {
-      assertInvalid(() => parseChatMessages(p), 'chat expects {messages: [{role, content}, ...]} with at least one message');
+      assertInvalid(() => params.parseChatMessages(p), 'chat expects {messages: [{role, content}, ...]} with at least one message');
     }
   });
 
@@ -346,7 +339,7 @@ describe('parseChatMessages', () => {
       { role: 'user', content: ['x'] },
     ]) {
       assertInvalid(
-        () => parseChatMessages({ messages: [good, bad] }),
+        () => params.parseChatMessages({ messages: [good, bad] }),
         'messages[1] must be {role: "system"|"user"|"assistant", content: string}',
       );
     }
@@ -358,10 +351,10 @@ describe('parseMeasurePassCostParams', () => {
   const expects = `measurePassCost expects {batches: [...]}: 1 to 64 integers between 1 and ${MAX_BATCH}`;
 
   test('1 to 64 integers between 1 and maxBatch pass, in the given order', () => {
-    assert.deepEqual(parseMeasurePassCostParams({ batches: [MAX_BATCH, 1, 8, 8] }, MAX_BATCH), [MAX_BATCH, 1, 8, 8]);
-    assert.deepEqual(parseMeasurePassCostParams({ batches: [1] }, MAX_BATCH), [1]);
+    assert.deepEqual(params.parseMeasurePassCostParams({ batches: [MAX_BATCH, 1, 8, 8] }, MAX_BATCH), [MAX_BATCH, 1, 8, 8]);
+    assert.deepEqual(params.parseMeasurePassCostParams({ batches: [1] }, MAX_BATCH), [1]);
     const sixtyFour = Array.from({ length: 64 }, (_, i) => i + 1);
-    assert.deepEqual(parseMeasurePassCostParams({ batches: sixtyFour }, MAX_BATCH), sixtyFour);
+    assert.deepEqual(params.parseMeasurePassCostParams({ batches: sixtyFour }, MAX_BATCH), sixtyFour);
   });
 
   test('out of range, non-integer, too many or too few batches fail', () => {
@@ -381,17 +374,17 @@ describe('parseMeasurePassCostParams', () => {
       8,
       '8',
     ]) {
-      assertInvalid(() => parseMeasurePassCostParams({ batches }, MAX_BATCH), expects);
+      assertInvalid(() => params.parseMeasurePassCostParams({ batches }, MAX_BATCH), expects);
     }
   });
 
   test('the upper bound is maxBatch', () => {
-    assert.deepEqual(parseMeasurePassCostParams({ batches: [2] }, 2), [2]);
-    assertInvalid(() => parseMeasurePassCostParams({ batches: [3] }, 2), 'between 1 and 2');
+    assert.deepEqual(params.parseMeasurePassCostParams({ batches: [2] }, 2), [2]);
+    assertInvalid(() => params.parseMeasurePassCostParams({ batches: [3] }, 2), 'between 1 and 2');
   });
 
   test('params that are not an object fail', () => {
-    for (const p of [undefined, null, [1, 2], 'batches']) assertInvalid(() => parseMeasurePassCostParams(p, MAX_BATCH), expects);
+    for (const p of [undefined, null, [1, 2], 'batches']) assertInvalid(() => params.parseMeasurePassCostParams(p, MAX_BATCH), expects);
   });
 });
 
@@ -409,8 +402,8 @@ describe('progressToken', () => {
       [[1], undefined],
     ];
     for (const [token, expected] of cases) {
-      assert.equal(progressToken({ progressToken: token } as SamplingParams), expected, JSON.stringify(token));
+      assert.equal(params.progressToken({ progressToken: token } as SamplingParams), expected, JSON.stringify(token));
     }
-    assert.equal(progressToken({}), undefined);
+    assert.equal(params.progressToken({}), undefined);
   });
 });
