@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient } from '../../../engine-native/host/engine-client';
 import { ErrorCodes, type CompleteParams } from '../../../engine-native/host/protocol';
-import { runtimeDir } from '../../../engine-native/host/shared-endpoint';
+import { SharedEngineClient } from '../../../engine-native/host/shared-client';
+import { endpointFor, runtimeDir } from '../../../engine-native/host/shared-endpoint';
+import { engineConfig, initializeParams } from '../../../extension/config';
 import type { SpecExecApi } from '../../../extension/api';
 import { postprocess } from '../../../extension/completion/postprocess';
 import type { CompletionRecord } from '../../../extension/completion/provider';
@@ -146,7 +148,7 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.match(api.statusBarText(), /\$\(check\) SpecExec/);
   });
 
-  test('the window uses a shared engine on a private socket; Show Stats names it, its windows, PID and memory', async () => {
+  test('the window uses a shared engine on a private socket, which another client joins; Show Stats names it, its windows, PID and memory', async () => {
     await api.engine.start();
     const report = await vscode.commands.executeCommand<string>('specexec.showStats');
     assert.match(report, new RegExp(`engine process: shared by 1 window, pid ${api.engine.pid()}, \\d+\\.\\d\\d GB resident`), report);
@@ -155,6 +157,22 @@ suite('SpecExec Code in a real VS Code', function () {
     const sockets = fs.readdirSync(dir).filter((f) => f.endsWith('.sock'));
     assert.equal(sockets.length, 1, `one engine socket in ${dir}: ${sockets.join(', ')}`);
     assert.equal(fs.statSync(path.join(dir, sockets[0])).mode & 0o777, 0o600);
+
+    // another client with this window's settings (as another window would be) joins the same engine
+    const ext = vscode.extensions.getExtension('specexec.specexec-code')!;
+    const hostScript = path.join(ext.extensionPath, 'dist', 'engine-host.js');
+    const params = initializeParams(engineConfig());
+    const other = await SharedEngineClient.connect({ endpoint: endpointFor(params, hostScript, process.env), hostScript, idleExitMs: 0 });
+    try {
+      assert.equal(other.pid, api.engine.pid(), 'the same engine process');
+      await other.initialize(params); // the loaded models, not a second load
+      const prompt: CompleteParams = { prompt: { prefix: 'def square(x):\n    return ', suffix: '\n' }, maxTokens: 24, temperature: 0 };
+      assert.deepEqual((await other.complete(prompt)).tokens, (await reference.complete(prompt)).tokens);
+      assert.equal((await other.status()).clients, 2);
+      assert.match(await vscode.commands.executeCommand<string>('specexec.showStats'), /engine process: shared by 2 windows/);
+    } finally {
+      await other.shutdown();
+    }
   });
 
   test("TypeScript: the ghost text is the engine's greedy FIM completion, and Tab/commit accepts it", async () => {
