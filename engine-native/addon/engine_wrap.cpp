@@ -139,6 +139,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
                     });
             },
             SX_ERR_DECODE_FAILED, [this](const std::string & m) { SetError(m); });
+        call.owner->nested.close();
     }
 
     void OnProgress(const Delta * data, size_t count) override {
@@ -197,6 +198,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("load", &EngineWrap::load),
                            InstanceMethod("generate", &EngineWrap::generate),
                            InstanceMethod("cancel", &EngineWrap::cancel),
+                           InstanceMethod("cancelNested", &EngineWrap::cancel_nested),
                            InstanceMethod("heartbeat", &EngineWrap::heartbeat),
                            InstanceMethod("close", &EngineWrap::close),
                            InstanceMethod("timeTargetPasses", &EngineWrap::time_target_passes),
@@ -227,12 +229,11 @@ Napi::Value EngineWrap::load(const Napi::CallbackInfo & info) {
     return p;
 }
 
+// generate(request, onDelta, nested) -> Promise<result>: with `nested` while a generation runs,
+// the request runs inside it at its next step (or refused as busy when another waits already)
 Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     if (!engine) {
         return rejected(info.Env(), SX_ERR_NOT_INITIALIZED, "no models loaded; call load() first");
-    }
-    if (busy) {
-        return rejected(info.Env(), SX_ERR_BUSY, "a generation is already running");
     }
     if (info.Length() < 1 || !info[0].IsObject()) {
         return rejected(info.Env(), SX_ERR_INVALID_PARAMS, "generate(request, onDelta): request must be an object");
@@ -245,8 +246,16 @@ Napi::Value EngineWrap::generate(const Napi::CallbackInfo & info) {
     }
     Napi::Function on_delta =
         info.Length() > 1 && info[1].IsFunction() ? info[1].As<Napi::Function>() : Napi::Function();
+    if (busy) {
+        const bool  as_nested = info.Length() > 2 && info[2].ToBoolean().Value();
+        Napi::Value p         = as_nested ?
+                                    nested.submit(info.Env(), info.This().As<Napi::Object>(), std::move(request), on_delta) :
+                                    Napi::Value();
+        return p.IsEmpty() ? rejected(info.Env(), SX_ERR_BUSY, "a generation is already running") : p;
+    }
     busy = true;
     engine->signals.cancel.store(false);
+    nested.open(engine.get());
     GenerateWorker * w = new GenerateWorker(info.Env(), this, std::move(request), on_delta);
     Napi::Promise    p = w->call.deferred.Promise();
     w->Queue();
@@ -280,6 +289,13 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
 Napi::Value EngineWrap::cancel(const Napi::CallbackInfo & info) {
     if (engine && busy) {
         engine->signals.cancel.store(true);
+    }
+    return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::cancel_nested(const Napi::CallbackInfo & info) {
+    if (engine) {
+        nested.cancel(info.Env(), engine.get());
     }
     return info.Env().Undefined();
 }

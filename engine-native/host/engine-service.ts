@@ -3,6 +3,9 @@
 // bounded queue per client, and a cancelled request leaves the queue or stops the running
 // generation. Clients (the windows sharing one engine) are served in turn: the next job comes from
 // the client served least recently, so a burst from one window never queues ahead of another's.
+// And a generation of another client than the running one's does not wait for it to end: it runs
+// nested inside it, at its next step (the running one's state kept aside and put back byte for
+// byte), so a long chat answer in one window delays ghost text in another by one step at most.
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -55,6 +58,8 @@ export class EngineService {
   private loadedWith: string | undefined;
   private queue: Job[] = [];
   private running: Job | undefined;
+  /** The generation running nested in the running one (one at a time), and its client. */
+  private nested: { client: ClientId; done: Promise<void> } | undefined;
   /** When each client's last job started (a counter): the least recent goes next. */
   private readonly lastServed = new Map<ClientId, number>();
   private served = 0;
@@ -105,6 +110,48 @@ export class EngineService {
     if (!this.info) {
       throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
     }
+    if (this.canNest(client)) return this.completeNested(request, token, onDelta, client);
+    return this.completeQueued(request, token, onDelta, client);
+  }
+
+  /** Whether a generation of `client` would run inside the running one: that is another client's generation. */
+  private canNest(client: ClientId): boolean {
+    return this.running?.evict !== undefined && this.running.client !== client;
+  }
+
+  private async completeNested(
+    request: NativeRequest,
+    token: CancellationToken,
+    onDelta: DeltaSink | undefined,
+    client: ClientId,
+  ): Promise<CompleteResult> {
+    // one at a time: wait for the one nested now (a newer request of its window cancels it)
+    while (this.nested) await this.nested.done;
+    if (token.isCancellationRequested) throw new ResponseError(ErrorCodes.RequestCancelled, 'cancelled before it started');
+    if (!this.canNest(client)) return this.completeQueued(request, token, onDelta, client);
+    const subscription = token.onCancellationRequested(() => this.engine.cancelNested());
+    const run = this.engine.generate(request, onDelta, true);
+    const nested = {
+      client,
+      done: run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
+    this.nested = nested;
+    try {
+      return toCompleteResult(await run);
+    } catch (e) {
+      // the running generation was ending just then: wait in the queue instead
+      if ((e as NativeError).code === ErrorCodes.Busy) return this.completeQueued(request, token, onDelta, client);
+      throw toResponseError(e);
+    } finally {
+      subscription.dispose();
+      if (this.nested === nested) this.nested = undefined;
+    }
+  }
+
+  private completeQueued(request: NativeRequest, token: CancellationToken, onDelta: DeltaSink | undefined, client: ClientId) {
     // typing produces bursts: the newest request wins, the client's oldest waiting generation gives way
     const waiting = this.queue.filter((j) => j.evict && j.client === client);
     if (waiting.length >= MAX_QUEUED) this.evict(waiting[0]);
@@ -148,6 +195,7 @@ export class EngineService {
   dropClient(client: ClientId): void {
     for (const job of this.queue.filter((j) => j.client === client && j.evict)) this.evict(job);
     if (this.running?.client === client && this.running.evict) this.engine.cancel();
+    if (this.nested?.client === client) this.engine.cancelNested();
     this.lastServed.delete(client);
   }
 
@@ -159,7 +207,7 @@ export class EngineService {
       clients,
       uptimeMs: Date.now() - this.startedAt,
       memory: processMemory(),
-      activity: { generating: this.running?.evict !== undefined, heartbeat: this.engine.heartbeat() },
+      activity: { generating: this.running?.evict !== undefined || this.nested !== undefined, heartbeat: this.engine.heartbeat() },
     };
   }
 

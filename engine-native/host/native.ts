@@ -48,9 +48,15 @@ export interface NativeResult {
 
 export interface NativeEngine {
   load(params: InitializeParams & { calibrationCache?: string }): Promise<NativeLoadResult>;
-  /** Without `onDelta` no text is streamed (the result still has all of it). */
-  generate(request: NativeRequest, onDelta?: (delta: string, tokens: number) => void): Promise<NativeResult>;
+  /**
+   * Without `onDelta` no text is streamed (the result still has all of it). `nested` while a
+   * generation runs: this one runs inside it at its next step, its state kept aside and put back
+   * (rejected with Busy when another nested one waits, or the running one is ending).
+   */
+  generate(request: NativeRequest, onDelta?: (delta: string, tokens: number) => void, nested?: boolean): Promise<NativeResult>;
   cancel(): void;
+  /** Stops the nested generation (or drops it, with stop reason cancelled, while it waits). */
+  cancelNested(): void;
   /** A count that moves while a generation runs (llama.cpp's polls between graph nodes, and each pass), unless the engine is stuck. */
   heartbeat(): number;
   close(): void;

@@ -7,7 +7,8 @@ void sx_decode_autoregressive(sx_engine * e, const std::vector<llama_token> & pr
 
     llama_token t = sx_generation_prefill(e, prompt, gen);
     while (t != LLAMA_TOKEN_NULL) {
-        if (e->signals.cancel.load()) {
+        sx_engine_yield(e);  // the target's history is put back as it was; t is decoded next
+        if (sx_cancel_requested(e->signals)) {
             gen.end(SX_STOP_CANCELLED);
             return;
         }

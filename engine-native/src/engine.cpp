@@ -145,13 +145,7 @@ static int32_t prompt_room(const sx_engine * e, const sx_request & req) {
     return n_ctx - std::max(1, std::min(req.max_tokens, n_ctx / 4)) - 2;
 }
 
-sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
-    struct reset_cancel {
-        std::atomic<bool> & flag;
-
-        ~reset_cancel() { flag.store(false); }
-    } reset{ e->signals.cancel };
-
+static sx_result generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
     sx_generation gen;
     sx_generation_init(gen, req, on_delta);
 
@@ -172,7 +166,7 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
             if (e->draft.model) {
                 sx_side_reset(e->draft);
             }
-            if (!e->signals.cancel.load()) {
+            if (!sx_cancel_requested(e->signals)) {
                 throw;
             }
             gen.end(SX_STOP_CANCELLED);  // llama_decode was aborted by the cancel flag
@@ -181,4 +175,45 @@ sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_
     gen.finish();
     gen.result.stats.elapsed_ms = ms_since(gen.t0);
     return gen.result;
+}
+
+sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
+    struct reset_cancel {
+        std::atomic<bool> & flag;
+
+        ~reset_cancel() { flag.store(false); }
+    } reset{ e->signals.cancel };
+
+    return generate(e, req, on_delta);
+}
+
+sx_result sx_engine_generate_nested(sx_engine *         e,
+                                    const sx_request &  req,
+                                    const sx_on_delta & on_delta,
+                                    sx_error &          failure) {
+    sx_side_snapshot target, draft;
+    sx_side_snapshot_take(e->target, target);
+    if (e->draft.model) {
+        sx_side_snapshot_take(e->draft, draft);
+    }
+    e->signals.nested.store(true);
+    sx_result result;
+    try {
+        result = generate(e, req, on_delta);
+    } catch (const sx_error & x) {
+        failure = x;
+    } catch (const std::exception & x) {
+        failure = sx_error(SX_ERR_DECODE_FAILED, x.what());
+    }
+    e->signals.nested.store(false);
+    e->signals.cancel_nested.store(false);
+    sx_side_snapshot_restore(e->target, target);
+    if (e->draft.model) {
+        sx_side_snapshot_restore(e->draft, draft);
+    }
+    return result;
+}
+
+bool sx_engine_yield(sx_engine * e) {
+    return !e->signals.nested.load() && e->between_steps && e->between_steps();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "budget.h"
+#include "errors.h"
 #include "llama.h"
 #include "model.h"
 #include "sampler.h"
@@ -94,12 +95,17 @@ struct sx_result {
 using sx_on_delta = std::function<void(const std::string & delta, int32_t n_tokens)>;
 
 struct sx_engine {
-    sx_engine_params  params;
-    sx_side           draft;
-    sx_side           target;
-    sx_budget         budget;
-    ggml_threadpool_t threadpool = nullptr;  // the CPU threads of both models' passes
-    sx_pass_signals   signals;               // cancel the running generation; its heartbeat
+    sx_engine_params      params;
+    sx_side               draft;
+    sx_side               target;
+    sx_budget             budget;
+    ggml_threadpool_t     threadpool = nullptr;  // the CPU threads of both models' passes
+    sx_pass_signals       signals;               // cancel the running generation; its heartbeat
+    // Called by a running generation between two of its steps (never inside a pass; not by a
+    // nested one): the addon runs another client's waiting generation there through
+    // sx_engine_generate_nested, so a long answer holds the engine one step at a time. Returns
+    // whether one ran.
+    std::function<bool()> between_steps;
 };
 
 void sx_engine_free(sx_engine * engine);
@@ -126,5 +132,19 @@ std::vector<double> sx_engine_time_target_passes(sx_engine * engine, const std::
 // Runs one request to completion, cancellation or error (throws sx_error). Set engine->signals.cancel from
 // any thread to stop the generation early; it is cleared when the generation ends.
 sx_result sx_engine_generate(sx_engine * engine, const sx_request & request, const sx_on_delta & on_delta);
+
+// Runs a request inside the generation that called between_steps: both models' histories are kept
+// aside byte for byte and put back afterwards, so the interrupted generation resumes on exactly
+// the state it had. Stop it early with engine->signals.cancel_nested. The request's own failure
+// comes back in `failure` (code 0: none); it throws only when the interrupted generation's state
+// cannot be put back, which that generation must fail on too.
+sx_result sx_engine_generate_nested(sx_engine *         engine,
+                                    const sx_request &  request,
+                                    const sx_on_delta & on_delta,
+                                    sx_error &          failure);
+
+// For the decoding loops, between two steps: lets a waiting generation run (see between_steps).
+// Returns whether one ran (the models' last logits are then its).
+bool sx_engine_yield(sx_engine * engine);
 
 int32_t sx_default_threads(void);

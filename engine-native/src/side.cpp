@@ -11,7 +11,7 @@
 static bool poll_pass_signals(void * data) {
     sx_pass_signals * signals = (sx_pass_signals *) data;
     signals->heartbeat.fetch_add(1, std::memory_order_relaxed);
-    return signals->cancel.load();
+    return sx_cancel_requested(*signals);
 }
 
 void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & p, sx_pass_signals * signals) {
@@ -71,6 +71,26 @@ void sx_side_reset(sx_side & side) {
     llama_memory_clear(llama_get_memory(side.ctx), true);
     side.cached.clear();
     side.n_hist_seqs = 1;
+}
+
+void sx_side_snapshot_take(sx_side & side, sx_side_snapshot & snapshot) {
+    sx_side_set_history_seqs(side, 1);  // the other history copies are rebuilt from sequence 0 when needed
+    snapshot.cached = side.cached;
+    snapshot.kv.resize(llama_state_seq_get_size(side.ctx, 0));
+    if (llama_state_seq_get_data(side.ctx, snapshot.kv.data(), snapshot.kv.size(), 0) != snapshot.kv.size()) {
+        throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": cannot copy the KV cache of " + side.path);
+    }
+}
+
+void sx_side_snapshot_restore(sx_side & side, const sx_side_snapshot & snapshot) {
+    sx_side_reset(side);
+    if (snapshot.cached.empty()) {
+        return;
+    }
+    if (llama_state_seq_set_data(side.ctx, snapshot.kv.data(), snapshot.kv.size(), 0) == 0) {
+        throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": cannot restore the KV cache of " + side.path);
+    }
+    side.cached = snapshot.cached;
 }
 
 void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {

@@ -12,9 +12,16 @@
 // nodes of a CPU pass: a request to stop, and a count of the polls and passes (a sign of life for
 // a watchdog on another thread: it stops only when the engine is stuck).
 struct sx_pass_signals {
-    std::atomic<bool>     cancel{ false };
+    std::atomic<bool>     cancel{ false };         // the generation
+    std::atomic<bool>     cancel_nested{ false };  // the generation nested in it (sx_engine_generate_nested)
+    std::atomic<bool>     nested{ false };         // a nested generation runs now
     std::atomic<uint64_t> heartbeat{ 0 };
 };
+
+// Whether the generation computing now was asked to stop.
+inline bool sx_cancel_requested(const sx_pass_signals & signals) {
+    return (signals.nested.load() ? signals.cancel_nested : signals.cancel).load();
+}
 
 struct sx_side {
     std::string              path;
@@ -69,6 +76,18 @@ void sx_side_free(sx_side & side);
 
 // Forgets all KV state (after a failed or aborted decode, whose effects are unknown).
 void sx_side_reset(sx_side & side);
+
+// A side's history kept aside while another generation uses the side: sequence 0's KV cells byte
+// for byte, and their tokens. Put back, the interrupted generation computes on exactly the cache
+// it had (a re-prefill would cost a pass over the whole history and round differently).
+struct sx_side_snapshot {
+    std::vector<uint8_t>     kv;
+    std::vector<llama_token> cached;
+};
+
+void sx_side_snapshot_take(sx_side & side, sx_side_snapshot & snapshot);
+// Replaces whatever the side holds with the snapshot. Throws sx_error.
+void sx_side_snapshot_restore(sx_side & side, const sx_side_snapshot & snapshot);
 
 // Makes the history exactly `tokens`, reusing the longest cached prefix. Extra history sequences
 // are dropped when new tokens are decoded (they only hold the old history).

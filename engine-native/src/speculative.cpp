@@ -192,7 +192,10 @@ void sx_decode_speculative(sx_engine *                      e,
     s.n_ctx = std::min((int32_t) llama_n_ctx(e->target.ctx), (int32_t) llama_n_ctx(e->draft.ctx));
 
     while (!gen.ended) {
-        if (e->signals.cancel.load()) {
+        if (sx_engine_yield(e)) {
+            s.draft_stale = true;  // its history is back, but its last logits are the other generation's
+        }
+        if (sx_cancel_requested(e->signals)) {
             gen.end(SX_STOP_CANCELLED);
             break;
         }

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { EngineClient } from '../../engine-native/host/engine-client';
+import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
 import type { InitializeParams } from '../../engine-native/host/protocol';
 import { SharedEngineClient } from '../../engine-native/host/shared-client';
 import { endpointFor, type SharedEndpoint } from '../../engine-native/host/shared-endpoint';
@@ -155,6 +155,46 @@ describe('engine: one shared engine for several clients', () => {
     // (a0's answer may be handled after b's: its stream of progress notifications queues before it on its socket)
     assert.ok(order.indexOf('b') < order.indexOf('a1'), order.join(' '));
     await Promise.all(clients.map((c) => c.shutdown()));
+  });
+
+  test("one client's long answer does not hold another's completion: it runs nested at the next step; both equal what each gets alone", async () => {
+    const [a, b] = await Promise.all([connect(), connect()]);
+    await Promise.all([a, b].map((c) => c.initialize(params)));
+    const long = { prompt: PROMPTS[1], maxTokens: 300, temperature: 0 };
+    const longAlone = (await a.complete(long)).tokens.join(',');
+    for (const mode of ['specexec', 'autoregressive'] as const) {
+      const order: string[] = [];
+      let started!: () => void;
+      const streaming = new Promise<void>((r) => (started = r));
+      const answer = a
+        .complete({ ...long, mode }, () => started())
+        .then((r) => {
+          order.push('a');
+          return r;
+        });
+      await streaming;
+      const short = await complete(b, PROMPTS[0]);
+      order.push('b');
+      const result = await answer;
+      assert.equal(short, alone[0], `${mode}: the nested completion equals its prompt alone`);
+      assert.equal(result.tokens.join(','), longAlone, `${mode}: the interrupted answer resumes exactly`);
+      assert.deepEqual(order, ['b', 'a'], `${mode}: the completion did not wait for the answer`);
+    }
+
+    // the nested one cancelled mid-way: it stops, the answer is untouched
+    let started!: () => void;
+    const streaming = new Promise<void>((r) => (started = r));
+    const answer = a.complete(long, () => started());
+    await streaming;
+    const source = new CancellationTokenSource();
+    const cancelled = b.complete({ prompt: PROMPTS[2], maxTokens: 200, temperature: 0 }, () => source.cancel(), source.token);
+    const outcome = await cancelled.then(
+      (r) => r.stopReason,
+      (e: Error) => e.message,
+    );
+    assert.match(outcome, /cancelled/);
+    assert.equal((await answer).tokens.join(','), longAlone);
+    await Promise.all([a, b].map((c) => c.shutdown()));
   });
 
   test('another OS user cannot connect: the modes refuse it, and with the modes opened the peer check does; the engine keeps serving', async (t) => {
