@@ -68,21 +68,8 @@ export const SHAPED_TENSORS = [
 ] as const;
 const LAYER_TENSOR = /^blk\.(\d+)\./;
 
-enum ValueType {
-  U8 = 0,
-  I8 = 1,
-  U16 = 2,
-  I16 = 3,
-  U32 = 4,
-  I32 = 5,
-  F32 = 6,
-  BOOL = 7,
-  STRING = 8,
-  ARRAY = 9,
-  U64 = 10,
-  I64 = 11,
-  F64 = 12,
-}
+// gguf.h's gguf_type ids
+const ValueType = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 };
 
 // the size of each fixed-size value, indexed by ValueType (STRING and ARRAY have none: 0), as gguf.cpp's GGUF_TYPE_SIZE
 const SCALAR_BYTES = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8];

@@ -80,22 +80,9 @@ static std::string meta_string(const llama_model * model, const char * key) {
 }
 
 static const char * vocab_type_name(enum llama_vocab_type t) {
-    switch (t) {
-        case LLAMA_VOCAB_TYPE_NONE:
-            return "none";
-        case LLAMA_VOCAB_TYPE_SPM:
-            return "spm";
-        case LLAMA_VOCAB_TYPE_BPE:
-            return "bpe";
-        case LLAMA_VOCAB_TYPE_WPM:
-            return "wpm";
-        case LLAMA_VOCAB_TYPE_UGM:
-            return "ugm";
-        case LLAMA_VOCAB_TYPE_RWKV:
-            return "rwkv";
-        default:
-            return "other";
-    }
+    static const char * names[] = { "none", "spm", "bpe", "wpm", "ugm", "rwkv" };  // by llama.h's values
+    static_assert(LLAMA_VOCAB_TYPE_NONE == 0 && LLAMA_VOCAB_TYPE_RWKV == 5, "names follows llama_vocab_type");
+    return t >= 0 && t < (int) (sizeof(names) / sizeof(names[0])) ? names[t] : "other";
 }
 
 sx_model_info sx_model_describe(const llama_model * model, const std::string & path) {
