@@ -9,6 +9,7 @@
 //   specexec demo
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 //   specexec bench-cpu
+//   specexec bench-shared [--quick] [--no-grown] [--draft FILE] [--target FILE] [--threads N] [--context N] [--out FILE]
 //   specexec grow-target [--target FILE] [--out FILE]
 //   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
 import { runCpuBench } from './bench-cpu';
+import { runSharedBench } from './bench-shared';
 import { resolveModelSpecs, runModelsCommand } from './models';
 import type { ResponseError } from 'vscode-jsonrpc/node';
 import type { CrashData } from '../host/engine-client';
@@ -34,6 +36,7 @@ const USAGE = `usage:
   specexec demo
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
   specexec bench-cpu
+  specexec bench-shared [--quick] [--no-grown] [--draft FILE] [--target FILE] [--threads N] [--context N] [--out FILE]
   specexec grow-target [--target FILE] [--out FILE]
   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json]
   specexec models pull PRESET|ORG/NAME:FILE.gguf
@@ -53,7 +56,11 @@ bench runs the bundled draft with the trained target and with the GROWN target (
 grown to a real 1.1B shape, the realistic regime: grow-target builds it, cached under build/grown/),
 and llama.cpp's own programs on the same prompts (built from the pinned source on first use).
 bench-cpu compares, on the grown target, the portable build's CPU variant with a native build
-(build-native/, when built) and, on a CPU with AMX, with AMX off. info names the CPU variant in use;
+(build-native/, when built) and, on a CPU with AMX, with AMX off. bench-shared measures the shared
+engine on the grown target (--no-grown: the bundled pair): the memory of one and of three clients on
+it against three private engines, a short completion's latency alone and during another client's
+chat, and three clients' completions at once (bench/results/DATE-HOST-shared.json, or --out FILE).
+info names the CPU variant in use;
 SPECEXEC_CPU_VARIANT=NAME forces one.`;
 
 // parseArgs options: most take one value (read as a string, parsed where it is used) or none
@@ -277,6 +284,13 @@ async function main(argv: string[]): Promise<void> {
       });
     case 'bench-cpu':
       return runCpuBench();
+    case 'bench-shared':
+      return runSharedBench({
+        ...modelFlags(flags),
+        quick: Boolean(flags.quick),
+        grown: !flags['no-grown'],
+        out: flags.out as string | undefined,
+      });
     case 'grow-target':
       return growTargetCommand(flags);
     default:
