@@ -4,7 +4,7 @@
 // for token); one client's burst does not queue ahead of another's request; the folder and socket
 // are private; after a SIGKILL, three clients reconnecting at once start one new engine; a client
 // leaving mid-request does not disturb the others; the last one leaving lets the engine exit;
-// another OS user is refused.
+// another OS user (created with useradd, run with setpriv) is refused.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -39,10 +39,10 @@ s.on('error', (e) => { console.log(connected ? 'closed without an answer' : 'err
 s.on('close', () => console.log(answered ? 'answered' : 'closed without an answer'));
 `;
 
-/** Why this machine cannot run a test as another user (it needs root, useradd and runuser), or undefined. */
+/** Why this machine cannot run a test as another user (it needs root, useradd and setpriv), or undefined. */
 function otherUserUnavailable(): string | undefined {
   if (process.platform !== 'linux' || process.getuid!() !== 0) return 'needs root on Linux to create a user';
-  for (const tool of ['/usr/sbin/useradd', '/usr/sbin/userdel', '/usr/sbin/runuser']) if (!existsSync(tool)) return `no ${tool}`;
+  for (const tool of ['/usr/sbin/useradd', '/usr/sbin/userdel', '/usr/bin/setpriv']) if (!existsSync(tool)) return `no ${tool}`;
   return undefined;
 }
 
@@ -206,10 +206,10 @@ describe('engine: one shared engine for several clients', () => {
     execFileSync('/usr/sbin/useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', user]);
     try {
       const uid = execFileSync('id', ['-u', user]).toString().trim();
-      const probe = async () =>
-        (
-          await run('/usr/sbin/runuser', ['-u', user, '--', process.execPath, '-e', PROBE, endpoint.socketPath], { cwd: '/' })
-        ).stdout.trim();
+      const gid = execFileSync('id', ['-g', user]).toString().trim();
+      // setpriv changes the ids without PAM (runuser needs a PAM setup, which a bare root may lack)
+      const asUser = ['--reuid', uid, '--regid', gid, '--clear-groups', process.execPath, '-e', PROBE, endpoint.socketPath];
+      const probe = async () => (await run('/usr/bin/setpriv', asUser, { cwd: '/' })).stdout.trim();
       assert.equal(await probe(), 'error EACCES', 'the 0700 folder keeps the other user out');
       // a mistaken chmod opens the folders and the socket: the engine checks the peer's uid itself
       for (const folder of [dir, runtime]) chmodSync(folder, 0o711);
