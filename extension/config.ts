@@ -40,6 +40,14 @@ export interface CompletionConfig {
   extraContextChars: number;
   /** Time after which a still-running generation's first text is shown (streaming). */
   streamFirstMs: number;
+  /** Suggestions an explicit trigger (or cycling) offers: the main one and up to two alternatives. */
+  suggestions: number;
+  /** Compute the completion after a shown suggestion's accept in the background. */
+  prefetch: boolean;
+  /** Read the prompt at the cursor ahead of the first keystroke in a file. */
+  warmUp: boolean;
+  /** Chunks of the clipboard's text are candidates for extra context. */
+  clipboard: boolean;
 }
 
 export interface ChatConfig {
@@ -121,6 +129,10 @@ export function completionConfig(scope?: vscode.ConfigurationScope): CompletionC
     extraContextFiles: num(c, 'context.extraFiles'),
     extraContextChars: num(c, 'context.extraChars'),
     streamFirstMs: num(c, 'streamFirstMs'),
+    suggestions: num(c, 'suggestions'),
+    prefetch: booleanSetting('prefetch', c.get('prefetch')),
+    warmUp: booleanSetting('warmUp', c.get('warmUp')),
+    clipboard: booleanSetting('context.clipboard', c.get('context.clipboard')),
   };
 }
 

@@ -8,7 +8,9 @@ import { ChatController } from './chat/panel';
 import { registerCommands } from './commands';
 import { affectsEngine } from './config';
 import { InlineCompletionProvider } from './completion/provider';
+import { ContextCollector } from './completion/context-collector';
 import { RecentFiles } from './completion/recent';
+import { WarmUp } from './completion/warmup';
 import { Engine } from './engine';
 import { ErrorRepeats, reactionTo, toEngineError, type EngineError } from './errors';
 import { offerModelSetup } from './first-run';
@@ -28,7 +30,9 @@ export class Ctx implements vscode.Disposable {
   readonly output: vscode.OutputChannel;
   readonly engine: Engine;
   readonly recent: RecentFiles;
+  readonly collector: ContextCollector;
   readonly provider: InlineCompletionProvider;
+  readonly warmUp: WarmUp;
   readonly chat: ChatController;
   readonly status: StatusBar;
   /** The latest error notification. */
@@ -39,11 +43,13 @@ export class Ctx implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel('SpecExec');
     this.engine = new Engine(extension.extensionPath, this.output);
     this.recent = new RecentFiles();
+    this.collector = new ContextCollector(this.recent);
     const notify = (e: EngineError) => this.notifyError(e);
-    this.provider = new InlineCompletionProvider(this.engine, this.recent, notify);
+    this.provider = new InlineCompletionProvider(this.engine, this.collector, notify);
+    this.warmUp = new WarmUp(this.engine, this.provider);
     this.chat = new ChatController(extension.extensionUri, this.engine, () => this.provider.cancel(), notify);
-    this.status = new StatusBar(this.engine);
-    this.subscriptions.push(this.output, this.engine, this.recent, this.provider, this.chat, this.status);
+    this.status = new StatusBar(this.engine, this.provider.latency);
+    this.subscriptions.push(this.output, this.engine, this.recent, this.collector, this.provider, this.warmUp, this.chat, this.status);
     this.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, this.provider));
     this.subscriptions.push(
       this.engine.onDidChangeState((s) => {

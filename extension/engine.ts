@@ -26,6 +26,9 @@ import {
   type EngineStatus,
   type InitializeParams,
   type InitializeResult,
+  type RenderPromptResult,
+  type WarmParams,
+  type WarmResult,
 } from '../engine-native/host/protocol';
 import { SharedEngineClient } from '../engine-native/host/shared-client';
 import { endpointFor, SharedEndpointError, sharingSupported } from '../engine-native/host/shared-endpoint';
@@ -337,6 +340,30 @@ export class Engine implements vscode.Disposable {
 
   async chat(params: ChatParams, onDelta?: DeltaHandler, token?: vscode.CancellationToken): Promise<CompleteResult> {
     return this.generate((client, t) => client.chat(params, onDelta, t), token);
+  }
+
+  /** Reads a completion's prompt ahead of it (background priority: any other request stops it). Only a running engine is warmed. */
+  async warm(params: WarmParams, token?: vscode.CancellationToken): Promise<WarmResult | undefined> {
+    const client = this._state === 'ready' || this._state === 'generating' ? this.client : undefined;
+    if (!client) return undefined;
+    const source = new CancellationTokenSource();
+    const sub = token?.onCancellationRequested(() => source.cancel());
+    try {
+      return await client.warm(params, source.token);
+    } catch (e) {
+      const error = toEngineError(e);
+      if (!isCancellation(error)) this.log(`warm-up failed: ${error.message}`);
+      return undefined; // a warm-up is an optimisation: its failure costs the next request its head start only
+    } finally {
+      sub?.dispose();
+      source.dispose();
+    }
+  }
+
+  /** The tokens a completion of this prompt reads, as text with the control tokens shown. */
+  async renderPrompt(params: WarmParams): Promise<RenderPromptResult> {
+    const { client } = await this.ensure();
+    return client.renderPrompt(params);
   }
 
   private async generate(

@@ -2,6 +2,7 @@
 // tokens/s and tokens per target pass; a click opens the actions quick pick.
 import * as vscode from 'vscode';
 import { describeEngineProcess } from '../engine-native/host/protocol';
+import type { LatencyTracker } from './completion/latency';
 import type { Engine, EngineState } from './engine';
 
 export type DisplayState = EngineState | 'paused';
@@ -31,7 +32,10 @@ export class StatusBar implements vscode.Disposable {
   private readonly sub: vscode.Disposable;
   private paused = false;
 
-  constructor(private readonly engine: Engine) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly latency?: LatencyTracker,
+  ) {
     this.item = vscode.window.createStatusBarItem('specexec.status', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'SpecExec';
     this.item.command = 'specexec.showMenu';
@@ -70,8 +74,17 @@ export class StatusBar implements vscode.Disposable {
     const s = this.engine.stats;
     if (s)
       md.appendText(
-        `Last: ${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s, ${s.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${s.budget}\n`,
+        `Last: ${s.tokens} tokens, ${s.tokensPerSecond.toFixed(1)} tok/s, ${s.tokensPerTargetPass.toFixed(2)} tokens/target pass, budget ${s.budget}${this.engine.engineConfig.budget === 'auto' ? ' (auto)' : ''}\n`,
       );
+    const l = this.latency;
+    const p50 = l?.ghostPercentile(50);
+    if (l && p50 !== undefined) {
+      const rate = l.acceptRate;
+      md.appendText(
+        `Ghost text: p50 ${Math.round(p50)} ms, p95 ${Math.round(l.ghostPercentile(95)!)} ms; ` +
+          `accepted ${l.accepted} of ${l.offered}${rate === undefined ? '' : ` (${Math.round(rate * 100)}%)`}\n`,
+      );
+    }
     md.appendMarkdown('\nClick for actions');
     this.item.tooltip = md;
   }

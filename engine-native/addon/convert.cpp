@@ -30,6 +30,8 @@ Napi::Object model_info_to_js(Napi::Env env, const sx_model_info & info) {
         fim.Set("prefix", info.fim_pre);
         fim.Set("suffix", info.fim_suf);
         fim.Set("middle", info.fim_mid);
+        fim.Set("repo", token_or_null(env, info.fim_rep));
+        fim.Set("fileSeparator", token_or_null(env, info.fim_sep));
         o.Set("fim", fim);
     } else {
         o.Set("fim", env.Null());
@@ -55,6 +57,15 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     }
     o.Set("tokens", tokens);
     o.Set("stopReason", sx_stop_reason_name(r.stop_reason));
+    Napi::Array alternatives = Napi::Array::New(env, r.alternatives.size());
+    for (size_t i = 0; i < r.alternatives.size(); ++i) {
+        Napi::Object a = Napi::Object::New(env);
+        a.Set("token", r.alternatives[i].token);
+        a.Set("text", r.alternatives[i].piece);
+        a.Set("p", r.alternatives[i].p);
+        alternatives.Set((uint32_t) i, a);
+    }
+    o.Set("alternatives", alternatives);
     Napi::Object s = Napi::Object::New(env);
     s.Set("promptTokens", r.stats.n_prompt_tokens);
     s.Set("tokens", r.stats.n_tokens);
@@ -72,10 +83,11 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     s.Set("treeLeaves", int_array(env, r.stats.tree_leaves));
     s.Set("budgets", int_array(env, r.stats.budgets));
     o.Set("stats", s);
-    if (r.trim.prefix_tokens > 0 || r.trim.suffix_tokens > 0) {
+    if (r.trim.prefix_tokens > 0 || r.trim.suffix_tokens > 0 || r.trim.extra_tokens > 0) {
         Napi::Object t = Napi::Object::New(env);
         t.Set("prefixTokens", r.trim.prefix_tokens);
         t.Set("suffixTokens", r.trim.suffix_tokens);
+        t.Set("extraTokens", r.trim.extra_tokens);
         o.Set("trimmed", t);
     }
     return o;
@@ -114,10 +126,23 @@ sx_prompt prompt_from_js(const Napi::Value & v) {
     if (!v.IsObject()) {
         throw sx_error(SX_ERR_INVALID_PARAMS, "prompt must be a string or {prefix, suffix}");
     }
-    Napi::Object o = v.As<Napi::Object>();
-    p.fim          = true;
-    p.prefix       = string_or(o, "prefix", "");
-    p.suffix       = string_or(o, "suffix", "");
+    Napi::Object o    = v.As<Napi::Object>();
+    p.fim             = true;
+    p.prefix          = string_or(o, "prefix", "");
+    p.suffix          = string_or(o, "suffix", "");
+    Napi::Value extra = o.Get("extra");
+    if (extra.IsArray()) {
+        p.has_extra   = true;
+        Napi::Array a = extra.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); ++i) {
+            Napi::Value c = a.Get(i);
+            if (!c.IsObject()) {
+                throw sx_error(SX_ERR_INVALID_PARAMS, "prompt.extra must be an array of {filename, text}");
+            }
+            p.extra.push_back(
+                { string_or(c.As<Napi::Object>(), "filename", "tmp"), string_or(c.As<Napi::Object>(), "text", "") });
+        }
+    }
     return p;
 }
 
@@ -160,6 +185,8 @@ sx_request request_from_js(const Napi::Object & o) {
     r.draft_max       = int_or(o, "draftMax", r.draft_max);
     Napi::Value p_min = o.Get("draftPMin");
     r.draft_p_min     = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
+    r.first_token     = int_or(o, "firstToken", LLAMA_TOKEN_NULL);
+    r.n_alternatives  = int_or(o, "alternatives", 0);
 #ifdef SX_TESTING
     r.unsafe_accept_draft = o.Get("_unsafeAcceptDraft").ToBoolean();
 #endif

@@ -163,6 +163,40 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<Delta> {
     sx_result               result;
 };
 
+// Reads a prompt into the models' caches off the JS thread (a long prompt takes seconds).
+class WarmWorker : public Napi::AsyncWorker {
+  public:
+    WarmWorker(Napi::Env env, EngineWrap * owner, sx_prompt prompt, int32_t max_tokens) :
+        Napi::AsyncWorker(env),
+        call(env, owner),
+        prompt(std::move(prompt)),
+        max_tokens(max_tokens) {}
+
+    void Execute() override {
+        call.run([&] { result = sx_engine_warm(call.owner->engine.get(), prompt, max_tokens); }, SX_ERR_DECODE_FAILED,
+                 [this](const std::string & m) { SetError(m); });
+    }
+
+    void OnOK() override {
+        Napi::Object o = Napi::Object::New(Env());
+        o.Set("promptTokens", result.n_prompt_tokens);
+        o.Set("reusedTokens", result.n_reused_tokens);
+        o.Set("decodedTokens", result.n_decoded);
+        o.Set("cancelled", result.cancelled);
+        o.Set("elapsedMs", result.elapsed_ms);
+        call.resolve(o);
+    }
+
+    void OnError(const Napi::Error & e) override { call.reject(e); }
+
+    EngineCall call;
+
+  private:
+    sx_prompt      prompt;
+    int32_t        max_tokens;
+    sx_warm_result result;
+};
+
 // Times target passes off the JS thread (a slow target's passes take seconds).
 class TimePassesWorker : public Napi::AsyncWorker {
   public:
@@ -202,6 +236,8 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                            InstanceMethod("heartbeat", &EngineWrap::heartbeat),
                            InstanceMethod("close", &EngineWrap::close),
                            InstanceMethod("timeTargetPasses", &EngineWrap::time_target_passes),
+                           InstanceMethod("warm", &EngineWrap::warm),
+                           InstanceMethod("renderPrompt", &EngineWrap::render_prompt),
                        });
 }
 
@@ -284,6 +320,52 @@ Napi::Value EngineWrap::time_target_passes(const Napi::CallbackInfo & info) {
     Napi::Promise      p = w->call.deferred.Promise();
     w->Queue();
     return p;
+}
+
+// warm(prompt, maxTokens) -> Promise<{promptTokens, reusedTokens, decodedTokens, cancelled, elapsedMs}>
+Napi::Value EngineWrap::warm(const Napi::CallbackInfo & info) {
+    if (!engine) {
+        return rejected(info.Env(), SX_ERR_NOT_INITIALIZED, "no models loaded; call load() first");
+    }
+    if (busy) {
+        return rejected(info.Env(), SX_ERR_BUSY, "a request is already running");
+    }
+    sx_prompt prompt;
+    try {
+        prompt = prompt_from_js(info[0]);
+    } catch (const sx_error & e) {
+        return rejected(info.Env(), e.code, e.what());
+    }
+    const int32_t max_tokens = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    busy                     = true;
+    engine->signals.cancel.store(false);
+    WarmWorker *  w = new WarmWorker(info.Env(), this, std::move(prompt), max_tokens);
+    Napi::Promise p = w->call.deferred.Promise();
+    w->Queue();
+    return p;
+}
+
+// renderPrompt(prompt, maxTokens) -> {tokens, text}: the tokens a generation of this prompt
+// starts from (fitted to the context as it would be), and their text with the control tokens
+// shown. Only reads the vocabulary: safe beside a running generation.
+Napi::Value EngineWrap::render_prompt(const Napi::CallbackInfo & info) {
+    if (!engine) {
+        throw error_to_js(info.Env(), SX_ERR_NOT_INITIALIZED, "no models loaded; call load() first");
+    }
+    try {
+        const int32_t max_tokens =
+            info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+        const llama_vocab *            vocab = llama_model_get_vocab(engine->target.model);
+        sx_prompt_trim                 trim;
+        const std::vector<llama_token> tokens =
+            sx_prompt_tokens_fit(vocab, prompt_from_js(info[0]), sx_engine_prompt_room(engine.get(), max_tokens), trim);
+        Napi::Object o = Napi::Object::New(info.Env());
+        o.Set("tokens", Napi::Number::New(info.Env(), (double) tokens.size()));
+        o.Set("text", sx_detokenize(vocab, tokens, true));
+        return o;
+    } catch (const sx_error & e) {
+        throw error_to_js(info.Env(), e.code, e.what());
+    }
 }
 
 Napi::Value EngineWrap::cancel(const Napi::CallbackInfo & info) {

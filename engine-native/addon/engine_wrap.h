@@ -1,5 +1,6 @@
 // JS class Engine: load(params) -> Promise<info>, generate(request, onDelta, nested?) ->
-// Promise<result>, timeTargetPasses(batches) -> Promise<[{batch, ms}]>, cancel(), cancelNested(),
+// Promise<result>, timeTargetPasses(batches) -> Promise<[{batch, ms}]>, warm(prompt, maxTokens) ->
+// Promise<stats>, renderPrompt(prompt, maxTokens) -> {tokens, text}, cancel(), cancelNested(),
 // heartbeat(), close(). Loading, generation and timing run on a libuv worker thread (the host keeps
 // one: see engine-host.ts); deltas reach JS through the worker's progress queue. A generation
 // asked for as nested while another runs joins it at its next step (nested_generation.h).
@@ -28,4 +29,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Value heartbeat(const Napi::CallbackInfo & info);
     Napi::Value close(const Napi::CallbackInfo & info);
     Napi::Value time_target_passes(const Napi::CallbackInfo & info);
+    Napi::Value warm(const Napi::CallbackInfo & info);
+    Napi::Value render_prompt(const Napi::CallbackInfo & info);
 };

@@ -28,6 +28,9 @@ import {
   type InitializeResult,
   type MeasurePassCostParams,
   type ModelInfo,
+  type RenderPromptResult,
+  type WarmParams,
+  type WarmResult,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -127,6 +130,14 @@ export abstract class EngineConnection {
 
   measurePassCost(params: MeasurePassCostParams): Promise<CostPoint[]> {
     return this.request(Requests.measurePassCost, params);
+  }
+
+  warm(params: WarmParams, token?: CancellationToken): Promise<WarmResult> {
+    return this.request(Requests.warm, params, token);
+  }
+
+  renderPrompt(params: WarmParams): Promise<RenderPromptResult> {
+    return this.request(Requests.renderPrompt, params);
   }
 
   inspectModel(modelPath: string): Promise<ModelInfo> {

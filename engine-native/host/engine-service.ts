@@ -6,6 +6,8 @@
 // And a generation of another client than the running one's does not wait for it to end: it runs
 // nested inside it, at its next step (the running one's state kept aside and put back byte for
 // byte), so a long chat answer in one window delays ghost text in another by one step at most.
+// Background work (a warm-up, a prefetch) runs only when nothing else waits, and any other request
+// stops it at once: it never delays what the user waits for.
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +24,8 @@ import {
   type InitializeParams,
   type InitializeResult,
   type ModelInfo,
+  type RenderPromptResult,
+  type WarmResult,
 } from './protocol';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -38,6 +42,8 @@ function calibrationCacheFile(): string {
 }
 /** Queued generations per client: typing produces bursts, and only the newest matter. */
 const MAX_QUEUED = 8;
+/** Queued background jobs per client (a warm-up and a prefetch): a newer one pushes the oldest out. */
+const MAX_BACKGROUND_QUEUED = 2;
 
 /** A connection to the engine (one window); a per-window engine has client 0 alone. */
 export type ClientId = number;
@@ -47,6 +53,8 @@ interface Job {
   run: () => Promise<void>;
   /** Set for generations: rejects the job without running it when newer requests push it out. */
   evict?: () => void;
+  /** Runs only when no other job waits; any other job stops it (engine.cancel). */
+  background?: boolean;
 }
 
 export type DeltaSink = (delta: string, tokens: number) => void;
@@ -105,18 +113,46 @@ export class EngineService {
   }
 
   /** `onDelta` undefined: nobody streams, and the engine sends no deltas (each would wake this thread). */
-  complete(request: NativeRequest, token: CancellationToken, onDelta?: DeltaSink, client: ClientId = 0): Promise<CompleteResult> {
+  complete(
+    request: NativeRequest,
+    token: CancellationToken,
+    onDelta?: DeltaSink,
+    client: ClientId = 0,
+    background = false,
+  ): Promise<CompleteResult> {
     this.checkNotShuttingDown();
-    if (!this.info) {
-      throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
-    }
+    this.checkInitialized();
+    if (background) return this.completeQueued(request, token, onDelta, client, true);
     if (this.canNest(client)) return this.completeNested(request, token, onDelta, client);
     return this.completeQueued(request, token, onDelta, client);
   }
 
-  /** Whether a generation of `client` would run inside the running one: that is another client's generation. */
+  /** Reads a completion's prompt into the caches ahead of it, in the background. */
+  warm(prompt: NativeRequest['prompt'], maxTokens: number, token: CancellationToken, client: ClientId = 0): Promise<WarmResult> {
+    this.checkNotShuttingDown();
+    this.checkInitialized();
+    return this.enqueueGeneration(client, true, token, () => this.engine.warm(prompt, maxTokens));
+  }
+
+  /** The tokens a completion of `prompt` reads, as text: answered at once (it reads the vocabulary only). */
+  renderPrompt(prompt: NativeRequest['prompt'], maxTokens: number): RenderPromptResult {
+    this.checkInitialized();
+    try {
+      return this.engine.renderPrompt(prompt, maxTokens);
+    } catch (e) {
+      throw toResponseError(e);
+    }
+  }
+
+  private checkInitialized(): void {
+    if (!this.info) {
+      throw new ResponseError(ErrorCodes.NotInitialized, 'the engine has no models yet: send initialize first');
+    }
+  }
+
+  /** Whether a generation of `client` would run inside the running one: that is another client's foreground generation. */
   private canNest(client: ClientId): boolean {
-    return this.running?.evict !== undefined && this.running.client !== client;
+    return this.running?.evict !== undefined && !this.running.background && this.running.client !== client;
   }
 
   private async completeNested(
@@ -151,10 +187,24 @@ export class EngineService {
     }
   }
 
-  private completeQueued(request: NativeRequest, token: CancellationToken, onDelta: DeltaSink | undefined, client: ClientId) {
-    // typing produces bursts: the newest request wins, the client's oldest waiting generation gives way
-    const waiting = this.queue.filter((j) => j.evict && j.client === client);
-    if (waiting.length >= MAX_QUEUED) this.evict(waiting[0]);
+  private async completeQueued(
+    request: NativeRequest,
+    token: CancellationToken,
+    onDelta: DeltaSink | undefined,
+    client: ClientId,
+    background = false,
+  ): Promise<CompleteResult> {
+    return toCompleteResult(await this.enqueueGeneration(client, background, token, () => this.engine.generate(request, onDelta)));
+  }
+
+  /**
+   * Queues a job that uses the models and can be stopped (cancel, or a newer job pushing it out of
+   * the queue). Typing produces bursts: the newest request wins, the client's oldest waiting one of
+   * the same priority gives way. A foreground job stops a background one that runs.
+   */
+  private enqueueGeneration<T>(client: ClientId, background: boolean, token: CancellationToken, work: () => Promise<T>): Promise<T> {
+    const waiting = this.queue.filter((j) => j.evict && j.client === client && !!j.background === background);
+    if (waiting.length >= (background ? MAX_BACKGROUND_QUEUED : MAX_QUEUED)) this.evict(waiting[0]);
     return this.enqueue(
       client,
       async () => {
@@ -163,7 +213,7 @@ export class EngineService {
         }
         const subscription = token.onCancellationRequested(() => this.engine.cancel());
         try {
-          return toCompleteResult(await this.engine.generate(request, onDelta));
+          return await work();
         } catch (e) {
           throw toResponseError(e);
         } finally {
@@ -171,6 +221,7 @@ export class EngineService {
         }
       },
       () => new ResponseError(ErrorCodes.RequestCancelled, 'superseded by newer requests before it started'),
+      background,
     );
   }
 
@@ -228,9 +279,10 @@ export class EngineService {
     job.evict!();
   }
 
-  private enqueue<T>(client: ClientId, work: () => Promise<T>, evicted?: () => Error): Promise<T> {
+  private enqueue<T>(client: ClientId, work: () => Promise<T>, evicted?: () => Error, background = false): Promise<T> {
+    if (!background && this.running?.background) this.engine.cancel(); // the user waits for this one
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ client, run: () => work().then(resolve, reject), evict: evicted && (() => reject(evicted())) });
+      this.queue.push({ client, background, run: () => work().then(resolve, reject), evict: evicted && (() => reject(evicted())) });
       void this.drain();
     });
   }
@@ -245,10 +297,11 @@ export class EngineService {
     this.running = undefined;
   }
 
-  /** The oldest job of the client served least recently (never served: first). */
+  /** The oldest job of the client served least recently (never served: first); background jobs when no other waits. */
   private next(): Job | undefined {
+    const foreground = this.queue.filter((j) => !j.background);
     let best: Job | undefined;
-    for (const job of this.queue) {
+    for (const job of foreground.length > 0 ? foreground : this.queue) {
       if (!best || (this.lastServed.get(job.client) ?? -1) < (this.lastServed.get(best.client) ?? -1)) best = job;
     }
     if (best) this.queue.splice(this.queue.indexOf(best), 1);
@@ -279,6 +332,7 @@ function toCompleteResult(r: NativeResult): CompleteResult {
   return {
     text: r.text,
     tokens: Array.from(r.tokens),
+    alternatives: r.alternatives,
     stopReason: r.stopReason,
     stats: {
       ...r.stats,

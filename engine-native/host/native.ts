@@ -3,6 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type {
   CompletionStats,
+  FimPrompt,
+  FirstTokenChoice,
+  RenderPromptResult,
+  WarmResult,
   CostPoint,
   CpuInfo,
   DeviceInfo,
@@ -24,7 +28,7 @@ export interface NativeLoadResult {
 }
 
 export interface NativeRequest {
-  prompt: string | { prefix: string; suffix: string };
+  prompt: string | FimPrompt;
   maxTokens: number;
   temperature: number;
   topK: number;
@@ -36,11 +40,14 @@ export interface NativeRequest {
   maxDepth: number;
   draftMax: number;
   draftPMin: number;
+  firstToken?: number;
+  alternatives?: number;
 }
 
 export interface NativeResult {
   text: string;
   tokens: Uint32Array;
+  alternatives: FirstTokenChoice[];
   stopReason: StopReason;
   stats: Omit<CompletionStats, 'tokensPerTargetPass' | 'tokensPerSecond' | 'overheadMs'>;
   trimmed?: PromptTrim;
@@ -62,6 +69,10 @@ export interface NativeEngine {
   close(): void;
   /** One target pass of each batch size after the cached history, timed (median of three). */
   timeTargetPasses(batches: number[]): Promise<CostPoint[]>;
+  /** Reads the prompt into both caches without generating; cancel() stops it (what was read stays). */
+  warm(prompt: NativeRequest['prompt'], maxTokens: number): Promise<WarmResult>;
+  /** The prompt's tokens as a generation of maxTokens would read them (synchronous: reads the vocabulary only). */
+  renderPrompt(prompt: NativeRequest['prompt'], maxTokens: number): RenderPromptResult;
 }
 
 export interface NativeTokenizer {

@@ -8,11 +8,14 @@ import {
   ErrorCodes,
   type ChatMessage,
   type DecodingMode,
+  type FimPrompt,
   type InitializeParams,
   type SamplingParams,
 } from './protocol';
 
 const MAX_TOKENS_LIMIT = 1 << 16;
+const MAX_ALTERNATIVES = 8;
+const MAX_EXTRA_CHUNKS = 64;
 const MAX_STOP_STRINGS = 16;
 const MAX_CONTEXT = 1 << 20;
 const MAX_BUDGET = 4096;
@@ -85,21 +88,48 @@ export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingM
     maxDepth: optionalNumber(p, 'maxDepth', DEFAULTS.sampling.maxDepth, 1, 1024),
     draftMax: optionalNumber(p, 'draftMax', DEFAULTS.sampling.draftMax, 1, MAX_BUDGET),
     draftPMin: optionalNumber(p, 'draftPMin', DEFAULTS.sampling.draftPMin, 0, 1, false),
+    alternatives: optionalNumber(p, 'alternatives', 0, 0, MAX_ALTERNATIVES),
+    ...(p.firstToken === undefined || p.firstToken === null ? {} : { firstToken: optionalNumber(p, 'firstToken', 0, 0, 1 << 30) }),
   };
+}
+
+/** Whether a request yields to every other (SamplingParams.priority). */
+export function isBackground(p: unknown): boolean {
+  const priority = isObject(p) ? p.priority : undefined;
+  if (priority === undefined || priority === null || priority === 'normal') return false;
+  if (priority === 'background') return true;
+  throw invalid(`priority must be 'normal' or 'background', got ${JSON.stringify(priority)}`);
+}
+
+function parseExtra(extra: unknown): FimPrompt['extra'] {
+  if (extra === undefined || extra === null) return undefined;
+  if (
+    !Array.isArray(extra) ||
+    extra.length > MAX_EXTRA_CHUNKS ||
+    !extra.every((c) => isObject(c) && typeof c.text === 'string' && (c.filename === undefined || typeof c.filename === 'string'))
+  ) {
+    throw invalid(`prompt.extra must be an array of at most ${MAX_EXTRA_CHUNKS} chunks {filename: string, text: string}`);
+  }
+  return extra.map((c) => ({ filename: (c.filename as string | undefined) ?? 'tmp', text: c.text as string }));
+}
+
+export function parsePrompt(prompt: unknown): NativeRequest['prompt'] {
+  if (typeof prompt === 'string') return prompt;
+  if (isObject(prompt) && typeof prompt.prefix === 'string' && typeof (prompt.suffix ?? '') === 'string') {
+    const extra = parseExtra(prompt.extra);
+    return { prefix: prompt.prefix, suffix: (prompt.suffix as string | undefined) ?? '', ...(extra ? { extra } : {}) };
+  }
+  throw invalid('prompt must be a string or an object {prefix: string, suffix: string, extra?: [{filename, text}]}');
+}
+
+export function parseWarmParams(p: unknown): { prompt: NativeRequest['prompt']; maxTokens: number } {
+  if (!isObject(p)) throw invalid('expects an object {prompt, maxTokens?}');
+  return { prompt: parsePrompt(p.prompt), maxTokens: optionalNumber(p, 'maxTokens', DEFAULTS.sampling.maxTokens, 0, MAX_TOKENS_LIMIT) };
 }
 
 export function parseCompleteParams(p: unknown, defaultMode: DecodingMode): NativeRequest {
   if (!isObject(p)) throw invalid('complete expects an object of parameters');
-  const prompt = p.prompt;
-  let parsed: NativeRequest['prompt'];
-  if (typeof prompt === 'string') {
-    parsed = prompt;
-  } else if (isObject(prompt) && typeof prompt.prefix === 'string' && typeof (prompt.suffix ?? '') === 'string') {
-    parsed = { prefix: prompt.prefix, suffix: (prompt.suffix as string | undefined) ?? '' };
-  } else {
-    throw invalid('prompt must be a string or an object {prefix: string, suffix: string}');
-  }
-  return { prompt: parsed, ...parseSampling(p, defaultMode) };
+  return { prompt: parsePrompt(p.prompt), ...parseSampling(p, defaultMode) };
 }
 
 export function parseChatMessages(p: unknown): ChatMessage[] {

@@ -57,6 +57,9 @@ export interface FimTokens {
   prefix: number;
   suffix: number;
   middle: number;
+  /** Repository-level FIM (llama.cpp's FIM_REP, FIM_SEP; e.g. Qwen2.5-Coder's <|repo_name|>, <|file_sep|>), null when the model has none. */
+  repo: number | null;
+  fileSeparator: number | null;
 }
 
 export interface ModelInfo {
@@ -150,10 +153,24 @@ export interface CostPoint {
   ms: number;
 }
 
+/** A piece of another file for a FIM prompt (llama.cpp's /infill input_extra). */
+export interface ExtraChunk {
+  filename: string;
+  text: string;
+}
+
 /** A fill-in-the-middle prompt: the text before and after the cursor. */
 export interface FimPrompt {
   prefix: string;
   suffix: string;
+  /**
+   * Context from other files, before the FIM prefix, laid out exactly as llama.cpp's server lays
+   * out /infill's input_extra: with the model's repository tokens when it has them (FIM_REP
+   * "myproject", FIM_SEP and the file name before each chunk, FIM_SEP "filename" before the
+   * prefix), else each chunk after a "--- snippet ---" line. Trimmed from its start first when the
+   * prompt does not fit.
+   */
+  extra?: ExtraChunk[];
 }
 
 /** Omitted fields take DEFAULTS.sampling. */
@@ -182,11 +199,57 @@ export interface SamplingParams {
   draftPMin?: number;
   /** When set, the host sends `specexec/progress` notifications with this token. */
   progressToken?: string | number;
+  /**
+   * background: runs only when no other request waits, and any other request stops it (it then
+   * ends with stop reason cancelled): for work done ahead of the user (prefetch).
+   */
+  priority?: Priority;
 }
+
+export type Priority = 'normal' | 'background';
 
 export interface CompleteParams extends SamplingParams {
   /** Plain text, or a fill-in-the-middle prompt (built with the model's own FIM tokens). */
   prompt: string | FimPrompt;
+  /**
+   * The first token of the completion instead of the one the target would choose; the rest is
+   * the target's own continuation after it (greedy: exactly what it would generate after it).
+   */
+  firstToken?: number;
+  /** List this many of the target's next most likely first tokens in the result (0 to 8). */
+  alternatives?: number;
+}
+
+/** One of the target's likely first tokens after the prompt. */
+export interface FirstTokenChoice {
+  token: number;
+  text: string;
+  /** Its probability under the target (temperature 1). */
+  p: number;
+}
+
+/** specexec/warm: the prompt a completion will read, read ahead; always background priority. */
+export interface WarmParams {
+  prompt: string | FimPrompt;
+  /** The completion's maxTokens: a prompt is fitted to the context as that completion's would be. */
+  maxTokens?: number;
+}
+
+export interface WarmResult {
+  promptTokens: number;
+  /** Tokens of the prompt's start the target's cache held already. */
+  reusedTokens: number;
+  /** Tokens the target read now. */
+  decodedTokens: number;
+  /** Stopped by another request (what was read by then stays). */
+  cancelled: boolean;
+  elapsedMs: number;
+}
+
+/** specexec/renderPrompt: the tokens a completion of this prompt reads, as text (control tokens shown). */
+export interface RenderPromptResult {
+  tokens: number;
+  text: string;
 }
 
 export type ChatRole = 'system' | 'user' | 'assistant';
@@ -238,11 +301,15 @@ export interface PromptTrim {
   prefixTokens: number;
   /** Tokens dropped from the end of a FIM suffix. */
   suffixTokens: number;
+  /** Tokens dropped from the start of a FIM prompt's extra context. */
+  extraTokens: number;
 }
 
 export interface CompleteResult {
   text: string;
   tokens: number[];
+  /** The next most likely first tokens (as many as `alternatives` asked for, fewer if the vocabulary ends), best first. */
+  alternatives: FirstTokenChoice[];
   stopReason: StopReason;
   stats: CompletionStats;
   /** Present when the prompt was longer than the context allows and was trimmed. */
@@ -296,6 +363,8 @@ export const Requests = {
   chat: new RequestType<ChatParams, CompleteResult, void>('chat'),
   inspectModel: new RequestType<InspectModelParams, ModelInfo, void>('inspectModel'),
   measurePassCost: new RequestType<MeasurePassCostParams, CostPoint[], void>('specexec/measurePassCost'),
+  warm: new RequestType<WarmParams, WarmResult, void>('specexec/warm'),
+  renderPrompt: new RequestType<WarmParams, RenderPromptResult, void>('specexec/renderPrompt'),
   /** Answered at once, mid-generation too (the host's thread is free while the engine computes): the watchdog's ping. */
   status: new RequestType<Record<string, never>, EngineStatus, void>('specexec/status'),
   /**

@@ -44,7 +44,19 @@ export function serve(connection: MessageConnection, service: EngineService, ses
   connection.onRequest(Requests.complete, (params: unknown, token) => {
     requireInitialized();
     const request = parse.parseCompleteParams(params, service.defaultMode);
-    return service.complete(request, token, progressSink(params as SamplingParams), session.id);
+    return service.complete(request, token, progressSink(params as SamplingParams), session.id, parse.isBackground(params));
+  });
+
+  connection.onRequest(Requests.warm, (params: unknown, token) => {
+    requireInitialized();
+    const { prompt, maxTokens } = parse.parseWarmParams(params);
+    return service.warm(prompt, maxTokens, token, session.id);
+  });
+
+  connection.onRequest(Requests.renderPrompt, (params: unknown) => {
+    requireInitialized();
+    const { prompt, maxTokens } = parse.parseWarmParams(params);
+    return service.renderPrompt(prompt, maxTokens);
   });
 
   connection.onRequest(Requests.chat, (params: unknown, token) => {
@@ -54,7 +66,7 @@ export function serve(connection: MessageConnection, service: EngineService, ses
       prompt: service.chatPrompt(messages),
       ...parse.parseSampling(params as Record<string, unknown>, service.defaultMode),
     };
-    return service.complete(request, token, progressSink(params as SamplingParams), session.id);
+    return service.complete(request, token, progressSink(params as SamplingParams), session.id, parse.isBackground(params));
   });
 
   connection.onRequest(Requests.measurePassCost, (params: unknown) => {

@@ -129,6 +129,12 @@ static void check_request(const sx_engine * e, const sx_request & req, size_t n_
     if (n_prompt == 0) {
         throw sx_error(SX_ERR_INVALID_PARAMS, "the prompt is empty");
     }
+    const llama_vocab * vocab = llama_model_get_vocab(e->target.model);
+    if (req.first_token != LLAMA_TOKEN_NULL && (req.first_token < 0 || req.first_token >= llama_vocab_n_tokens(vocab) ||
+                                                llama_vocab_is_eog(vocab, req.first_token))) {
+        throw sx_error(SX_ERR_INVALID_PARAMS, "firstToken " + std::to_string(req.first_token) +
+                                                  " is not a token of the target's vocabulary that can start a text");
+    }
     const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
     if ((int32_t) n_prompt + 1 > n_ctx) {
         throw sx_error(SX_ERR_CONTEXT_OVERFLOW, "the prompt has " + std::to_string(n_prompt) +
@@ -137,20 +143,17 @@ static void check_request(const sx_engine * e, const sx_request & req, size_t n_
     }
 }
 
-// Longest prompt that leaves room to generate: max tokens (at most a quarter of the context: an
-// editor's prompt is worth more than a completion nobody asked to be that long), plus the two cells
-// a speculative round needs beyond its accepted tokens.
-static int32_t prompt_room(const sx_engine * e, const sx_request & req) {
+int32_t sx_engine_prompt_room(const sx_engine * e, int32_t max_tokens) {
     const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
-    return n_ctx - std::max(1, std::min(req.max_tokens, n_ctx / 4)) - 2;
+    return n_ctx - std::max(1, std::min(max_tokens, n_ctx / 4)) - 2;
 }
 
 static sx_result generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
     sx_generation gen;
     sx_generation_init(gen, req, on_delta);
 
-    const std::vector<llama_token> prompt =
-        sx_prompt_tokens_fit(llama_model_get_vocab(e->target.model), req.prompt, prompt_room(e, req), gen.result.trim);
+    const std::vector<llama_token> prompt = sx_prompt_tokens_fit(
+        llama_model_get_vocab(e->target.model), req.prompt, sx_engine_prompt_room(e, req.max_tokens), gen.result.trim);
     check_request(e, req, prompt.size());
     gen.result.stats.n_prompt_tokens = (int32_t) prompt.size();
     if (req.max_tokens > 0) {
@@ -161,15 +164,21 @@ static sx_result generate(sx_engine * e, const sx_request & req, const sx_on_del
                 sx_decode_speculative(e, req, prompt, gen);
             }
         } catch (const sx_error &) {
-            // a pass failed or was aborted part-way: both caches may hold stray cells
-            sx_side_reset(e->target);
-            if (e->draft.model) {
-                sx_side_reset(e->draft);
-            }
             if (!sx_cancel_requested(e->signals)) {
+                // a pass failed part-way: what the caches hold is unknown
+                sx_side_reset(e->target);
+                if (e->draft.model) {
+                    sx_side_reset(e->draft);
+                }
                 throw;
             }
-            gen.end(SX_STOP_CANCELLED);  // llama_decode was aborted by the cancel flag
+            // llama_decode was aborted by the cancel flag: the history stays for the next request
+            // (the user typed on: it shares the prompt's start), the tree cells go
+            sx_side_drop_uncommitted(e->target);
+            if (e->draft.model) {
+                sx_side_drop_uncommitted(e->draft);
+            }
+            gen.end(SX_STOP_CANCELLED);
         }
     }
     gen.finish();
@@ -177,12 +186,61 @@ static sx_result generate(sx_engine * e, const sx_request & req, const sx_on_del
     return gen.result;
 }
 
-sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
-    struct reset_cancel {
-        std::atomic<bool> & flag;
+// Clears the cancel flag when a call ends, whichever way it ends.
+struct cancel_reset {
+    std::atomic<bool> & flag;
 
-        ~reset_cancel() { flag.store(false); }
-    } reset{ e->signals.cancel };
+    ~cancel_reset() { flag.store(false); }
+};
+
+// Reads tokens into a side's history, up to the whole of `tokens` but the last (the generation
+// decodes that one for its logits). Cancelled, the history keeps the passes that ended.
+static void warm_side(sx_side & side, const std::vector<llama_token> & tokens, bool & cancelled) {
+    const std::vector<llama_token> history(tokens.begin(), tokens.end() - 1);
+    try {
+        sx_side_sync_history(side, history);
+    } catch (const sx_error &) {
+        if (!sx_cancel_requested(*side.signals)) {
+            sx_side_reset(side);
+            throw;
+        }
+        sx_side_drop_uncommitted(side);
+        cancelled = true;
+    }
+}
+
+sx_warm_result sx_engine_warm(sx_engine * e, const sx_prompt & prompt, int32_t max_tokens) {
+    const cancel_reset reset{ e->signals.cancel };
+
+    const sx_clock::time_point t0 = sx_clock::now();
+    sx_request                 req;
+    req.prompt     = prompt;
+    req.max_tokens = max_tokens;
+    sx_prompt_trim                 trim;
+    const std::vector<llama_token> tokens = sx_prompt_tokens_fit(llama_model_get_vocab(e->target.model), prompt,
+                                                                 sx_engine_prompt_room(e, max_tokens), trim);
+    check_request(e, req, tokens.size());
+    sx_warm_result r;
+    r.n_prompt_tokens = (int32_t) tokens.size();
+    r.n_reused_tokens = (int32_t) std::min(e->target.cached.size(), tokens.size() - 1);
+    for (size_t i = 0; i < (size_t) r.n_reused_tokens; ++i) {
+        if (e->target.cached[i] != tokens[i]) {
+            r.n_reused_tokens = (int32_t) i;
+            break;
+        }
+    }
+    warm_side(e->target, tokens, r.cancelled);
+    r.n_decoded = (int32_t) e->target.cached.size() - r.n_reused_tokens;
+    if (e->draft.model && !r.cancelled && !sx_cancel_requested(e->signals)) {
+        warm_side(e->draft, tokens, r.cancelled);
+    }
+    r.cancelled  = r.cancelled || sx_cancel_requested(e->signals);
+    r.elapsed_ms = ms_since(t0);
+    return r;
+}
+
+sx_result sx_engine_generate(sx_engine * e, const sx_request & req, const sx_on_delta & on_delta) {
+    const cancel_reset reset{ e->signals.cancel };
 
     return generate(e, req, on_delta);
 }

@@ -42,11 +42,16 @@ struct sx_request {
     int32_t                  max_tokens = 128;
     sx_sampling_params       sampling;
     std::vector<std::string> stop;
-    sx_mode                  mode        = SX_MODE_AUTOREGRESSIVE;
-    int32_t                  budget      = 0;  // draft tree size; 0: automatic
-    int32_t                  max_depth   = 32;
-    int32_t                  draft_max   = 16;     // chain: longest draft
-    float                    draft_p_min = 0.75f;  // chain: stop drafting below this probability
+    sx_mode                  mode           = SX_MODE_AUTOREGRESSIVE;
+    int32_t                  budget         = 0;  // draft tree size; 0: automatic
+    int32_t                  max_depth      = 32;
+    int32_t                  draft_max      = 16;     // chain: longest draft
+    float                    draft_p_min    = 0.75f;  // chain: stop drafting below this probability
+    // Alternatives: the first token is this one instead of the target's draw (LLAMA_TOKEN_NULL:
+    // drawn), so the rest is the target's own continuation after it; and the result lists the
+    // target's n_alternatives most likely first tokens after the one drawn.
+    llama_token              first_token    = LLAMA_TOKEN_NULL;
+    int32_t                  n_alternatives = 0;
 #ifdef SX_TESTING
     // The testing addon only: accept every node's best child without asking the target, a
     // deliberately broken acceptance rule that the sampling test must catch.
@@ -83,12 +88,20 @@ enum sx_stop_reason {
 
 const char * sx_stop_reason_name(sx_stop_reason reason);
 
+// One of the target's likely first tokens, read off the prompt's pass.
+struct sx_first_token {
+    llama_token token;
+    std::string piece;
+    float       p;  // its probability (softmax of the logits, temperature 1)
+};
+
 struct sx_result {
-    std::string              text;
-    std::vector<llama_token> tokens;
-    sx_stop_reason           stop_reason = SX_STOP_LENGTH;
-    sx_stats                 stats;
-    sx_prompt_trim           trim;  // prompt tokens dropped to fit the context
+    std::vector<sx_first_token> alternatives;  // the next most likely first tokens, best first
+    std::string                 text;
+    std::vector<llama_token>    tokens;
+    sx_stop_reason              stop_reason = SX_STOP_LENGTH;
+    sx_stats                    stats;
+    sx_prompt_trim              trim;  // prompt tokens dropped to fit the context
 };
 
 // Called with each new piece of visible text and the number of tokens generated so far.
@@ -128,6 +141,26 @@ void sx_engine_calibrate(sx_engine * engine);
 // calibration times them (median of three; the cache is left as it was): lets a benchmark
 // re-measure the cost curve beside the generations it predicts, on a machine whose speed drifts.
 std::vector<double> sx_engine_time_target_passes(sx_engine * engine, const std::vector<int32_t> & batches);
+
+// Longest prompt (tokens) a request of max_tokens is fitted to: room to generate (at most a
+// quarter of the context: an editor's prompt is worth more than a completion nobody asked to be
+// that long), plus the two cells a speculative round needs beyond its accepted tokens.
+int32_t sx_engine_prompt_room(const sx_engine * engine, int32_t max_tokens);
+
+// What a warm-up did: the prompt (fitted as a generation of max_tokens would fit it) and the
+// tokens of it each model already held, and whether a request preempted it.
+struct sx_warm_result {
+    int32_t n_prompt_tokens = 0;
+    int32_t n_reused_tokens = 0;  // the target's cached prefix before the warm-up
+    int32_t n_decoded       = 0;  // target tokens decoded now
+    bool    cancelled       = false;
+    double  elapsed_ms      = 0;
+};
+
+// Reads a prompt into both models' caches without generating, so that a generation of it (or of
+// a prompt that shares its start) begins with one pass over its last token. Stop it with
+// engine->signals.cancel: what was read by then stays. Throws sx_error.
+sx_warm_result sx_engine_warm(sx_engine * engine, const sx_prompt & prompt, int32_t max_tokens);
 
 // Runs one request to completion, cancellation or error (throws sx_error). Set engine->signals.cancel from
 // any thread to stop the generation early; it is cleared when the generation ends.

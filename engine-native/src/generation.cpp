@@ -1,5 +1,8 @@
 #include "generation.h"
 
+#include <algorithm>
+#include <cmath>
+
 void sx_generation_init(sx_generation & gen, const sx_request & req, const sx_on_delta & on_delta) {
     gen.t0           = sx_clock::now();
     gen.req          = &req;
@@ -48,9 +51,49 @@ void sx_generation::finish() {
     result.stats.n_tokens = (int32_t) result.tokens.size();
 }
 
+// The n most likely tokens after `drawn` (end-of-generation tokens left out: an empty suggestion is
+// no alternative), with their probabilities.
+static std::vector<sx_first_token> alternatives(const llama_vocab * vocab,
+                                                const float *       logits,
+                                                llama_token         drawn,
+                                                int32_t             n) {
+    const int32_t                              n_vocab = llama_vocab_n_tokens(vocab);
+    std::vector<std::pair<float, llama_token>> order;
+    float                                      max_logit = logits[0];
+    for (llama_token t = 0; t < n_vocab; ++t) {
+        max_logit = std::max(max_logit, logits[t]);
+        if (t != drawn && !llama_vocab_is_eog(vocab, t)) {
+            order.push_back({ logits[t], t });
+        }
+    }
+    double sum = 0.0;
+    for (llama_token t = 0; t < n_vocab; ++t) {
+        sum += std::exp((double) logits[t] - max_logit);
+    }
+    const size_t k = std::min<size_t>(n, order.size());
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [](const auto & a, const auto & b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    std::vector<sx_first_token> out;
+    for (size_t i = 0; i < k; ++i) {
+        const float p = (float) (std::exp((double) order[i].first - max_logit) / sum);
+        out.push_back({ order[i].second, sx_token_piece(vocab, order[i].second), p });
+    }
+    return out;
+}
+
 llama_token sx_generation_prefill(sx_engine * e, const std::vector<llama_token> & prompt, sx_generation & gen) {
     sx_side_sync_prompt(e->target, prompt);
     gen.result.stats.prompt_ms     = ms_since(gen.t0);
     gen.result.stats.target_passes = 1;
-    return gen.draw(llama_model_get_vocab(e->target.model), llama_get_logits_ith(e->target.ctx, -1));
+    const llama_vocab * vocab      = llama_model_get_vocab(e->target.model);
+    const float *       logits     = llama_get_logits_ith(e->target.ctx, -1);
+    const sx_request &  req        = *gen.req;
+    const llama_token   first      = req.first_token != LLAMA_TOKEN_NULL ?
+                                         req.first_token :
+                                         sx_sampler_sample(gen.sampler, logits, llama_vocab_n_tokens(vocab));
+    if (req.n_alternatives > 0) {
+        gen.result.alternatives = alternatives(vocab, logits, first, req.n_alternatives);
+    }
+    return gen.emit(vocab, first);
 }

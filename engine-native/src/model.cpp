@@ -109,6 +109,8 @@ sx_model_info sx_model_describe(const llama_model * model, const std::string & p
     info.fim_pre       = llama_vocab_fim_pre(vocab);
     info.fim_suf       = llama_vocab_fim_suf(vocab);
     info.fim_mid       = llama_vocab_fim_mid(vocab);
+    info.fim_rep       = llama_vocab_fim_rep(vocab);
+    info.fim_sep       = llama_vocab_fim_sep(vocab);
     const char * tmpl  = llama_model_chat_template(model, nullptr);
     info.chat_template = tmpl ? tmpl : "";
     return info;

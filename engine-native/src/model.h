@@ -22,7 +22,8 @@ struct sx_model_info {
     bool        add_bos = false;
     llama_token bos = LLAMA_TOKEN_NULL, eos = LLAMA_TOKEN_NULL, eot = LLAMA_TOKEN_NULL;
     llama_token fim_pre = LLAMA_TOKEN_NULL, fim_suf = LLAMA_TOKEN_NULL, fim_mid = LLAMA_TOKEN_NULL;
-    std::string chat_template;  // empty when the model has none
+    llama_token fim_rep = LLAMA_TOKEN_NULL, fim_sep = LLAMA_TOKEN_NULL;  // repository-level FIM
+    std::string chat_template;                                           // empty when the model has none
 };
 
 // Initialises the llama.cpp backend once (loading the backend modules of a portable build) and

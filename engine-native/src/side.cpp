@@ -73,6 +73,14 @@ void sx_side_reset(sx_side & side) {
     side.n_hist_seqs = 1;
 }
 
+void sx_side_drop_uncommitted(sx_side & side) {
+    llama_memory_t mem = llama_get_memory(side.ctx);
+    llama_memory_seq_rm(mem, -1, (llama_pos) side.cached.size(), -1);
+    for (int32_t s = side.n_hist_seqs; s < side.n_seq_max; ++s) {
+        llama_memory_seq_rm(mem, s, -1, -1);
+    }
+}
+
 void sx_side_snapshot_take(sx_side & side, sx_side_snapshot & snapshot) {
     sx_side_set_history_seqs(side, 1);  // the other history copies are rebuilt from sequence 0 when needed
     snapshot.cached = side.cached;
@@ -97,11 +105,15 @@ void sx_side_decode_batch(sx_side & side, const sx_batch & batch) {
     const int rc = llama_decode(side.ctx, batch.batch);
     side.passes++;
     side.signals->heartbeat.fetch_add(1, std::memory_order_relaxed);  // a GPU backend does not poll
+    if (rc == 2) {
+        // aborted between graph nodes: the batch's cells are the only ones it may have written
+        sx_side_drop_uncommitted(side);
+        throw sx_error(SX_ERR_DECODE_FAILED, "cancelled");
+    }
     if (rc != 0) {
         sx_side_reset(side);  // the cache may hold part of the batch: forget it all rather than guess
-        throw sx_error(
-            SX_ERR_DECODE_FAILED,
-            rc == 2 ? "cancelled" : std::string(__func__) + ": llama_decode failed with code " + std::to_string(rc));
+        throw sx_error(SX_ERR_DECODE_FAILED,
+                       std::string(__func__) + ": llama_decode failed with code " + std::to_string(rc));
     }
 }
 

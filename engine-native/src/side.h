@@ -74,8 +74,13 @@ struct sx_side_params {
 void sx_side_init(sx_side & side, const std::string & path, const sx_side_params & params, sx_pass_signals * signals);
 void sx_side_free(sx_side & side);
 
-// Forgets all KV state (after a failed or aborted decode, whose effects are unknown).
+// Forgets all KV state (after a failed decode, whose effects are unknown).
 void sx_side_reset(sx_side & side);
+
+// Drops every cell that is not the history: tree cells, and sequences beyond the history copies
+// (after an aborted pass, or a generation cancelled mid-round). The history stays for the next
+// request.
+void sx_side_drop_uncommitted(sx_side & side);
 
 // A side's history kept aside while another generation uses the side: sequence 0's KV cells byte
 // for byte, and their tokens. Put back, the interrupted generation computes on exactly the cache
@@ -106,7 +111,8 @@ void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);
 // leaf, and a plain decode one, so that accepting its tokens copies nothing.
 void sx_side_set_history_seqs(sx_side & side, int32_t n);
 
-// Decodes `batch`; on failure resets the side and throws sx_error (cancelled or failed).
+// Decodes `batch`; throws sx_error on failure (the side reset) or when the pass was aborted by a
+// cancel (the side's history kept, the batch's cells dropped).
 void sx_side_decode_batch(sx_side & side, const sx_batch & batch);
 
 int32_t sx_side_free_cells(const sx_side & side);

@@ -24,21 +24,21 @@ std::vector<llama_token> sx_tokenize(const llama_vocab * vocab,
     return tokens;
 }
 
-std::string sx_token_piece(const llama_vocab * vocab, llama_token token) {
+std::string sx_token_piece(const llama_vocab * vocab, llama_token token, bool render_special) {
     char    buf[128];
-    int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, false);
+    int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, render_special);
     if (n >= 0) {
         return std::string(buf, n);
     }
     std::string big(-n, '\0');
-    n = llama_token_to_piece(vocab, token, big.data(), (int32_t) big.size(), 0, false);
+    n = llama_token_to_piece(vocab, token, big.data(), (int32_t) big.size(), 0, render_special);
     return n < 0 ? "" : big.substr(0, n);
 }
 
-std::string sx_detokenize(const llama_vocab * vocab, const std::vector<llama_token> & tokens) {
+std::string sx_detokenize(const llama_vocab * vocab, const std::vector<llama_token> & tokens, bool render_special) {
     std::string out;
     for (llama_token t : tokens) {
-        out += sx_token_piece(vocab, t);
+        out += sx_token_piece(vocab, t, render_special);
     }
     return out;
 }
@@ -91,6 +91,37 @@ static int32_t drop_back(const llama_vocab * vocab, std::vector<llama_token> & t
     return n - end;
 }
 
+// The extra context as llama.cpp's server builds it (tools/server/server-common.cpp,
+// format_prompt_infill, in the pinned source): names and separators byte for byte, so that a model
+// sees what it would see behind llama-server's /infill.
+static std::vector<llama_token> extra_tokens(const llama_vocab * vocab, const std::vector<sx_prompt_chunk> & extra) {
+    const llama_token        rep = llama_vocab_fim_rep(vocab);
+    const llama_token        sep = llama_vocab_fim_sep(vocab);
+    std::vector<llama_token> out;
+    auto                     append = [&](const std::string & text) {
+        const std::vector<llama_token> t = sx_tokenize(vocab, text, false, false);
+        out.insert(out.end(), t.begin(), t.end());
+    };
+    if (rep != LLAMA_TOKEN_NULL) {
+        out.push_back(rep);
+        append("myproject\n");
+    }
+    for (const sx_prompt_chunk & chunk : extra) {
+        if (sep != LLAMA_TOKEN_NULL) {
+            out.push_back(sep);
+            append(chunk.filename + "\n");
+        } else {
+            append("\n\n--- snippet ---\n\n");
+        }
+        append(chunk.text);
+    }
+    if (sep != LLAMA_TOKEN_NULL) {
+        out.push_back(sep);
+        append("filename\n");  // the server's placeholder for the current file's name
+    }
+    return out;
+}
+
 static std::vector<llama_token> fim_tokens(const llama_vocab * vocab,
                                            const sx_prompt &   prompt,
                                            int32_t             max_len,
@@ -101,17 +132,26 @@ static std::vector<llama_token> fim_tokens(const llama_vocab * vocab,
     if (pre == LLAMA_TOKEN_NULL || suf == LLAMA_TOKEN_NULL || mid == LLAMA_TOKEN_NULL) {
         throw sx_error(SX_ERR_INVALID_PARAMS, "the model has no fill-in-the-middle tokens; send a plain prompt");
     }
-    std::vector<llama_token> out;
-    add_bos(vocab, out);
+    std::vector<llama_token> extra = prompt.has_extra ? extra_tokens(vocab, prompt.extra) : std::vector<llama_token>();
+    std::vector<llama_token> bos;
+    add_bos(vocab, bos);
     // editor text is data, never control tokens: parse_special off
     std::vector<llama_token> p    = sx_tokenize(vocab, prompt.prefix, false, false);
     std::vector<llama_token> s    = sx_tokenize(vocab, prompt.suffix, false, false);
-    const int32_t            room = max_len - (int32_t) out.size() - 3;
+    const int32_t            room = max_len - (int32_t) bos.size() - 3;
     if (room > 0 && (int32_t) (p.size() + s.size()) > room) {
         const int32_t keep_suffix = std::min((int32_t) s.size(), std::max(room / 4, room - (int32_t) p.size()));
         trim.suffix_tokens        = drop_back(vocab, s, keep_suffix);
         trim.prefix_tokens        = drop_front(vocab, p, room - (int32_t) s.size());
     }
+    const int32_t extra_room = std::max(0, room - (int32_t) (p.size() + s.size()));
+    if ((int32_t) extra.size() > extra_room) {
+        trim.extra_tokens = (int32_t) extra.size() - extra_room;
+        extra.erase(extra.begin(), extra.begin() + trim.extra_tokens);
+    }
+    // the server's order: extra context, BOS, prefix, suffix
+    std::vector<llama_token> out = extra;
+    out.insert(out.end(), bos.begin(), bos.end());
     out.push_back(pre);
     out.insert(out.end(), p.begin(), p.end());
     out.push_back(suf);

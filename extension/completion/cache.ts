@@ -1,6 +1,7 @@
 // The completion cache: remembers what the engine produced for a (document, prefix, suffix) window
 // and also serves a completion the user is typing into: if the prefix grew by exactly the text the
 // completion started with, the rest of that completion is still the right suggestion.
+import type { FirstTokenChoice } from '../../engine-native/host/protocol';
 import { LruMap } from './lru';
 
 export interface CachedCompletion {
@@ -12,6 +13,8 @@ export interface CachedCompletion {
   text: string;
   /** True when the engine finished (not a streamed partial result). */
   complete: boolean;
+  /** The target's next most likely first tokens for this window (the seeds of alternative suggestions). */
+  alternatives?: FirstTokenChoice[];
 }
 
 export interface CacheHit {
@@ -19,6 +22,8 @@ export interface CacheHit {
   /** Characters of the cached completion the user has already typed. */
   typed: number;
   complete: boolean;
+  /** Set for an exact hit only: after typed text the first token is another one. */
+  alternatives?: FirstTokenChoice[];
 }
 
 export class CompletionCache {
@@ -51,7 +56,8 @@ export class CompletionCache {
    */
   get(document: string, prefix: string, suffix: string): CacheHit | undefined {
     const exact = this.lru.get(CompletionCache.key(document, prefix, suffix));
-    if (exact) return { text: exact.text, typed: 0, complete: exact.complete };
+    if (exact)
+      return { text: exact.text, typed: 0, complete: exact.complete, ...(exact.alternatives ? { alternatives: exact.alternatives } : {}) };
     let best: CacheHit | undefined;
     for (const [key, e] of this.lru.entries()) {
       if (e.document !== document || e.suffix !== suffix) continue;

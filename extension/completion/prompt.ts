@@ -2,7 +2,10 @@
 // extra context from recently used files. Pure (no vscode import) so it is unit-tested directly.
 // The FIM special tokens are not added here: the engine wraps {prefix, suffix} with the target
 // model's own FIM tokens (from its GGUF metadata); a model without FIM tokens gets the prefix only.
-import type { FimPrompt } from '../../engine-native/host/protocol';
+// Extra context goes to the engine as chunks (laid out with the model's repository-level FIM
+// tokens, as llama.cpp's server does) when the model has a file-separator token, else as
+// path-header comments in front of the prefix.
+import type { ExtraChunk, FimPrompt } from '../../engine-native/host/protocol';
 
 export interface WindowOptions {
   prefixLines: number;
@@ -11,30 +14,23 @@ export interface WindowOptions {
   suffixChars: number;
 }
 
-export interface ExtraFile {
-  /** Workspace-relative path shown to the model. */
-  path: string;
-  languageId: string;
-  /** A bounded excerpt (see excerptAround). */
-  text: string;
-}
-
 export interface PromptInput extends WindowOptions {
   text: string;
   /** Cursor offset in `text` (UTF-16 code units, as vscode's offsetAt). */
   offset: number;
   languageId: string;
   path: string;
-  extras: ExtraFile[];
-  /** Total characters of extra context. */
-  extraChars: number;
+  /** Chunks of other files (already chosen and bounded: see chunks.ts). */
+  extras: ExtraChunk[];
+  /** The model has repository-level FIM tokens: the chunks go to the engine as they are. */
+  repoLevel: boolean;
 }
 
 export interface BuiltPrompt {
   /** The window only (used as the cache key). */
   prefix: string;
   suffix: string;
-  /** What the engine gets: the prefix with the extra context in front. */
+  /** What the engine gets: the window and the extra context (chunks, or comments in front of the prefix). */
   prompt: FimPrompt;
   /** Characters of extra context included. */
   extraChars: number;
@@ -94,57 +90,19 @@ export function suffixWindow(text: string, offset: number, lines: number, chars:
   return parts.length > lines ? parts.slice(0, Math.max(1, lines)).join('\n') + '\n' : region;
 }
 
-/** A bounded excerpt of another file around a line of interest (its cursor or last edit). */
-export function excerptAround(text: string, line: number, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const lines = text.split('\n');
-  const center = Math.min(Math.max(0, line), lines.length - 1);
-  let lo = center;
-  let hi = center;
-  let size = lines[center].length;
-  for (;;) {
-    const canUp = lo > 0 && size + lines[lo - 1].length + 1 <= maxChars;
-    const canDown = hi < lines.length - 1 && size + lines[hi + 1].length + 1 <= maxChars;
-    if (!canUp && !canDown) break;
-    if (canUp) {
-      lo--;
-      size += lines[lo].length + 1;
-    }
-    if (canDown && size + lines[hi + 1].length + 1 <= maxChars) {
-      hi++;
-      size += lines[hi].length + 1;
-    }
-  }
-  return lines
-    .slice(lo, hi + 1)
-    .join('\n')
-    .slice(0, maxChars);
-}
-
-/** Extra context: each file as a path header comment followed by its excerpt, within `budget` characters. */
-export function extraContext(extras: ExtraFile[], languageId: string, budget: number): string {
-  let out = '';
+/** Extra context for a model without repository tokens: each chunk after a path header comment. */
+export function extraContext(extras: ExtraChunk[], languageId: string): string {
   const comment = lineComment(languageId);
-  for (const extra of extras) {
-    if (budget - out.length <= 0) break;
-    const block = `${comment} Path: ${extra.path}\n${extra.text.replace(/\s+$/, '')}\n\n`;
-    if (out.length + block.length > budget) continue;
-    out += block;
-  }
-  return out;
+  return extras.map((e) => `${comment} Path: ${e.filename}\n${e.text.replace(/\s+$/, '')}\n\n`).join('');
 }
 
 export function buildPrompt(input: PromptInput): BuiltPrompt {
   const prefix = prefixWindow(input.text, input.offset, input.prefixLines, input.prefixChars);
   const suffix = suffixWindow(input.text, input.offset, input.suffixLines, input.suffixChars);
-  const extra =
-    input.extras.length > 0 && input.extraChars > 0
-      ? extraContext(
-          input.extras.filter((e) => e.path !== input.path),
-          input.languageId,
-          input.extraChars,
-        )
-      : '';
+  const extras = input.extras.filter((e) => e.filename !== input.path);
+  const extraChars = extras.reduce((n, e) => n + e.text.length, 0);
+  if (input.repoLevel) return { prefix, suffix, prompt: { prefix, suffix, extra: extras }, extraChars };
+  const extra = extraContext(extras, input.languageId);
   const header = extra ? `${extra}${lineComment(input.languageId)} Path: ${input.path}\n` : '';
-  return { prefix, suffix, prompt: { prefix: header + prefix, suffix }, extraChars: extra.length };
+  return { prefix, suffix, prompt: { prefix: header + prefix, suffix }, extraChars };
 }

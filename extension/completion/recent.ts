@@ -1,10 +1,9 @@
-// Remembers recently opened and edited files (bounded) as extra context for completions.
+// Remembers recently opened and edited files (bounded): the sources of extra context for completions.
 import * as vscode from 'vscode';
-import { excerptAround, type ExtraFile } from './prompt';
+import type { SourceText } from './chunks';
 
 interface Recent {
   uri: string;
-  line: number;
   at: number;
 }
 
@@ -14,20 +13,20 @@ export class RecentFiles implements vscode.Disposable {
 
   constructor(private readonly capacity = 10) {
     this.disposables.push(
-      vscode.window.onDidChangeActiveTextEditor((e) => e && this.touch(e.document, e.selection.active.line)),
+      vscode.window.onDidChangeActiveTextEditor((e) => e && this.touch(e.document)),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length > 0) this.touch(e.document, e.contentChanges[0].range.start.line);
+        if (e.contentChanges.length > 0) this.touch(e.document);
       }),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri.toString())),
     );
-    for (const e of vscode.window.visibleTextEditors) this.touch(e.document, e.selection.active.line);
+    for (const e of vscode.window.visibleTextEditors) this.touch(e.document);
   }
 
-  private touch(doc: vscode.TextDocument, line: number): void {
+  private touch(doc: vscode.TextDocument): void {
     if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return;
     const uri = doc.uri.toString();
     this.forget(uri);
-    this.recent.unshift({ uri, line, at: Date.now() });
+    this.recent.unshift({ uri, at: Date.now() });
     if (this.recent.length > this.capacity) this.recent.length = this.capacity;
   }
 
@@ -37,19 +36,15 @@ export class RecentFiles implements vscode.Disposable {
   }
 
   /** Up to `count` other open files, most recent first, preferring the same language. */
-  extras(current: vscode.TextDocument, count: number, charsPerFile: number): ExtraFile[] {
+  files(current: vscode.TextDocument, count: number): SourceText[] {
     if (count <= 0) return [];
     const docs = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
     const candidates = this.recent
       .filter((r) => r.uri !== current.uri.toString() && docs.has(r.uri))
-      .map((r) => ({ r, doc: docs.get(r.uri)! }))
-      .filter(({ doc }) => doc.lineCount < 50_000);
-    candidates.sort((a, b) => Number(b.doc.languageId === current.languageId) - Number(a.doc.languageId === current.languageId));
-    return candidates.slice(0, count).map(({ r, doc }) => ({
-      path: vscode.workspace.asRelativePath(doc.uri),
-      languageId: doc.languageId,
-      text: excerptAround(doc.getText(), r.line, charsPerFile),
-    }));
+      .map((r) => docs.get(r.uri)!)
+      .filter((doc) => doc.lineCount < 50_000);
+    candidates.sort((a, b) => Number(b.languageId === current.languageId) - Number(a.languageId === current.languageId));
+    return candidates.slice(0, count).map((doc) => ({ path: vscode.workspace.asRelativePath(doc.uri), text: doc.getText() }));
   }
 
   dispose(): void {

@@ -40,7 +40,7 @@ describe('engine process', () => {
     assert.equal(init.target.architecture, 'llama');
     assert.equal(init.draft?.architecture, 'llama');
     assert.equal(init.target.vocabSize, 32256);
-    assert.deepEqual(init.target.fim, { prefix: 32016, suffix: 32015, middle: 32017 });
+    assert.deepEqual(init.target.fim, { prefix: 32016, suffix: 32015, middle: 32017, repo: null, fileSeparator: null });
     assert.equal(init.threads, 2);
     assert.deepEqual(init.modes, ['autoregressive', 'specexec', 'specinfer', 'chain']);
     assert.ok(init.calibration.target.length > 0 && init.calibration.draft.length > 0, 'start-up calibration ran');

@@ -19,11 +19,17 @@ interface Shape {
   noise?: number;
   vocab?: string;
   arch?: string;
+  /** Metadata keys (make_test_model.py --kv KEY=JSON). */
+  kv?: string[];
 }
 
 export function makeTestModel(name: string, shape: Shape): string {
   const file = path.join(CACHE, `${name}-${shape.layers}L${shape.embd}d-s${shape.seed}-n${shape.noise ?? 0}.gguf`);
-  const extra = [...(shape.vocab ? ['--vocab', shape.vocab] : []), ...(shape.arch ? ['--arch', shape.arch] : [])];
+  const extra = [
+    ...(shape.vocab ? ['--vocab', shape.vocab] : []),
+    ...(shape.arch ? ['--arch', shape.arch] : []),
+    ...(shape.kv ?? []).flatMap((kv) => ['--kv', kv]),
+  ];
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
     execFileSync(
@@ -72,3 +78,16 @@ export function unrelatedDraft(): string {
 }
 
 export const VOCAB_GGUF = path.join(ROOT, 'build', 'llama.cpp', 'models', 'ggml-vocab-deepseek-coder.gguf');
+
+/**
+ * A target whose vocabulary has repository-level FIM tokens: StarCoder's, whose <repo_name> (5)
+ * and <file_sep> (6) are declared as llama.cpp's FIM_REP and FIM_SEP in the metadata (a
+ * Qwen2.5-Coder vocabulary's <|repo_name|> and <|file_sep|> are found by their names).
+ */
+export function repoFimTestModel(): string {
+  return makeTestModel('repo-fim', {
+    ...TARGET_SHAPE,
+    vocab: path.join(ROOT, 'build', 'llama.cpp', 'models', 'ggml-vocab-starcoder.gguf'),
+    kv: ['tokenizer.ggml.fim_rep_token_id=5', 'tokenizer.ggml.fim_sep_token_id=6'],
+  });
+}

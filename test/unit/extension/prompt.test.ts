@@ -1,7 +1,7 @@
 // The FIM prompt window and the extra context (extension/completion/prompt.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildPrompt, excerptAround, extraContext, lineComment, prefixWindow, suffixWindow } from '../../../extension/completion/prompt';
+import { buildPrompt, extraContext, lineComment, prefixWindow, suffixWindow } from '../../../extension/completion/prompt';
 
 const doc = ['line0', 'line1', 'line2', 'line3 cursor|here', 'line4', 'line5', 'line6'].join('\n');
 const cursor = doc.indexOf('|');
@@ -42,38 +42,41 @@ test('line comments follow the language', () => {
   assert.equal(lineComment('sql'), '--');
 });
 
-test('excerpt around a line stays within the limit and contains the line', () => {
-  const lines = Array.from({ length: 200 }, (_, i) => `row ${i}`);
-  const ex = excerptAround(lines.join('\n'), 100, 60);
-  assert.ok(ex.length <= 60, `excerpt too long: ${ex.length}`);
-  assert.match(ex, /row 100\b/);
-  assert.equal(excerptAround('short', 0, 60), 'short');
-});
+const extras = [
+  { filename: 'src/a.ts', text: 'export const a = 1;\n' },
+  { filename: 'src/c.ts', text: 'export const c = 3;\n' },
+];
+const window = { prefixLines: 10, suffixLines: 10, prefixChars: 100, suffixChars: 100 };
 
-test('extra context: path headers, budget respected, current file excluded by buildPrompt', () => {
-  const extras = [
-    { path: 'src/a.ts', languageId: 'typescript', text: 'export const a = 1;' },
-    { path: 'src/b.ts', languageId: 'typescript', text: 'x'.repeat(500) },
-    { path: 'src/c.ts', languageId: 'typescript', text: 'export const c = 3;' },
-  ];
-  const out = extraContext(extras, 'typescript', 100);
-  assert.equal(out, '// Path: src/a.ts\nexport const a = 1;\n\n// Path: src/c.ts\nexport const c = 3;\n\n');
+test('extra context without repository tokens: path-header comments in front of the prefix, the current file left out', () => {
+  assert.equal(extraContext(extras, 'python'), '# Path: src/a.ts\nexport const a = 1;\n\n# Path: src/c.ts\nexport const c = 3;\n\n');
   const built = buildPrompt({
     text: 'const x = ',
     offset: 10,
     languageId: 'typescript',
     path: 'src/a.ts',
     extras,
-    extraChars: 100,
-    prefixLines: 10,
-    suffixLines: 10,
-    prefixChars: 100,
-    suffixChars: 100,
+    repoLevel: false,
+    ...window,
   });
   assert.equal(built.prefix, 'const x = ');
   assert.equal(built.suffix, '');
-  assert.equal(built.prompt.prefix, '// Path: src/c.ts\nexport const c = 3;\n\n// Path: src/a.ts\nconst x = ');
-  assert.equal(built.prompt.suffix, '');
+  assert.deepEqual(built.prompt, { prefix: '// Path: src/c.ts\nexport const c = 3;\n\n// Path: src/a.ts\nconst x = ', suffix: '' });
+  assert.equal(built.extraChars, 'export const c = 3;\n'.length);
+});
+
+test('extra context with repository tokens: the chunks go to the engine as they are, the window stays the prefix', () => {
+  const built = buildPrompt({
+    text: 'const x = ',
+    offset: 10,
+    languageId: 'typescript',
+    path: 'src/b.ts',
+    extras,
+    repoLevel: true,
+    ...window,
+  });
+  assert.deepEqual(built.prompt, { prefix: 'const x = ', suffix: '', extra: extras });
+  assert.equal(built.extraChars, 40);
 });
 
 test('no extra context: the prompt is exactly the window', () => {
@@ -83,7 +86,7 @@ test('no extra context: the prompt is exactly the window', () => {
     languageId: 'python',
     path: 'x.py',
     extras: [],
-    extraChars: 1000,
+    repoLevel: false,
     prefixLines: 2,
     suffixLines: 2,
     prefixChars: 1000,
