@@ -31,6 +31,8 @@ export interface CompletionsApi {
   /** The latest request (its record keeps growing while the generation streams). */
   last(): Readonly<CompletionRecord> | undefined;
   cacheHits(): number;
+  /** What Show Stats counts: suggestions shown, accepted, served by a prefetch; warm-ups done. */
+  counters(): { offered: number; accepted: number; prefetchHits: number; warmUps: number };
   /** Fires when a generation ends, with its final record. */
   readonly onDidFinish: vscode.Event<Readonly<CompletionRecord>>;
 }
@@ -66,12 +68,18 @@ function engineApi({ engine }: Ctx): EngineApi {
   };
 }
 
-function completionsApi({ provider }: Ctx): CompletionsApi {
+function completionsApi({ provider, warmUp }: Ctx): CompletionsApi {
   return {
     provide: (document, position, triggerKind, token) =>
       provider.provideInlineCompletionItems(document, position, { triggerKind, selectedCompletionInfo: undefined }, token),
     last: () => provider.last,
     cacheHits: () => provider.latency.cacheHits,
+    counters: () => ({
+      offered: provider.latency.offered,
+      accepted: provider.latency.accepted,
+      prefetchHits: provider.latency.prefetchHits,
+      warmUps: warmUp.count,
+    }),
     onDidFinish: provider.onDidFinish,
   };
 }

@@ -15,6 +15,8 @@ export interface MainSuggestion {
   /** What is shown (after what the user typed into it). */
   text: string;
   typed: number;
+  /** The whole suggestion (the generation ended), not a streamed first line. */
+  complete: boolean;
   /** The target's next most likely first tokens for this window, when known. */
   choices?: FirstTokenChoice[];
 }

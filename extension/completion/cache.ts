@@ -1,7 +1,7 @@
 // The completion cache: remembers what the engine produced for a (document, prefix, suffix) window
 // and also serves a completion the user is typing into: if the prefix grew by exactly the text the
 // completion started with, the rest of that completion is still the right suggestion.
-import type { FirstTokenChoice } from '../../engine-native/host/protocol';
+import type { CompleteParams, FirstTokenChoice } from '../../engine-native/host/protocol';
 import { LruMap } from './lru';
 
 export interface CachedCompletion {
@@ -15,6 +15,8 @@ export interface CachedCompletion {
   complete: boolean;
   /** The target's next most likely first tokens for this window (the seeds of alternative suggestions). */
   alternatives?: FirstTokenChoice[];
+  /** The request that produced it (its extra context may be older than the current one). */
+  params?: CompleteParams;
 }
 
 export interface CacheHit {
@@ -24,6 +26,7 @@ export interface CacheHit {
   complete: boolean;
   /** Set for an exact hit only: after typed text the first token is another one. */
   alternatives?: FirstTokenChoice[];
+  params?: CompleteParams;
 }
 
 export class CompletionCache {
@@ -64,7 +67,12 @@ export class CompletionCache {
       if (prefix.length <= e.prefix.length || !prefix.startsWith(e.prefix)) continue;
       const typed = prefix.slice(e.prefix.length);
       if (!e.text.startsWith(typed) || e.text.length === typed.length) continue;
-      const hit = { text: e.text.slice(typed.length), typed: typed.length, complete: e.complete };
+      const hit = {
+        text: e.text.slice(typed.length),
+        typed: typed.length,
+        complete: e.complete,
+        ...(e.params ? { params: e.params } : {}),
+      };
       if (!best || (hit.complete && !best.complete) || (hit.complete === best.complete && hit.text.length > best.text.length)) {
         best = hit;
         this.lru.get(key); // refresh recency

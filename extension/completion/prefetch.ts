@@ -27,7 +27,8 @@ export class Prefetcher {
   /** `shown` is on screen for `plan`'s window: prefetch the completion after it is accepted. */
   after(plan: PlannedRequest, shown: string, config: CompletionConfig): void {
     const info = this.engine.info;
-    if (!config.prefetch || !shown || !info) return;
+    // only a running engine: a prefetch never starts (or restarts) one
+    if (!config.prefetch || !shown || !info || (this.engine.state !== 'ready' && this.engine.state !== 'generating')) return;
     const next = planRequest(afterAccept(plan.snapshot, shown), config, plan.extras, info.target.fim, decodingParams());
     next.params.alternatives = plan.params.alternatives;
     next.params.priority = 'background';
@@ -41,7 +42,15 @@ export class Prefetcher {
       if (this.running === g) this.running = undefined;
       if (!g.succeeded || !g.result) return; // stopped by a request the user waited for, or failed (the log has it)
       const { prefix, suffix } = next.built;
-      this.cache.set({ document, prefix, suffix, text: g.text(), complete: true, alternatives: g.result.alternatives });
+      this.cache.set({
+        document,
+        prefix,
+        suffix,
+        text: g.text(),
+        complete: true,
+        alternatives: g.result.alternatives,
+        params: next.params,
+      });
       this.made.set(windowKey(document, prefix, suffix), true);
     });
   }

@@ -4,8 +4,8 @@
 //   previous generation ($/cancelRequest) -> debounce -> engine.complete with streaming deltas ->
 //   show the first text as soon as a line is complete (or streamFirstMs passed), keep generating,
 //   and cache the final result so the next trigger serves the longer completion at once.
-// Around it: a shown suggestion is prefetched past (the completion that follows its accept is
-// computed in the background and cached: prefetch.ts), and an explicit trigger (or cycling with
+// Around it: a suggestion shown whole is prefetched past (the completion that follows its accept
+// is computed in the background and cached: prefetch.ts), and an explicit trigger (or cycling with
 // Alt+] / Alt+[) adds up to two alternatives that start with the target's next most likely first
 // tokens (alternatives.ts). A generation that fails (not cancelled) goes to `onError`: the context
 // decides how the user hears of it.
@@ -125,6 +125,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     }
     this.latency.addGhost(Date.now() - started);
     this.countOffer(plan, main.typed, main.text);
+    // a suggestion shown whole (not a streamed first line): the completion after its accept is next
+    if (main.complete) this.prefetcher.after(plan, main.text, config);
     return items;
   }
 
@@ -142,9 +144,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (hit && (hit.complete || !running)) {
       this.latency.cacheHits++;
       if (this.prefetcher.produced(document, built, hit.typed)) this.latency.prefetchHits++;
-      this.record(plan, hit.text, 'cache');
-      this.prefetcher.after(plan, hit.text, config);
-      return { text: hit.text, typed: hit.typed, choices: hit.alternatives };
+      this.record(plan, hit.text, 'cache', undefined, hit.params);
+      return { text: hit.text, typed: hit.typed, complete: hit.complete, choices: hit.alternatives };
     }
 
     // a generation for this window (or one the user is typing into) keeps running; any other is cancelled
@@ -155,7 +156,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       if (prefetched) this.latency.prefetchHits++;
       this.record(plan, shown, prefetched ? 'prefetch' : 'inflight', running);
       const typed = built.prefix.length - running.plan.built.prefix.length;
-      return shown ? { text: shown, typed, choices: running.result?.alternatives } : undefined;
+      return shown ? { text: shown, typed, complete: running.done, choices: running.result?.alternatives } : undefined;
     }
     this.cancelCurrent();
 
@@ -169,9 +170,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (token.isCancellationRequested) return undefined;
     const fresh = planRequest(plan.snapshot, config, plan.extras, info.target.fim, decodingParams());
     fresh.params.alternatives = plan.params.alternatives;
-    const generation = this.start(fresh, config);
+    const generation = this.start(fresh);
     const shown = await this.showFrom(generation, fresh, explicit, config, token);
-    return shown ? { text: shown, typed: 0, choices: generation.result?.alternatives } : undefined;
+    return shown ? { text: shown, typed: 0, complete: generation.done, choices: generation.result?.alternatives } : undefined;
   }
 
   private showFrom(
@@ -183,7 +184,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   ): Promise<string | undefined> {
     const own = g.plan.built;
     return g.textFor(plan.built, explicit, config, token, (text) =>
-      this.cache.set({ document: g.document, prefix: own.prefix, suffix: own.suffix, text, complete: false }),
+      this.cache.set({ document: g.document, prefix: own.prefix, suffix: own.suffix, text, complete: false, params: g.params }),
     );
   }
 
@@ -191,19 +192,16 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     return new vscode.InlineCompletionItem(text, new vscode.Range(position, position), { command: ACCEPTED_COMMAND, title: 'Accepted' });
   }
 
-  private record(plan: PlannedRequest, shown: string, source: CompletionRecord['source'], g?: Generation): void {
-    if (source === 'engine' || !this.lastRecord || this.lastRecord.document !== plan.snapshot.document || source === 'cache') {
-      this.lastRecord = {
-        document: plan.snapshot.document,
-        params: g?.params ?? plan.params,
-        built: plan.built,
-        raw: g?.raw ?? '',
-        shown,
-        source,
-      };
-      return;
-    }
-    this.lastRecord = { ...this.lastRecord, shown, source };
+  /** What was shown, and the request that produced it (a generation's, or a cache entry's: its extra context may be older). */
+  private record(plan: PlannedRequest, shown: string, source: CompletionRecord['source'], g?: Generation, params?: CompleteParams): void {
+    this.lastRecord = {
+      document: plan.snapshot.document,
+      params: g?.params ?? params ?? plan.params,
+      built: g?.plan.built ?? plan.built,
+      raw: g?.raw ?? '',
+      shown,
+      source,
+    };
   }
 
   /** Counts a shown suggestion once, however much of it the user then types. */
@@ -234,7 +232,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     g?.cancel(); // -> $/cancelRequest to the engine
   }
 
-  private start(plan: PlannedRequest, config: CompletionConfig): Generation {
+  private start(plan: PlannedRequest): Generation {
     const { built } = plan;
     const record: CompletionRecord = { document: plan.snapshot.document, params: plan.params, built, raw: '', shown: '', source: 'engine' };
     this.lastRecord = record;
@@ -253,6 +251,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
           text,
           complete: true,
           alternatives: g.result.alternatives,
+          params: g.params,
         });
         this.latency.add({
           firstTextMs: g.firstTextMs || Date.now() - g.started,
@@ -261,7 +260,6 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
           tokensPerSecond: g.result.stats.tokensPerSecond,
           tokensPerTargetPass: g.result.stats.tokensPerTargetPass,
         });
-        this.prefetcher.after(plan, text, config);
       } else if (g.error && !isCancellation(g.error) && !g.cancelledByUs) {
         this.latency.errors++;
         this.onError(g.error);

@@ -82,6 +82,29 @@ describe('completion features of the engine', () => {
     assert.equal(warm.reusedTokens, warm.promptTokens - 1);
   });
 
+  test('completions after generations cancelled at any point are exact: the history kept is the right one', async () => {
+    const reference = startEngine();
+    await reference.initialize({ targetModelPath: models.target, draftModelPath: models.draft, threads: 2, contextSize: 1024 });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const prefix = PROMPT.slice(0, 30 + i * 7);
+        const source = new CancellationTokenSource();
+        let deltas = 0;
+        const stopAt = 1 + ((i * 7) % 11);
+        const mode = i % 3 === 0 ? 'autoregressive' : 'specexec';
+        await engine
+          .complete({ prompt: { prefix, suffix: FIM.suffix }, maxTokens: 200, mode, budget: 8 }, () => ++deltas === stopAt && source.cancel(), source.token)
+          .catch(() => undefined);
+        const prompt = { prefix: prefix + 'x', suffix: FIM.suffix }; // the user typed on: it shares the start
+        const got = await engine.complete({ prompt, maxTokens: 24, mode: 'specexec', budget: 4 });
+        const want = await reference.complete({ prompt, maxTokens: 24, mode: 'autoregressive' });
+        assert.deepEqual(got.tokens, want.tokens, `after a generation cancelled at delta ${stopAt} (${mode})`);
+      }
+    } finally {
+      await reference.shutdown();
+    }
+  });
+
   test('a background completion gives way to any other request at once', async () => {
     const background = engine.complete({ prompt: PROMPT, maxTokens: 600, mode: 'autoregressive', priority: 'background' });
     const foreground = await engine.complete({ prompt: FIM, maxTokens: 8, mode: 'autoregressive' });

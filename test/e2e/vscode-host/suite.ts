@@ -90,19 +90,36 @@ suite('SpecExec Code in a real VS Code', function () {
     return editor;
   }
 
-  /** Greedy completion of the same request by the reference engine, post-processed like the extension does. */
-  async function expected(rec: Readonly<CompletionRecord>, editor: vscode.TextEditor, pos: vscode.Position): Promise<string> {
-    const params: CompleteParams = { ...rec.params, progressToken: undefined };
-    const result = await reference.complete(params);
+  /** Engine text post-processed for the cursor `pos`, as the extension does. */
+  function postAt(text: string, editor: vscode.TextEditor, pos: vscode.Position): string {
     const line = editor.document.lineAt(pos.line).text;
     const next: string[] = [];
     for (let i = pos.line + 1; i < Math.min(editor.document.lineCount, pos.line + 6); i++) next.push(editor.document.lineAt(i).text);
-    return postprocess(result.text, {
+    return postprocess(text, {
       linePrefix: line.slice(0, pos.character),
       lineSuffix: line.slice(pos.character),
       nextLines: next,
       maxLines: config().get<number>('maxLines')!,
     });
+  }
+
+  /** Greedy completion of the same request by the reference engine, post-processed like the extension does. */
+  async function expected(rec: Readonly<CompletionRecord>, editor: vscode.TextEditor, pos: vscode.Position): Promise<string> {
+    const params: CompleteParams = { ...rec.params, progressToken: undefined };
+    return postAt((await reference.complete(params)).text, editor, pos);
+  }
+
+  /** Runs `command` until the document changes (it only works once the suggestion is on screen). */
+  async function untilEdited(doc: vscode.TextDocument, command: string): Promise<void> {
+    const before = doc.getText();
+    await waitFor(
+      `${command} to edit the document`,
+      async () => {
+        await vscode.commands.executeCommand(command);
+        return doc.getText() !== before;
+      },
+      20_000,
+    );
   }
 
   async function triggerAndAccept(
@@ -280,6 +297,110 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.match(question, /python/);
     assert.match(question, /explain\.py/);
     assert.ok(question.includes('def square(x):\n    return x * x'));
+  });
+
+  test("an explicit trigger offers up to 3 suggestions: each the greedy continuation after one of the target's first tokens; Alt+] shows the next", async () => {
+    const editor = await open('alternatives.py', 'def greet(name):\n    return |\n');
+    const pos = editor.selection.active;
+    const token = new vscode.CancellationTokenSource().token;
+    const items = await api.completions.provide(editor.document, pos, vscode.InlineCompletionTriggerKind.Invoke, token);
+    const texts = (items ?? []).map((i) => i.insertText as string);
+    const rec = api.completions.last()!;
+    assert.equal(rec.params.alternatives, 2);
+    const main = await reference.complete({ ...rec.params, progressToken: undefined });
+    assert.equal(texts[0], postAt(main.text, editor, pos));
+    const want: string[] = [];
+    for (const choice of main.alternatives) {
+      const r = await reference.complete({ ...rec.params, progressToken: undefined, firstToken: choice.token, alternatives: 0 });
+      assert.equal(r.tokens[0], choice.token);
+      const text = postAt(r.text, editor, pos);
+      if (text.trim() && text !== texts[0] && !want.includes(text)) want.push(text);
+    }
+    assert.deepEqual(texts.slice(1), want);
+    console.log(`suggestions: ${JSON.stringify(texts)}`);
+    assert.ok(texts.length >= 2, 'the random pair offers at least one alternative here');
+
+    // in the editor: trigger, show the next suggestion, accept it
+    const before = editor.document.getText();
+    const offered = api.completions.counters().offered;
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    await waitFor(
+      'the suggestions',
+      () => api.completions.counters().offered > offered || api.completions.last()?.source === 'cache',
+      20_000,
+    );
+    await sleep(300);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+    await sleep(300);
+    await untilEdited(editor.document, 'editor.action.inlineSuggest.commit');
+    const after = editor.document.getText();
+    const inserted = after.slice(editor.document.offsetAt(pos), editor.document.offsetAt(pos) + after.length - before.length);
+    assert.ok(texts.slice(1).includes(inserted), `accepted ${JSON.stringify(inserted)}, one of the alternatives`);
+  });
+
+  test('accepting a word leaves the rest of the suggestion, served from the cache without a new generation', async () => {
+    const editor = await open('word.ts', 'function describe(user: { name: string }) {\n  |\n}\n');
+    const doc = editor.document;
+    const pos = editor.selection.active;
+    const finished = nextFinished(api, 'word.ts');
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    const rec = await finished;
+    const shown = postAt(rec.raw, editor, pos);
+    assert.match(shown, /\w\W+\w/, `a suggestion of two words or more: ${JSON.stringify(shown)}`);
+    const accepted = api.completions.counters().accepted;
+    const before = doc.getText();
+    await untilEdited(doc, 'specexec.acceptNextWord');
+    const inserted = doc.getText().slice(doc.offsetAt(pos), doc.offsetAt(pos) + doc.getText().length - before.length);
+    assert.ok(
+      inserted.length > 0 && inserted.length < shown.length && shown.startsWith(inserted),
+      `accepted ${JSON.stringify(inserted)} of ${JSON.stringify(shown)}`,
+    );
+    assert.equal(api.completions.counters().accepted, accepted + 1);
+    const hits = api.completions.cacheHits();
+    const token = new vscode.CancellationTokenSource().token;
+    const rest = await api.completions.provide(doc, editor.selection.active, vscode.InlineCompletionTriggerKind.Automatic, token);
+    assert.equal(rest?.[0]?.insertText, shown.slice(inserted.length));
+    assert.ok(api.completions.cacheHits() > hits, 'served from the cache');
+  });
+
+  test('after Tab the next ghost text comes from the prefetch (no engine wait) and is the exact completion there', async () => {
+    const { inserted } = await triggerAndAccept('prefetch.py', 'def total(prices, tax):\n    |\n');
+    assert.ok(inserted.length > 0);
+    const editor = vscode.window.activeTextEditor!;
+    const pos = editor.selection.active;
+    const served = api.completions.counters().prefetchHits;
+    const token = new vscode.CancellationTokenSource().token;
+    // VS Code itself asks again after the accept; so do we
+    const items = await api.completions.provide(editor.document, pos, vscode.InlineCompletionTriggerKind.Automatic, token);
+    const rec = api.completions.last()!;
+    assert.notEqual(rec.source, 'engine', 'no new generation was started for it');
+    assert.ok(api.completions.counters().prefetchHits > served, 'a prefetch served it (its result, or its generation still running)');
+    if (items?.[0]) assert.equal(items[0].insertText, await expected(rec, editor, pos));
+  });
+
+  test('a file that becomes active is warmed up: the engine reads its prompt before the first keystroke', async () => {
+    const warmUps = api.completions.counters().warmUps;
+    const text = 'function area(w: number, h: number): number {\n  return |\n}\n';
+    await open('warm.ts', text);
+    await waitFor('a warm-up', () => api.completions.counters().warmUps > warmUps, 20_000);
+    const r = await triggerAndAccept('warm.ts', text);
+    assert.equal(r.inserted, r.expected);
+  });
+
+  test('Show Completion Context opens what the last request sent and what the model reads; Show Stats reports ghost-text latency and acceptance', async () => {
+    await triggerAndAccept('context.ts', 'const names = users.map((u) => |);\n');
+    const prompt = api.completions.last()!.params.prompt as { prefix: string };
+    const report = await vscode.commands.executeCommand<string>('specexec.showCompletionContext');
+    assert.ok(report.includes('## Prefix'), report);
+    assert.ok(report.includes(prompt.prefix.split('\n').at(-1)!), 'the prefix is shown');
+    assert.match(report, /## What the model reads: \d+ tokens/);
+    assert.ok(report.includes('<｜fim▁begin｜>'), "the model's FIM tokens are shown");
+    assert.equal(vscode.window.activeTextEditor?.document.languageId, 'markdown');
+    assert.equal(vscode.window.activeTextEditor?.document.getText(), report);
+    const stats = await vscode.commands.executeCommand<string>('specexec.showStats');
+    assert.match(stats, /time to ghost text \(last \d+\): p50 \d+ ms, p95 \d+ ms/);
+    assert.match(stats, /suggestions: \d+ shown, \d+ accepted \(\d+%\), \d+ served by a prefetch/);
+    assert.match(stats, /budget \d+ \(set\)/); // the suite fixes specexec.budget
   });
 
   test('pausing turns completions off and shows it in the status bar', async () => {
