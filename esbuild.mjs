@@ -74,6 +74,14 @@ await esbuild.build({
   external: ['vscode', 'mocha', '@vscode/test-electron'],
 });
 
+// The typing-session benchmark's driver (npm run bench:typing): outside dist/test/, so npm test never runs it.
+await esbuild.build({
+  ...common,
+  entryPoints: { 'bench-typing': 'test/bench/typing-session.ts' },
+  outdir: 'dist',
+  external: [...common.external, 'playwright-core'],
+});
+
 // The Vulkan build's tests (test/vulkan/), run by engine-native/tools/test-vulkan.mjs.
 await esbuild.build({
   ...common,

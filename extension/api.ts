@@ -6,7 +6,7 @@ import type { DeltaHandler } from '../engine-native/host/engine-client';
 import type { ChatMessage, ChatParams, CompleteParams, CompleteResult, InitializeResult } from '../engine-native/host/protocol';
 import type { ChatAnswer } from './chat/panel';
 import type { Turn } from './chat/history';
-import type { CompletionRecord } from './completion/provider';
+import type { CompletionRecord, ProvideEvent } from './completion/provider';
 import type { Ctx, ShownError } from './context';
 import type { EngineState } from './engine';
 
@@ -35,6 +35,8 @@ export interface CompletionsApi {
   counters(): { offered: number; accepted: number; prefetchHits: number; warmUps: number };
   /** Fires when a generation ends, with its final record. */
   readonly onDidFinish: vscode.Event<Readonly<CompletionRecord>>;
+  /** Fires when a provider call returns suggestions (the editor's or provide()'s). */
+  readonly onDidProvide: vscode.Event<Readonly<ProvideEvent>>;
 }
 
 export interface ChatApi {
@@ -81,6 +83,7 @@ function completionsApi({ provider, warmUp }: Ctx): CompletionsApi {
       warmUps: warmUp.count,
     }),
     onDidFinish: provider.onDidFinish,
+    onDidProvide: provider.onDidProvide,
   };
 }
 

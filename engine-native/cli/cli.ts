@@ -10,6 +10,7 @@
 //   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
 //   specexec bench-cpu
 //   specexec bench-shared [--quick] [--no-grown] [--draft FILE] [--target FILE] [--threads N] [--context N] [--out FILE]
+//   specexec bench-infill [--quick] [--threads N]
 //   specexec grow-target [--target FILE] [--out FILE]
 //   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json] | specexec models pull PRESET|ORG/NAME:FILE.gguf
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as path from 'node:path';
 import { runBench } from './bench';
 import { runCpuBench } from './bench-cpu';
+import { runInfillBench } from './bench-infill';
 import { runSharedBench } from './bench-shared';
 import { resolveModelSpecs, runModelsCommand } from './models';
 import type { ResponseError } from 'vscode-jsonrpc/node';
@@ -37,6 +39,7 @@ const USAGE = `usage:
   specexec bench [--quick] [--no-llama-cpp] [--no-grown] [--draft FILE] [--target FILE] [--extra-target LABEL=FILE]... [--threads N]
   specexec bench-cpu
   specexec bench-shared [--quick] [--no-grown] [--draft FILE] [--target FILE] [--threads N] [--context N] [--out FILE]
+  specexec bench-infill [--quick] [--threads N]
   specexec grow-target [--target FILE] [--out FILE]
   specexec models scan [--folder DIR]... [--vram-budget MIB] [--json]
   specexec models pull PRESET|ORG/NAME:FILE.gguf
@@ -60,6 +63,9 @@ bench-cpu compares, on the grown target, the portable build's CPU variant with a
 engine on the grown target (--no-grown: the bundled pair): the memory of one and of three clients on
 it against three private engines, a short completion's latency alone and during another client's
 chat, and three clients' completions at once (bench/results/DATE-HOST-shared.json, or --out FILE).
+bench-infill times llama.cpp's llama-server /infill (built from the pinned source, with the settings
+llama.vscode uses) beside this engine on the grown target: time to first token and tokens/s, cold
+and warm, on the same prompts and extra chunks (bench/results/DATE-HOST-infill.json).
 info names the CPU variant in use;
 SPECEXEC_CPU_VARIANT=NAME forces one.`;
 
@@ -291,6 +297,8 @@ async function main(argv: string[]): Promise<void> {
         grown: !flags['no-grown'],
         out: flags.out as string | undefined,
       });
+    case 'bench-infill':
+      return runInfillBench({ quick: Boolean(flags.quick), threads: flags.threads === undefined ? undefined : Number(flags.threads) });
     case 'grow-target':
       return growTargetCommand(flags);
     default:

@@ -2,7 +2,8 @@
 // Builds llama.cpp's own programs from the same pinned source the engine uses (build/llama.cpp),
 // for the benchmark's comparison: llama-speculative-simple (draft chain) and llama-completion
 // (plain autoregressive decoding), and llama-bench (the grown target's cost curve, see
-// training/grow_check.mjs). Not part of `npm install`; run by `specexec bench --llama-cpp`.
+// training/grow_check.mjs); with --server also llama-server (the /infill comparison, specexec
+// bench-infill). Not part of `npm install`; run by `specexec bench --llama-cpp` and bench-infill.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const src = path.join(root, 'build', 'llama.cpp');
 const out = path.join(root, 'build', 'llama-tools');
-const TARGETS = ['llama-speculative-simple', 'llama-completion', 'llama-bench'];
+const server = process.argv.includes('--server');
+const TARGETS = ['llama-speculative-simple', 'llama-completion', 'llama-bench', ...(server ? ['llama-server'] : [])];
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -39,7 +41,7 @@ run('cmake', [
   '-DLLAMA_BUILD_TOOLS=ON',
   '-DLLAMA_BUILD_EXAMPLES=ON',
   '-DLLAMA_BUILD_TESTS=OFF',
-  '-DLLAMA_BUILD_SERVER=OFF',
+  `-DLLAMA_BUILD_SERVER=${server ? 'ON' : 'OFF'}`,
   '-DLLAMA_CURL=OFF',
   '-DLLAMA_OPENSSL=OFF',
 ]);

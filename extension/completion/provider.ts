@@ -38,6 +38,19 @@ export interface CompletionRecord {
   alternatives?: string[];
 }
 
+/** A provider call that returned suggestions: for the typing-session benchmark and the tests. */
+export interface ProvideEvent {
+  document: string;
+  /** When it returned (Date.now()), and how long it took. */
+  at: number;
+  ms: number;
+  source: CompletionRecord['source'];
+  /** Characters of the main suggestion. */
+  chars: number;
+  items: number;
+  explicit: boolean;
+}
+
 /** The command a shown item runs when the user accepts it wholly (Tab). */
 export const ACCEPTED_COMMAND = 'specexec.didAcceptCompletion';
 
@@ -65,6 +78,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   private readonly emitter = new vscode.EventEmitter<CompletionRecord>();
   /** Fires when a generation ends (with its final record). */
   readonly onDidFinish = this.emitter.event;
+  private readonly provided = new vscode.EventEmitter<ProvideEvent>();
+  /** Fires when a provider call returns suggestions. */
+  readonly onDidProvide = this.provided.event;
 
   /** `onError`: receives every generation error that is not a cancellation. */
   constructor(
@@ -125,6 +141,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     }
     this.latency.addGhost(Date.now() - started);
     this.countOffer(plan, main.typed, main.text);
+    const source = this.lastRecord?.source ?? 'engine';
+    this.provided.fire({ document: plan.snapshot.document, at: Date.now(), ms: Date.now() - started, source, chars: main.text.length, items: items.length, explicit });
     // a suggestion shown whole (not a streamed first line): the completion after its accept is next
     if (main.complete) this.prefetcher.after(plan, main.text, config);
     return items;
@@ -289,5 +307,6 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   dispose(): void {
     this.cancel();
     this.emitter.dispose();
+    this.provided.dispose();
   }
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as util from 'node:util';
 import type { EngineClient } from '../../engine-native/host/engine-client';
 import { postprocess } from '../../extension/completion/postprocess';
 
@@ -391,4 +392,72 @@ export function packageVsix(out: string): void {
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+}
+
+/** What a Mocha suite run inside the extension host left: the workbench's exit code, its log lines, the server's log. */
+export interface HostRun {
+  exitCode: unknown;
+  logLines: string[];
+  serverLog: string;
+}
+
+/**
+ * Runs a Mocha entry (dist/e2e-host/index.js) inside the extension host of code-server with this
+ * package as the extension under development, in `profile`, driven by headless Chromium; `env`
+ * reaches the extension host (the suite reads its inputs from it). Resolves when the workbench
+ * exits (or after `timeoutMs`, with a screenshot in the profile).
+ */
+export async function runHostSuite(entry: string, profile: Profile, env: NodeJS.ProcessEnv, timeoutMs = 10 * 60_000): Promise<HostRun> {
+  const extDev = ROOT;
+  const extTests = path.join(ROOT, 'dist', 'e2e-host', 'index');
+  for (const built of [extTests + '.js', path.join(ROOT, 'dist', 'extension.js')]) {
+    if (!fs.existsSync(built)) throw new Error(`${built} is not built: run node esbuild.mjs`);
+  }
+  const server = await startCodeServer(entry, profile, { SPECEXEC_LOG_CONSOLE: '1', ...env });
+  let exitCode: unknown;
+  const logLines: string[] = [];
+  let browser: import('playwright-core').Browser | undefined;
+  try {
+    browser = await launchChromium(profile);
+    const page = await browser.newPage();
+    const authority = `127.0.0.1:${server.port}`;
+    const payload = [
+      ['extensionDevelopmentPath', `vscode-remote://${authority}${extDev}`],
+      ['extensionTestsPath', `vscode-remote://${authority}${extTests}`],
+    ];
+    // newer web workbenches ignore `payload` without the smoke-test driver flag (harmless on 1.100)
+    await page.addInitScript(() => {
+      const orig = Element.prototype.getAttribute;
+      Element.prototype.getAttribute = function (name: string) {
+        const v = orig.call(this, name);
+        if (name === 'data-settings' && this.id === 'vscode-workbench-web-configuration' && v) {
+          const cfg = JSON.parse(v);
+          cfg.developmentOptions = { ...(cfg.developmentOptions || {}), enableSmokeTestDriver: true };
+          return JSON.stringify(cfg);
+        }
+        return v;
+      };
+    });
+    const exited = new Promise((resolve) => void page.exposeFunction('codeAutomationExit', (code: unknown) => resolve(code)));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[] = []) => {
+      const line = typeof args[0] === 'string' ? util.format(...args) : args.map(String).join(' ');
+      if (!/ENOTFOUND|^\s+at /.test(line)) logLines.push(`[vscode:${type}] ${line.split('\n')[0]}`);
+    });
+    await page.goto(
+      `${server.origin}/?folder=${encodeURIComponent(profile.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    exitCode = await Promise.race([
+      exited,
+      new Promise((r) => {
+        timer = setTimeout(() => r('timeout'), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer); // a pending timer would keep this test process alive
+    if (exitCode === 'timeout') await page.screenshot({ path: path.join(profile.work, 'timeout.png') });
+  } finally {
+    await browser?.close();
+    await server.stop();
+  }
+  return { exitCode, logLines, serverLog: server.log() };
 }
