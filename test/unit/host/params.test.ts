@@ -328,44 +328,6 @@ describe('parseInitializeParams', () => {
     }
   });
 
-  test('extra chunks: kept with their file names (tmp when missing, as llama.cpp server names them); malformed ones fail', () => {
-    const prompt = { prefix: 'a', suffix: 'b', extra: [{ filename: 'x.py', text: 'x = 1' }, { text: 'y' }] };
-    assert.deepEqual(params.parseCompleteParams({ prompt }, 'specexec').prompt, {
-      prefix: 'a',
-      suffix: 'b',
-      extra: [
-        { filename: 'x.py', text: 'x = 1' },
-        { filename: 'tmp', text: 'y' },
-      ],
-    });
-    const tooMany = Array.from({ length: 65 }, () => ({ text: 'x' }));
-    for (const extra of [{}, 'x', [5], [{ text: 3 }], [{ filename: 1, text: 'x' }], tooMany]) {
-      assertInvalid(() => params.parseCompleteParams({ prompt: { prefix: 'a', extra } }, 'specexec'), 'prompt.extra must be an array');
-    }
-  });
-
-  test('firstToken and alternatives', () => {
-    const r = params.parseCompleteParams({ prompt: 'x', firstToken: 7, alternatives: 2 }, 'specexec');
-    assert.deepEqual([r.firstToken, r.alternatives], [7, 2]);
-    assert.equal('firstToken' in params.parseCompleteParams({ prompt: 'x' }, 'specexec'), false);
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: -1 }, 'specexec'), 'firstToken');
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: 1.5 }, 'specexec'), 'firstToken');
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', alternatives: 9 }, 'specexec'), 'alternatives');
-  });
-
-  test('priority: normal (the default) or background', () => {
-    assert.equal(params.isBackground({ prompt: 'x' }), false);
-    assert.equal(params.isBackground({ prompt: 'x', priority: 'normal' }), false);
-    assert.equal(params.isBackground({ prompt: 'x', priority: 'background' }), true);
-    assertInvalid(() => params.isBackground({ prompt: 'x', priority: 'low' }), "priority must be 'normal' or 'background'");
-  });
-
-  test('warm params: a prompt and maxTokens (default as a completion)', () => {
-    assert.deepEqual(params.parseWarmParams({ prompt: { prefix: 'a' } }), { prompt: { prefix: 'a', suffix: '' }, maxTokens: 128 });
-    assertInvalid(() => params.parseWarmParams({ prompt: 5 }), 'prompt must be a string');
-    assertInvalid(() => params.parseWarmParams(null), 'expects an object');
-  });
-
   test('params that are not an object fail', () => {
     for (const p of [undefined, null, 't.gguf', 5, [{ targetModelPath: 't.gguf' }]]) {
       assertInvalid(() => params.parseInitializeParams(p), 'initialize expects an object of parameters');
@@ -460,44 +422,6 @@ describe('parseMeasurePassCostParams', () => {
   test('the upper bound is maxBatch', () => {
     assert.deepEqual(params.parseMeasurePassCostParams({ batches: [2] }, 2), [2]);
     assertInvalid(() => params.parseMeasurePassCostParams({ batches: [3] }, 2), 'between 1 and 2');
-  });
-
-  test('extra chunks: kept with their file names (tmp when missing, as llama.cpp server names them); malformed ones fail', () => {
-    const prompt = { prefix: 'a', suffix: 'b', extra: [{ filename: 'x.py', text: 'x = 1' }, { text: 'y' }] };
-    assert.deepEqual(params.parseCompleteParams({ prompt }, 'specexec').prompt, {
-      prefix: 'a',
-      suffix: 'b',
-      extra: [
-        { filename: 'x.py', text: 'x = 1' },
-        { filename: 'tmp', text: 'y' },
-      ],
-    });
-    const tooMany = Array.from({ length: 65 }, () => ({ text: 'x' }));
-    for (const extra of [{}, 'x', [5], [{ text: 3 }], [{ filename: 1, text: 'x' }], tooMany]) {
-      assertInvalid(() => params.parseCompleteParams({ prompt: { prefix: 'a', extra } }, 'specexec'), 'prompt.extra must be an array');
-    }
-  });
-
-  test('firstToken and alternatives', () => {
-    const r = params.parseCompleteParams({ prompt: 'x', firstToken: 7, alternatives: 2 }, 'specexec');
-    assert.deepEqual([r.firstToken, r.alternatives], [7, 2]);
-    assert.equal('firstToken' in params.parseCompleteParams({ prompt: 'x' }, 'specexec'), false);
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: -1 }, 'specexec'), 'firstToken');
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: 1.5 }, 'specexec'), 'firstToken');
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', alternatives: 9 }, 'specexec'), 'alternatives');
-  });
-
-  test('priority: normal (the default) or background', () => {
-    assert.equal(params.isBackground({ prompt: 'x' }), false);
-    assert.equal(params.isBackground({ prompt: 'x', priority: 'normal' }), false);
-    assert.equal(params.isBackground({ prompt: 'x', priority: 'background' }), true);
-    assertInvalid(() => params.isBackground({ prompt: 'x', priority: 'low' }), "priority must be 'normal' or 'background'");
-  });
-
-  test('warm params: a prompt and maxTokens (default as a completion)', () => {
-    assert.deepEqual(params.parseWarmParams({ prompt: { prefix: 'a' } }), { prompt: { prefix: 'a', suffix: '' }, maxTokens: 128 });
-    assertInvalid(() => params.parseWarmParams({ prompt: 5 }), 'prompt must be a string');
-    assertInvalid(() => params.parseWarmParams(null), 'expects an object');
   });
 
   test('params that are not an object fail', () => {
