@@ -142,7 +142,15 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     this.latency.addGhost(Date.now() - started);
     this.countOffer(plan, main.typed, main.text);
     const source = this.lastRecord?.source ?? 'engine';
-    this.provided.fire({ document: plan.snapshot.document, at: Date.now(), ms: Date.now() - started, source, chars: main.text.length, items: items.length, explicit });
+    this.provided.fire({
+      document: plan.snapshot.document,
+      at: Date.now(),
+      ms: Date.now() - started,
+      source,
+      chars: main.text.length,
+      items: items.length,
+      explicit,
+    });
     // a suggestion shown whole (not a streamed first line): the completion after its accept is next
     if (main.complete) this.prefetcher.after(plan, main.text, config);
     return items;

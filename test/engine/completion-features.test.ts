@@ -93,7 +93,11 @@ describe('completion features of the engine', () => {
         const stopAt = 1 + ((i * 7) % 11);
         const mode = i % 3 === 0 ? 'autoregressive' : 'specexec';
         await engine
-          .complete({ prompt: { prefix, suffix: FIM.suffix }, maxTokens: 200, mode, budget: 8 }, () => ++deltas === stopAt && source.cancel(), source.token)
+          .complete(
+            { prompt: { prefix, suffix: FIM.suffix }, maxTokens: 200, mode, budget: 8 },
+            () => ++deltas === stopAt && source.cancel(),
+            source.token,
+          )
           .catch(() => undefined);
         const prompt = { prefix: prefix + 'x', suffix: FIM.suffix }; // the user typed on: it shares the start
         const got = await engine.complete({ prompt, maxTokens: 24, mode: 'specexec', budget: 4 });
