@@ -193,12 +193,26 @@ struct cancel_reset {
     ~cancel_reset() { flag.store(false); }
 };
 
+// Warm-up reads this many tokens per pass: a request that preempts it loses at most the pass it
+// aborts (a long prompt in one pass of n_batch tokens would take the large target seconds).
+static const size_t WARM_CHUNK_TOKENS = 128;
+
 // Reads tokens into a side's history, up to the whole of `tokens` but the last (the generation
 // decodes that one for its logits). Cancelled, the history keeps the passes that ended.
 static void warm_side(sx_side & side, const std::vector<llama_token> & tokens, bool & cancelled) {
-    const std::vector<llama_token> history(tokens.begin(), tokens.end() - 1);
+    size_t end = 0;  // the cached start of `tokens`
+    while (end < side.cached.size() && end < tokens.size() - 1 && side.cached[end] == tokens[end]) {
+        ++end;
+    }
     try {
-        sx_side_sync_history(side, history);
+        while (end < tokens.size() - 1) {
+            end = std::min(end + WARM_CHUNK_TOKENS, tokens.size() - 1);
+            sx_side_sync_history(side, std::vector<llama_token>(tokens.begin(), tokens.begin() + end));
+            if (sx_cancel_requested(*side.signals)) {
+                cancelled = true;
+                return;
+            }
+        }
     } catch (const sx_error &) {
         if (!sx_cancel_requested(*side.signals)) {
             sx_side_reset(side);
@@ -230,7 +244,7 @@ sx_warm_result sx_engine_warm(sx_engine * e, const sx_prompt & prompt, int32_t m
         }
     }
     warm_side(e->target, tokens, r.cancelled);
-    r.n_decoded = (int32_t) e->target.cached.size() - r.n_reused_tokens;
+    r.n_decoded = (int32_t) std::min(e->target.cached.size(), tokens.size() - 1) - r.n_reused_tokens;
     if (e->draft.model && !r.cancelled && !sx_cancel_requested(e->signals)) {
         warm_side(e->draft, tokens, r.cancelled);
     }

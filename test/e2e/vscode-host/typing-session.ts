@@ -16,10 +16,12 @@ export interface TypingInput {
   files: { id: string; language: string; prefix: string; suffix: string; expected: string }[];
   /** Keystrokes typed per file (the first is the cold one). */
   keystrokes: number;
-  /** Pause between keystrokes, after opening a file, and to read a suggestion before Tab. */
+  /** Pause between keystrokes, and to read a suggestion before Tab. */
   typeMs: number;
-  openMs: number;
   readMs: number;
+  /** After opening a file: at least this long (the user looks at it), and with warm-up on until it finished, at most maxWarmUpMs. */
+  openMs: number;
+  maxWarmUpMs: number;
   /** How long one action may wait for its ghost text. */
   timeoutMs: number;
 }
@@ -38,6 +40,8 @@ export interface TypingEvent {
 
 export interface TypingOutput {
   events: TypingEvent[];
+  /** Per file: from opening it to its warm-up's end (null: none ended within maxWarmUpMs, or warm-up off). */
+  warmUpMs: (number | null)[];
   /** Characters the user accepted (Tab, accept word). */
   acceptedChars: number;
   /** CPU time of the engine process over the session (user + system). */
@@ -60,6 +64,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** After accepting a word, a new request within this long is the editor asking again; none: it kept the rest. */
 const WORD_WAIT_MS = 3000;
 
+/** Polls `done` every 50 ms until it holds (true) or `ms` passed (false). */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (done()) return true;
+  return done();
+}
+
 /** The engine process's CPU time so far (Linux /proc; clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
   if (!pid) return 0;
@@ -70,11 +80,11 @@ function cpuMs(pid: number | undefined): number {
 suite('typing session', function () {
   test('replays the session', async function () {
     const input = JSON.parse(fs.readFileSync(process.env.SPECEXEC_TYPING_INPUT!, 'utf8')) as TypingInput;
-    this.timeout(input.files.length * (input.keystrokes + 6) * input.timeoutMs + 120_000);
+    this.timeout(input.files.length * ((input.keystrokes + 6) * input.timeoutMs + input.maxWarmUpMs) + 120_000);
     const api = (await vscode.extensions.getExtension('specexec.specexec-code')!.activate()) as SpecExecApi;
     await api.engine.start(); // the models load before the session: its cold start is a file's, not the engine's
     const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const out: TypingOutput = { events: [], acceptedChars: 0, engineCpuMs: 0, sessionMs: 0, warmUps: 0 };
+    const out: TypingOutput = { events: [], warmUpMs: [], acceptedChars: 0, engineCpuMs: 0, sessionMs: 0, warmUps: 0 };
     const cpu0 = cpuMs(api.engine.pid());
     const t0 = Date.now();
 
@@ -110,8 +120,13 @@ suite('typing session', function () {
       const doc = await vscode.workspace.openTextDocument(full);
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
       const at = doc.positionAt(file.prefix.length);
+      const opened = Date.now();
+      const warmUps = api.completions.counters().warmUps;
       editor.selection = new vscode.Selection(at, at);
-      await sleep(input.openMs); // the user looks at the file (a warm-up runs now, when on)
+      // the user looks at the file; a warm-up (when on) reads its prompt meanwhile
+      const warmed = await until(() => api.completions.counters().warmUps > warmUps, input.maxWarmUpMs);
+      out.warmUpMs.push(warmed ? Date.now() - opened : null);
+      await sleep(Math.max(0, input.openMs - (Date.now() - opened)));
       const push = (phase: Phase, r: { ms: number | null; ev?: ProvideEvent }, extra: Partial<TypingEvent> = {}) =>
         out.events.push({ file: file.id, phase, ms: r.ms, source: r.ev?.source ?? null, ...extra });
 
