@@ -196,7 +196,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     if (token.isCancellationRequested) return undefined;
     const fresh = planRequest(plan.snapshot, config, plan.extras, info.target.fim, decodingParams());
     fresh.params.alternatives = plan.params.alternatives;
-    const generation = this.start(fresh);
+    const generation = this.start(fresh, config, !explicit);
     const shown = await this.showFrom(generation, fresh, explicit, config, token);
     return shown ? { text: shown, typed: 0, complete: generation.done, choices: generation.result?.alternatives } : undefined;
   }
@@ -258,7 +258,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     g?.cancel(); // -> $/cancelRequest to the engine
   }
 
-  private start(plan: PlannedRequest): Generation {
+  /** `prefetchAtEnd`: the suggestion may be on screen as its first line only; its end starts the prefetch past it. */
+  private start(plan: PlannedRequest, config: CompletionConfig, prefetchAtEnd: boolean): Generation {
     const { built } = plan;
     const record: CompletionRecord = { document: plan.snapshot.document, params: plan.params, built, raw: '', shown: '', source: 'engine' };
     this.lastRecord = record;
@@ -286,6 +287,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
           tokensPerSecond: g.result.stats.tokensPerSecond,
           tokensPerTargetPass: g.result.stats.tokensPerTargetPass,
         });
+        // a streamed suggestion is accepted line by line while it generates: the completion after its
+        // whole text is the next one the user waits for
+        if (prefetchAtEnd) this.prefetcher.after(plan, text, config);
       } else if (g.error && !isCancellation(g.error) && !g.cancelledByUs) {
         this.latency.errors++;
         this.onError(g.error);
