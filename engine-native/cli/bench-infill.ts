@@ -31,10 +31,9 @@ interface HeldOut {
   expected: string;
 }
 
-/** The extension's default window (package.json's specexec.context.* defaults). */
+/** The extension's default window (package.json's specexec.context.* defaults), the context and the completion length. */
 const WINDOW = { prefixLines: 100, suffixLines: 30, prefixChars: 6000, suffixChars: 2000, extraChars: 1500 };
-const CONTEXT = 4096;
-const MAX_TOKENS = 64;
+const [CONTEXT, MAX_TOKENS] = [4096, 64];
 
 interface ServerTimings {
   prompt_n: number;
@@ -124,15 +123,10 @@ async function infill(url: string, prompt: FimPrompt): Promise<{ content: string
   return { content: body.content, timings: body.timings, cached: body.tokens_cached ?? 0, ms: Date.now() - t0 };
 }
 
+const OUR_FIELDS = ['firstTokenMs', 'tokensPerSecond', 'promptTokens', 'tokens', 'elapsedMs'] as const;
+
 function ours(r: CompleteResult): Sample['ours'] {
-  const s = r.stats;
-  return {
-    firstTokenMs: s.firstTokenMs,
-    tokensPerSecond: s.tokensPerSecond,
-    promptTokens: s.promptTokens,
-    tokens: s.tokens,
-    elapsedMs: s.elapsedMs,
-  };
+  return Object.fromEntries(OUR_FIELDS.map((k) => [k, r.stats[k]])) as Sample['ours'];
 }
 
 function server(r: Awaited<ReturnType<typeof infill>>): Sample['server'] {
