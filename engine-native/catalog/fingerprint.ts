@@ -6,17 +6,12 @@
 // catalogue of hundreds of models keeps a few KB per model instead of its token list.
 import { createHash, type Hash } from 'node:crypto';
 import { GgufError, type GgufHeader, type GgufValue, type TokenTable } from './gguf-header';
+import type { FimTokens } from '../host/protocol';
 
 /** llama.cpp's speculative examples allow this much difference in vocabulary size (model.cpp). */
 export const VOCAB_MAX_SIZE_DIFF = 128;
 /** The engine compares token texts from this id on (model.cpp). */
 export const VOCAB_CHECK_START_ID = 5;
-
-export interface FimTokenIds {
-  prefix: number;
-  suffix: number;
-  middle: number;
-}
 
 export interface Tokenizer {
   /** tokenizer.ggml.model and tokenizer.ggml.pre, as written in the file. */
@@ -29,7 +24,7 @@ export interface Tokenizer {
   eos: number | null;
   addBos: boolean;
   /** The fill-in-the-middle tokens the engine builds FIM prompts from; null: plain prompts only. */
-  fim: FimTokenIds | null;
+  fim: FimTokens | null;
   /** Repository-level FIM tokens (a repo name and file separators, as Qwen2.5-Coder has). */
   repoFim: boolean;
   /** Equal for tokenizers the engine cannot tell apart: what it compares, hashed. */
@@ -125,7 +120,7 @@ export function readTokenizer(header: GgufHeader): Tokenizer {
     ...special,
     fim:
       fim.prefix !== null && fim.suffix !== null && fim.middle !== null
-        ? { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle }
+        ? { prefix: fim.prefix, suffix: fim.suffix, middle: fim.middle, repo: fim.repo, fileSeparator: fim.fileSep }
         : null,
     repoFim: fim.repo !== null && fim.fileSep !== null,
     fingerprint,

@@ -22,11 +22,26 @@ describe('catalog: GGUF headers', () => {
   const vocabs: [string, Partial<Tokenizer>][] = [
     [
       'deepseek-coder',
-      { vocabType: 'bpe', tokenCount: 32256, bos: 32013, eos: 32014, addBos: true, fim: { prefix: 32016, suffix: 32015, middle: 32017 } },
+      {
+        vocabType: 'bpe',
+        tokenCount: 32256,
+        bos: 32013,
+        eos: 32014,
+        addBos: true,
+        fim: { prefix: 32016, suffix: 32015, middle: 32017, repo: null, fileSeparator: null },
+      },
     ],
     [
       'starcoder',
-      { vocabType: 'bpe', tokenCount: 49152, bos: 0, eos: 0, addBos: false, fim: { prefix: 1, suffix: 3, middle: 2 }, repoFim: false },
+      {
+        vocabType: 'bpe',
+        tokenCount: 49152,
+        bos: 0,
+        eos: 0,
+        addBos: false,
+        fim: { prefix: 1, suffix: 3, middle: 2, repo: null, fileSeparator: null },
+        repoFim: false,
+      },
     ],
     ['llama-bpe', { vocabType: 'bpe', tokenCount: 128256, bos: 128000, eos: 128001, addBos: true, fim: null }],
     ['qwen2', { vocabType: 'bpe', tokenCount: 151936, bos: 151643, eos: 151643, addBos: false, fim: null }],
