@@ -117,7 +117,7 @@ static std::vector<llama_token> extra_tokens(const llama_vocab * vocab, const st
     }
     if (sep != LLAMA_TOKEN_NULL) {
         out.push_back(sep);
-        append("filename\n");  // the server's placeholder for the current file's name
+        append("filename\n");  // what the server writes for the current file, whatever its name
     }
     return out;
 }

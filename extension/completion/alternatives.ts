@@ -12,6 +12,8 @@ import { LruMap } from './lru';
 import type { PlannedRequest } from './request';
 
 export interface MainSuggestion {
+  /** The request it answers (the one sent, when a generation made it now). */
+  plan: PlannedRequest;
   /** What is shown (after what the user typed into it). */
   text: string;
   typed: number;
@@ -27,7 +29,8 @@ export class Alternatives {
   constructor(private readonly engine: Engine) {}
 
   /** Up to suggestions - 1 texts other than the main one, for the plan's window. */
-  async for(plan: PlannedRequest, main: MainSuggestion, config: CompletionConfig, token: vscode.CancellationToken): Promise<string[]> {
+  async for(main: MainSuggestion, config: CompletionConfig, token: vscode.CancellationToken): Promise<string[]> {
+    const { plan } = main;
     const n = config.suggestions - 1;
     const key = `${plan.snapshot.document}\u0000${plan.built.prefix}\u0000${plan.built.suffix}\u0000${main.text}`;
     const cached = this.cache.get(key);

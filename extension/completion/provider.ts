@@ -108,8 +108,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   }
 
   /** The request a completion at `position` would send (the engine's FIM tokens decide its prompt's shape). */
-  planAt(document: vscode.TextDocument, position: vscode.Position, info = this.engine.info): PlannedRequest {
-    const config = completionConfig(document);
+  planAt(document: vscode.TextDocument, position: vscode.Position, config = completionConfig(document)): PlannedRequest {
+    const info = this.engine.info;
     const extras = this.context?.extras(document, position) ?? [];
     const plan = planRequest(snapshotOf(document, position), config, extras, info?.target.fim ?? null, decodingParams());
     if (config.suggestions > 1) plan.params.alternatives = config.suggestions - 1;
@@ -127,14 +127,14 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const started = Date.now();
     const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
     const config = completionConfig(document);
-    const plan = this.planAt(document, position);
+    const plan = this.planAt(document, position, config);
     this.latency.requests++;
 
     const main = await this.mainText(plan, explicit, config, token);
     if (!main || token.isCancellationRequested) return undefined;
     const items = [this.item(main.text, position)];
     if (explicit && config.suggestions > 1) {
-      const alternatives = await this.alternatives.for(this.planAt(document, position), main, config, token);
+      const alternatives = await this.alternatives.for(main, config, token);
       if (token.isCancellationRequested) return undefined;
       for (const text of alternatives) items.push(this.item(text, position));
       if (this.lastRecord) this.lastRecord.alternatives = alternatives;
@@ -152,7 +152,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       explicit,
     });
     // a suggestion shown whole (not a streamed first line): the completion after its accept is next
-    if (main.complete) this.prefetcher.after(plan, main.text, config);
+    if (main.complete) this.prefetcher.after(main.plan, main.text, config);
     return items;
   }
 
@@ -171,7 +171,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       this.latency.cacheHits++;
       if (this.prefetcher.produced(document, built, hit.typed)) this.latency.prefetchHits++;
       this.record(plan, hit.text, 'cache', undefined, hit.params);
-      return { text: hit.text, typed: hit.typed, complete: hit.complete, choices: hit.alternatives };
+      return { plan, text: hit.text, typed: hit.typed, complete: hit.complete, choices: hit.alternatives };
     }
 
     // a generation for this window (or one the user is typing into) keeps running; any other is cancelled
@@ -182,7 +182,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       if (prefetched) this.latency.prefetchHits++;
       this.record(plan, shown, prefetched ? 'prefetch' : 'inflight', running);
       const typed = built.prefix.length - running.plan.built.prefix.length;
-      return shown ? { text: shown, typed, complete: running.done, choices: running.result?.alternatives } : undefined;
+      return shown ? { plan, text: shown, typed, complete: running.done, choices: running.result?.alternatives } : undefined;
     }
     this.cancelCurrent();
 
@@ -194,11 +194,12 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       return undefined; // a failed start is the engine's 'error' state: the context shows it
     }
     if (token.isCancellationRequested) return undefined;
-    const fresh = planRequest(plan.snapshot, config, plan.extras, info.target.fim, decodingParams());
+    // planned before the engine was known (its first start): the prompt's shape follows its FIM tokens
+    const fresh = plan.fim === info.target.fim ? plan : planRequest(plan.snapshot, config, plan.extras, info.target.fim, decodingParams());
     fresh.params.alternatives = plan.params.alternatives;
     const generation = this.start(fresh, config, !explicit);
     const shown = await this.showFrom(generation, fresh, explicit, config, token);
-    return shown ? { text: shown, typed: 0, complete: generation.done, choices: generation.result?.alternatives } : undefined;
+    return shown ? { plan: fresh, text: shown, typed: 0, complete: generation.done, choices: generation.result?.alternatives } : undefined;
   }
 
   private showFrom(

@@ -20,8 +20,9 @@ export interface Snapshot {
 
 export interface PlannedRequest {
   snapshot: Snapshot;
-  /** The chunks of other files it was built with. */
+  /** The chunks of other files it was built with, and the FIM tokens that shaped its prompt. */
   extras: ExtraChunk[];
+  fim: FimTokens | null;
   built: BuiltPrompt;
   post: PostContext;
   params: CompleteParams;
@@ -74,5 +75,5 @@ export function planRequest(
     stop: stopStrings(post),
     ...decoding,
   };
-  return { snapshot, extras, built, post, params };
+  return { snapshot, extras, fim, built, post, params };
 }
