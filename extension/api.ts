@@ -32,7 +32,14 @@ export interface CompletionsApi {
   last(): Readonly<CompletionRecord> | undefined;
   cacheHits(): number;
   /** What Show Stats counts: suggestions shown, accepted, served by a prefetch; warm-ups done. */
-  counters(): { offered: number; accepted: number; prefetchHits: number; warmUps: number };
+  counters(): {
+    offered: number;
+    accepted: number;
+    prefetchHits: number;
+    warmUps: number;
+    alternativesFromTree: number;
+    alternativesGenerated: number;
+  };
   /** Fires when a generation ends, with its final record. */
   readonly onDidFinish: vscode.Event<Readonly<CompletionRecord>>;
   /** Fires when a provider call returns suggestions (the editor's or provide()'s). */
@@ -81,6 +88,8 @@ function completionsApi({ provider, warmUp }: Ctx): CompletionsApi {
       accepted: provider.latency.accepted,
       prefetchHits: provider.latency.prefetchHits,
       warmUps: warmUp.count,
+      alternativesFromTree: provider.latency.alternativesFromTree,
+      alternativesGenerated: provider.latency.alternativesGenerated,
     }),
     onDidFinish: provider.onDidFinish,
     onDidProvide: provider.onDidProvide,

@@ -39,6 +39,7 @@ export function statsReport(ctx: Ctx): string {
     `completions: ${l.requests} requests, ${l.cacheHits} cache hits, ${l.cancelled} cancelled, ${l.errors} errors, cache ${ctx.provider.cache.size} entries`,
     `time to ghost text (last ${l.ghostCount}): p50 ${ms(l.ghostPercentile(50))}, p95 ${ms(l.ghostPercentile(95))}`,
     `suggestions: ${l.offered} shown, ${l.accepted} accepted (${pct(l.acceptRate)}), ${l.prefetchHits} served by a prefetch`,
+    `alternatives: ${l.alternativesFromTree} whole from the prompt's draft tree, ${l.alternativesGenerated} generated`,
     `engine latency (last ${l.count}): first text p50 ${ms(l.percentile('firstTextMs', 50))}, p95 ${ms(l.percentile('firstTextMs', 95))}; total p50 ${ms(l.percentile('totalMs', 50))}`,
     `warm-ups: ${ctx.warmUp.count} (${ctx.warmUp.tokensRead} prompt tokens read ahead)`,
     e.stats

@@ -63,6 +63,9 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
         a.Set("token", r.alternatives[i].token);
         a.Set("text", r.alternatives[i].piece);
         a.Set("p", r.alternatives[i].p);
+        a.Set("tokens", int_array(env, r.alternatives[i].tokens));
+        a.Set("continuation", r.alternatives[i].text);
+        a.Set("complete", r.alternatives[i].complete);
         alternatives.Set((uint32_t) i, a);
     }
     o.Set("alternatives", alternatives);
@@ -180,13 +183,16 @@ sx_request request_from_js(const Napi::Object & o) {
         throw sx_error(SX_ERR_INVALID_PARAMS,
                        "unknown mode '" + mode + "' (autoregressive, specexec, specinfer, chain)");
     }
-    r.budget          = int_or(o, "budget", 0);  // 0 or absent: automatic
-    r.max_depth       = int_or(o, "maxDepth", r.max_depth);
-    r.draft_max       = int_or(o, "draftMax", r.draft_max);
-    Napi::Value p_min = o.Get("draftPMin");
-    r.draft_p_min     = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
-    r.first_token     = int_or(o, "firstToken", LLAMA_TOKEN_NULL);
-    r.n_alternatives  = int_or(o, "alternatives", 0);
+    r.budget           = int_or(o, "budget", 0);  // 0 or absent: automatic
+    r.max_depth        = int_or(o, "maxDepth", r.max_depth);
+    r.draft_max        = int_or(o, "draftMax", r.draft_max);
+    Napi::Value p_min  = o.Get("draftPMin");
+    r.draft_p_min      = p_min.IsNumber() ? p_min.As<Napi::Number>().FloatValue() : r.draft_p_min;
+    Napi::Value forced = o.Get("forcedTokens");
+    if (!forced.IsUndefined() && !forced.IsNull()) {
+        r.forced_tokens = tokens_from_js(forced);
+    }
+    r.n_alternatives = int_or(o, "alternatives", 0);
 #ifdef SX_TESTING
     r.unsafe_accept_draft = o.Get("_unsafeAcceptDraft").ToBoolean();
 #endif

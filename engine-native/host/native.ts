@@ -40,7 +40,7 @@ export interface NativeRequest {
   maxDepth: number;
   draftMax: number;
   draftPMin: number;
-  firstToken?: number;
+  forcedTokens?: number[];
   alternatives?: number;
 }
 

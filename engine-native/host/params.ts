@@ -15,6 +15,7 @@ import {
 
 const MAX_TOKENS_LIMIT = 1 << 16;
 const MAX_ALTERNATIVES = 8;
+const MAX_FORCED_TOKENS = 1024;
 const MAX_EXTRA_CHUNKS = 64;
 const MAX_STOP_STRINGS = 16;
 const MAX_CONTEXT = 1 << 20;
@@ -89,7 +90,7 @@ export function parseSampling(p: Record<string, unknown>, defaultMode: DecodingM
     draftMax: optionalNumber(p, 'draftMax', DEFAULTS.sampling.draftMax, 1, MAX_BUDGET),
     draftPMin: optionalNumber(p, 'draftPMin', DEFAULTS.sampling.draftPMin, 0, 1, false),
     alternatives: optionalNumber(p, 'alternatives', 0, 0, MAX_ALTERNATIVES),
-    ...(p.firstToken === undefined || p.firstToken === null ? {} : { firstToken: optionalNumber(p, 'firstToken', 0, 0, 1 << 30) }),
+    ...(p.forcedTokens === undefined || p.forcedTokens === null ? {} : { forcedTokens: parseForcedTokens(p.forcedTokens) }),
   };
 }
 
@@ -99,6 +100,17 @@ export function isBackground(p: unknown): boolean {
   if (priority === undefined || priority === null || priority === 'normal') return false;
   if (priority === 'background') return true;
   throw invalid(`priority must be 'normal' or 'background', got ${JSON.stringify(priority)}`);
+}
+
+function parseForcedTokens(tokens: unknown): number[] {
+  if (
+    !Array.isArray(tokens) ||
+    tokens.length > MAX_FORCED_TOKENS ||
+    !tokens.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0 && t < 1 << 30)
+  ) {
+    throw invalid(`forcedTokens must be an array of at most ${MAX_FORCED_TOKENS} token ids (non-negative integers)`);
+  }
+  return tokens as number[];
 }
 
 function parseExtra(extra: unknown): FimPrompt['extra'] {

@@ -212,20 +212,33 @@ export interface CompleteParams extends SamplingParams {
   /** Plain text, or a fill-in-the-middle prompt (built with the model's own FIM tokens). */
   prompt: string | FimPrompt;
   /**
-   * The first token of the completion instead of the one the target would choose; the rest is
-   * the target's own continuation after it (greedy: exactly what it would generate after it).
+   * The tokens the completion starts with instead of the ones the target would choose (at most
+   * 1024); the rest is the target's own continuation after them (greedy: exactly what it would
+   * generate after them). They count as generated tokens.
    */
-  firstToken?: number;
+  forcedTokens?: number[];
   /** List this many of the target's next most likely first tokens in the result (0 to 8). */
   alternatives?: number;
 }
 
-/** One of the target's likely first tokens after the prompt. */
+/**
+ * One of the target's likely first tokens after the prompt, with as much of the target's greedy
+ * continuation after it as the prompt's pass computed (in a speculative mode that pass verifies a
+ * draft tree, and each tree node holds the target's next token; autoregressive or sampled: the
+ * first token alone).
+ */
 export interface FirstTokenChoice {
   token: number;
+  /** The token's text. */
   text: string;
   /** Its probability under the target (temperature 1). */
   p: number;
+  /** The token, then its continuation as far as known: a request with these as `forcedTokens` generates only the rest. */
+  tokens: number[];
+  /** What a completion starting with `tokens` shows of them (stop strings applied). */
+  continuation: string;
+  /** That completion ends within `tokens` (end of text, a stop string, maxTokens): `continuation` is all of it. */
+  complete: boolean;
 }
 
 /** specexec/warm: the prompt a completion will read, read ahead; always background priority. */

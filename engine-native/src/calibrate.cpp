@@ -123,7 +123,7 @@ double sx_calibrate_time_pass(sx_side & side, int32_t n) {
     double                            ms[3];
     for (double & m : ms) {
         const sx_clock::time_point t0 = sx_clock::now();
-        sx_verify_tree(side, tree, leaf_seqs);
+        sx_verify_tree(side, {}, tree, leaf_seqs);
         m = ms_since(t0);
         llama_memory_seq_rm(llama_get_memory(side.ctx), -1, root_pos, -1);
     }

@@ -130,14 +130,18 @@ static void check_request(const sx_engine * e, const sx_request & req, size_t n_
         throw sx_error(SX_ERR_INVALID_PARAMS, "the prompt is empty");
     }
     const llama_vocab * vocab = llama_model_get_vocab(e->target.model);
-    if (req.first_token != LLAMA_TOKEN_NULL && (req.first_token < 0 || req.first_token >= llama_vocab_n_tokens(vocab) ||
-                                                llama_vocab_is_eog(vocab, req.first_token))) {
-        throw sx_error(SX_ERR_INVALID_PARAMS, "firstToken " + std::to_string(req.first_token) +
-                                                  " is not a token of the target's vocabulary that can start a text");
+    for (llama_token t : req.forced_tokens) {
+        if (t < 0 || t >= llama_vocab_n_tokens(vocab) || llama_vocab_is_eog(vocab, t)) {
+            throw sx_error(SX_ERR_INVALID_PARAMS,
+                           "forcedTokens: " + std::to_string(t) +
+                               " is not a token of the target's vocabulary that can be in a text");
+        }
     }
-    const int32_t n_ctx = (int32_t) llama_n_ctx(e->target.ctx);
-    if ((int32_t) n_prompt + 1 > n_ctx) {
+    const int32_t n_ctx    = (int32_t) llama_n_ctx(e->target.ctx);
+    const size_t  n_forced = req.forced_tokens.size();
+    if ((int32_t) (n_prompt + n_forced) + 1 > n_ctx) {
         throw sx_error(SX_ERR_CONTEXT_OVERFLOW, "the prompt has " + std::to_string(n_prompt) +
+                                                    (n_forced ? " (and " + std::to_string(n_forced) + " forced)" : "") +
                                                     " tokens but the context holds " + std::to_string(n_ctx) +
                                                     "; shorten it or raise contextSize");
     }

@@ -42,15 +42,15 @@ struct sx_request {
     int32_t                  max_tokens = 128;
     sx_sampling_params       sampling;
     std::vector<std::string> stop;
-    sx_mode                  mode           = SX_MODE_AUTOREGRESSIVE;
-    int32_t                  budget         = 0;  // draft tree size; 0: automatic
-    int32_t                  max_depth      = 32;
-    int32_t                  draft_max      = 16;     // chain: longest draft
-    float                    draft_p_min    = 0.75f;  // chain: stop drafting below this probability
-    // Alternatives: the first token is this one instead of the target's draw (LLAMA_TOKEN_NULL:
-    // drawn), so the rest is the target's own continuation after it; and the result lists the
-    // target's n_alternatives most likely first tokens after the one drawn.
-    llama_token              first_token    = LLAMA_TOKEN_NULL;
+    sx_mode                  mode        = SX_MODE_AUTOREGRESSIVE;
+    int32_t                  budget      = 0;  // draft tree size; 0: automatic
+    int32_t                  max_depth   = 32;
+    int32_t                  draft_max   = 16;     // chain: longest draft
+    float                    draft_p_min = 0.75f;  // chain: stop drafting below this probability
+    // Alternatives: the generation starts with these tokens instead of the target's draws, so the
+    // rest is the target's own continuation after them; and the result lists the target's
+    // n_alternatives most likely first tokens after the one drawn (with forced tokens: none).
+    std::vector<llama_token> forced_tokens;
     int32_t                  n_alternatives = 0;
 #ifdef SX_TESTING
     // The testing addon only: accept every node's best child without asking the target, a
@@ -88,15 +88,20 @@ enum sx_stop_reason {
 
 const char * sx_stop_reason_name(sx_stop_reason reason);
 
-// One of the target's likely first tokens, read off the prompt's pass.
-struct sx_first_token {
-    llama_token token;
-    std::string piece;
-    float       p;  // its probability (softmax of the logits, temperature 1)
+// One of the target's likely first tokens, read off the prompt's pass, and as much of the target's
+// greedy continuation after it as that pass computed: a speculative generation's first pass
+// verifies a draft tree, and every tree node holds the target's next-token distribution.
+struct sx_alternative {
+    llama_token              token;
+    std::string              piece;
+    float                    p;                 // its probability (softmax of the logits, temperature 1)
+    std::vector<llama_token> tokens;            // token, then the continuation known so far (greedy only)
+    std::string              text;              // what a generation emitting `tokens` shows (stop strings applied)
+    bool                     complete = false;  // that generation would end within them: no pass left to run
 };
 
 struct sx_result {
-    std::vector<sx_first_token> alternatives;  // the next most likely first tokens, best first
+    std::vector<sx_alternative> alternatives;  // the next most likely first tokens, best first
     std::string                 text;
     std::vector<llama_token>    tokens;
     sx_stop_reason              stop_reason = SX_STOP_LENGTH;

@@ -51,12 +51,10 @@ void sx_generation::finish() {
     result.stats.n_tokens = (int32_t) result.tokens.size();
 }
 
-// The n most likely tokens after `drawn` (end-of-generation tokens left out: an empty suggestion is
-// no alternative), with their probabilities.
-static std::vector<sx_first_token> alternatives(const llama_vocab * vocab,
-                                                const float *       logits,
-                                                llama_token         drawn,
-                                                int32_t             n) {
+std::vector<sx_alternative> sx_alternatives_at(const llama_vocab * vocab,
+                                               const float *       logits,
+                                               llama_token         drawn,
+                                               int32_t             n) {
     const int32_t                              n_vocab = llama_vocab_n_tokens(vocab);
     std::vector<std::pair<float, llama_token>> order;
     float                                      max_logit = logits[0];
@@ -74,26 +72,64 @@ static std::vector<sx_first_token> alternatives(const llama_vocab * vocab,
     std::partial_sort(order.begin(), order.begin() + k, order.end(), [](const auto & a, const auto & b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
-    std::vector<sx_first_token> out;
+    std::vector<sx_alternative> out;
     for (size_t i = 0; i < k; ++i) {
-        const float p = (float) (std::exp((double) order[i].first - max_logit) / sum);
-        out.push_back({ order[i].second, sx_token_piece(vocab, order[i].second), p });
+        sx_alternative a;
+        a.token = order[i].second;
+        a.piece = sx_token_piece(vocab, a.token);
+        a.p     = (float) (std::exp((double) order[i].first - max_logit) / sum);
+        a.tokens.push_back(a.token);
+        out.push_back(a);
     }
     return out;
 }
 
+void sx_alternative_settle(const llama_vocab * vocab, const sx_request & req, sx_alternative & a, bool then_eog) {
+    sx_text_stream stream;
+    stream.stops = req.stop;
+    for (size_t i = 0; i < a.tokens.size(); ++i) {
+        stream.push(sx_token_piece(vocab, a.tokens[i]));
+        if (stream.stopped || (int32_t) i + 1 >= req.max_tokens) {
+            a.tokens.resize(i + 1);
+            a.complete = true;
+            break;
+        }
+    }
+    a.complete = a.complete || then_eog;
+    a.text     = stream.text;
+}
+
+llama_token sx_generation::emit_forced(const llama_vocab * vocab) {
+    llama_token t = LLAMA_TOKEN_NULL;
+    for (llama_token forced : req->forced_tokens) {
+        t = emit(vocab, forced);
+        if (t == LLAMA_TOKEN_NULL) {
+            break;
+        }
+    }
+    return t;
+}
+
 llama_token sx_generation_prefill(sx_engine * e, const std::vector<llama_token> & prompt, sx_generation & gen) {
-    sx_side_sync_prompt(e->target, prompt);
+    const sx_request &       req     = *gen.req;
+    std::vector<llama_token> history = prompt;  // the forced tokens but the last are history too
+    if (!req.forced_tokens.empty()) {
+        history.insert(history.end(), req.forced_tokens.begin(), req.forced_tokens.end() - 1);
+    }
+    sx_side_sync_prompt(e->target, history);
     gen.result.stats.prompt_ms     = ms_since(gen.t0);
     gen.result.stats.target_passes = 1;
     const llama_vocab * vocab      = llama_model_get_vocab(e->target.model);
-    const float *       logits     = llama_get_logits_ith(e->target.ctx, -1);
-    const sx_request &  req        = *gen.req;
-    const llama_token   first      = req.first_token != LLAMA_TOKEN_NULL ?
-                                         req.first_token :
-                                         sx_sampler_sample(gen.sampler, logits, llama_vocab_n_tokens(vocab));
+    if (!req.forced_tokens.empty()) {
+        return gen.emit_forced(vocab);
+    }
+    const float *     logits = llama_get_logits_ith(e->target.ctx, -1);
+    const llama_token first  = sx_sampler_sample(gen.sampler, logits, llama_vocab_n_tokens(vocab));
     if (req.n_alternatives > 0) {
-        gen.result.alternatives = alternatives(vocab, logits, first, req.n_alternatives);
+        gen.result.alternatives = sx_alternatives_at(vocab, logits, first, req.n_alternatives);
+        for (sx_alternative & a : gen.result.alternatives) {
+            sx_alternative_settle(vocab, req, a, false);
+        }
     }
     return gen.emit(vocab, first);
 }

@@ -157,10 +157,21 @@ int32_t sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_tok
     return (int32_t) (tokens.size() - std::min(common_prefix(side.cached, tokens), tokens.size() - 1));
 }
 
-void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens) {
+// Truncates the history to its common prefix with `tokens`, at most all of them but the last.
+static size_t keep_common_prefix(sx_side & side, const std::vector<llama_token> & tokens) {
     const size_t common = std::min(common_prefix(side.cached, tokens), tokens.size() - 1);
     truncate_history(side, common);
+    return common;
+}
+
+void sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens) {
+    const size_t common = keep_common_prefix(side, tokens);
     sx_side_decode(side, tokens.data() + common, (int32_t) (tokens.size() - common));
+}
+
+std::vector<llama_token> sx_side_unread(sx_side & side, const std::vector<llama_token> & tokens) {
+    const size_t common = keep_common_prefix(side, tokens);
+    return std::vector<llama_token>(tokens.begin() + common, tokens.end() - 1);
 }
 
 void sx_side_set_history_seqs(sx_side & side, int32_t n) {

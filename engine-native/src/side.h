@@ -100,9 +100,12 @@ void sx_side_sync_history(sx_side & side, const std::vector<llama_token> & token
 
 // Like sync_history, but always decodes at least the last token so that its logits are current
 // (read them with llama_get_logits_ith(ctx, -1)).
-void    sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
+void                     sx_side_sync_prompt(sx_side & side, const std::vector<llama_token> & tokens);
+// Keeps the longest cached prefix of `tokens` but its last token and returns the tokens after it
+// but the last: what the side has yet to read before the last token (a tree's root) is decoded.
+std::vector<llama_token> sx_side_unread(sx_side & side, const std::vector<llama_token> & tokens);
 // How many tokens sync_prompt(tokens) would decode.
-int32_t sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_token> & tokens);
+int32_t                  sx_side_tokens_to_sync(const sx_side & side, const std::vector<llama_token> & tokens);
 
 // Decodes tokens at the end of the history (sequence 0 only); logits for the last one.
 void sx_side_decode(sx_side & side, const llama_token * tokens, int32_t n);

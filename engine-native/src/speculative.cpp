@@ -9,6 +9,8 @@ struct sx_speculation {
     // the target's history ends before the root of the next tree (the last token); the draft's
     // includes it
     std::vector<llama_token> tokens;
+    // history the target has yet to read: it goes into the first round's pass with the tree
+    std::vector<llama_token> unread;
     sx_draft_round           round;
     bool                     draft_stale = true;  // the draft catches up in one pass when a round needs it
     int32_t                  n_ctx       = 0;
@@ -85,12 +87,57 @@ static sx_tree grow_tree(sx_engine *            e,
     return tree;
 }
 
-// One target pass over the tree; then, from the root down, the token the target draws at each node:
-// the walk goes on while it is the node's draft child. Returns the accepted nodes; `bonus` is the
-// token drawn after the last of them (LLAMA_TOKEN_NULL if the generation ended first).
+static int32_t child_with_token(const sx_tree & tree, const std::vector<int32_t> & children, llama_token t) {
+    for (int32_t c : children) {
+        if (tree.token[c] == t) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+// The target's next most likely first tokens at the root of a verified tree, each continued
+// greedily as far as the pass computed: a root child with the alternative's token holds the
+// target's next token after it, and so on down while that token is the node's child. Free: no
+// target pass beyond the one that verified the tree. (Sampled generations: first tokens only.)
+static std::vector<sx_alternative> tree_alternatives(sx_engine *                               e,
+                                                     const sx_request &                        req,
+                                                     const sx_tree &                           tree,
+                                                     const std::vector<std::vector<int32_t>> & children,
+                                                     int32_t                                   first_logits,
+                                                     const std::vector<llama_token> &          emitted) {
+    const llama_vocab *         vocab   = llama_model_get_vocab(e->target.model);
+    const int32_t               n_vocab = llama_vocab_n_tokens(vocab);
+    const bool                  greedy  = req.sampling.temperature <= 0.0f;
+    const llama_token           drawn   = emitted.empty() ? LLAMA_TOKEN_NULL : emitted[0];
+    std::vector<sx_alternative> out =
+        sx_alternatives_at(vocab, llama_get_logits_ith(e->target.ctx, first_logits), drawn, req.n_alternatives);
+    for (sx_alternative & a : out) {
+        bool    then_eog = false;
+        int32_t node     = greedy ? child_with_token(tree, children[0], a.token) : -1;
+        while (node >= 0 && (int32_t) a.tokens.size() < req.max_tokens) {
+            const llama_token next = sx_argmax(llama_get_logits_ith(e->target.ctx, first_logits + node), n_vocab);
+            if (llama_vocab_is_eog(vocab, next)) {
+                then_eog = true;
+                break;
+            }
+            a.tokens.push_back(next);
+            node = child_with_token(tree, children[node], next);
+        }
+        sx_alternative_settle(vocab, req, a, then_eog);
+    }
+    return out;
+}
+
+// One target pass over the unread history and the tree; then, from the root down, the token the
+// target draws at each node: the walk goes on while it is the node's draft child. Returns the
+// accepted nodes; `bonus` is the token drawn after the last of them (LLAMA_TOKEN_NULL if the
+// generation ended first). The alternatives, when asked for, are read off the same pass.
 static std::vector<int32_t> verify_and_accept(sx_engine *                         e,
                                               [[maybe_unused]] const sx_request & req,
+                                              sx_speculation &                    s,
                                               const sx_tree &                     tree,
+                                              bool                                with_alternatives,
                                               sx_generation &                     gen,
                                               llama_token &                       bonus,
                                               double &                            target_ms) {
@@ -98,8 +145,10 @@ static std::vector<int32_t> verify_and_accept(sx_engine *                       
     const llama_vocab *               vocab  = llama_model_get_vocab(target.model);
     const sx_clock::time_point        t0     = sx_clock::now();
     std::vector<std::vector<int32_t>> leaf_seqs;
-    sx_verify_tree(target, tree, leaf_seqs);
-    target_ms = ms_since(t0);
+    sx_verify_tree(target, s.unread, tree, leaf_seqs);
+    target_ms                  = ms_since(t0);
+    const int32_t first_logits = (int32_t) s.unread.size();
+    s.unread.clear();
 
     bonus                               = LLAMA_TOKEN_NULL;
     const auto                 children = sx_tree_children(tree);
@@ -111,9 +160,12 @@ static std::vector<int32_t> verify_and_accept(sx_engine *                       
                 return gen.emit(vocab, tree.token[children[node][0]]);
             }
 #endif
-            return gen.draw(vocab, llama_get_logits_ith(target.ctx, node));
+            return gen.draw(vocab, llama_get_logits_ith(target.ctx, first_logits + node));
         },
         &bonus);
+    if (with_alternatives) {
+        gen.result.alternatives = tree_alternatives(e, req, tree, children, first_logits, gen.result.tokens);
+    }
     sx_verify_accept(target, tree, leaf_seqs, accepted);
     return accepted;
 }
@@ -171,6 +223,35 @@ static void record_round(sx_stats & s, const sx_tree & tree, int32_t budget, int
     s.budget = budget;
 }
 
+// The prompt's pass alone yields the first token (or the forced ones); the rounds start after it.
+// Returns false when the generation ended there.
+static bool start_with_prefill(sx_engine *                      e,
+                               const std::vector<llama_token> & prompt,
+                               sx_generation &                  gen,
+                               sx_speculation &                 s) {
+    const llama_token first = sx_generation_prefill(e, prompt, gen);
+    sx_tree           prompt_pass;  // a round without a draft, rooted at the last prompt token
+    sx_tree_init(prompt_pass, prompt.back());
+    record_round(gen.result.stats, prompt_pass, 0, (int32_t) gen.result.tokens.size());
+    if (first == LLAMA_TOKEN_NULL) {
+        return false;
+    }
+    s.tokens = prompt;
+    s.tokens.insert(s.tokens.end(), gen.result.tokens.begin(), gen.result.tokens.end());
+    return true;
+}
+
+// The target reads what of the unread prompt would not fit in one batch beside a tree of `budget`
+// nodes and the root; the rest goes into the tree's pass.
+static void read_unread_beyond(sx_engine * e, sx_speculation & s, int32_t budget) {
+    const int32_t fit  = e->target.n_batch - 1 - budget;
+    const int32_t over = (int32_t) s.unread.size() - fit;
+    if (over > 0) {
+        sx_side_decode(e->target, s.unread.data(), over);
+        s.unread.erase(s.unread.begin(), s.unread.begin() + over);
+    }
+}
+
 void sx_decode_speculative(sx_engine *                      e,
                            const sx_request &               req,
                            const std::vector<llama_token> & prompt,
@@ -179,18 +260,15 @@ void sx_decode_speculative(sx_engine *                      e,
     const bool    adapt         = req.budget <= 0 && req.mode == SX_MODE_SPECEXEC;
     const int32_t draft_passes0 = e->draft.passes;
 
-    const llama_token first = sx_generation_prefill(e, prompt, gen);
-    sx_tree           prompt_pass;  // a round without a draft, rooted at the last prompt token
-    sx_tree_init(prompt_pass, prompt.back());
-    record_round(stats, prompt_pass, 0, (int32_t) gen.result.tokens.size());
-    if (first == LLAMA_TOKEN_NULL) {
+    sx_speculation s;
+    s.n_ctx = std::min((int32_t) llama_n_ctx(e->target.ctx), (int32_t) llama_n_ctx(e->draft.ctx));
+    if (req.n_alternatives > 0 && req.forced_tokens.empty()) {
+        // the prompt's pass verifies the first tree: the alternatives are read off it
+        s.tokens = prompt;
+        s.unread = sx_side_unread(e->target, prompt);
+    } else if (!start_with_prefill(e, prompt, gen, s)) {
         return;
     }
-    sx_speculation s;
-    s.tokens = prompt;
-    s.tokens.push_back(first);
-    s.n_ctx = std::min((int32_t) llama_n_ctx(e->target.ctx), (int32_t) llama_n_ctx(e->draft.ctx));
-
     while (!gen.ended) {
         if (sx_engine_yield(e)) {
             s.draft_stale = true;  // its history is back, but its last logits are the other generation's
@@ -211,14 +289,24 @@ void sx_decode_speculative(sx_engine *                      e,
         if (use_draft && s.draft_stale) {
             catch_up_draft(e, s, stats);
         }
+        const bool reads_prompt = !s.unread.empty();
+        if (reads_prompt) {
+            read_unread_beyond(e, s, p.budget);
+        }
         const sx_clock::time_point t1       = sx_clock::now();
         const sx_tree              tree     = grow_tree(e, s, p, use_draft, stats);
         const int32_t              n_before = (int32_t) gen.result.tokens.size();
         llama_token                bonus;
         double                     target_ms;
-        const std::vector<int32_t> accepted = verify_and_accept(e, req, tree, gen, bonus, target_ms);
-        stats.target_ms += target_ms;
+        const bool                 first = stats.target_passes == 0;
+        const std::vector<int32_t> accepted =
+            verify_and_accept(e, req, s, tree, first && req.n_alternatives > 0, gen, bonus, target_ms);
         stats.target_passes++;
+        if (first) {
+            stats.prompt_ms = ms_since(gen.t0);  // the prompt's pass, with its tree
+        } else {
+            stats.target_ms += target_ms;
+        }
         if (use_draft) {
             sx_draft_round_end(s.round, tree, accepted);
         }
@@ -226,7 +314,7 @@ void sx_decode_speculative(sx_engine *                      e,
         if (!gen.ended) {
             advance(e, s, tree, accepted, bonus, use_draft, stats);
         }
-        if (adapt) {
+        if (adapt && !reads_prompt) {  // a pass that also read prompt tokens costs more than its tree
             learn(e, tree, accepted, p.budget, ms_since(t1) - target_ms, target_ms);
         }
     }

@@ -2,22 +2,31 @@
 
 #include "errors.h"
 
-void sx_verify_tree(sx_side & target, const sx_tree & tree, std::vector<std::vector<int32_t>> & leaf_seqs) {
+void sx_verify_tree(sx_side &                           target,
+                    const std::vector<llama_token> &    unread,
+                    const sx_tree &                     tree,
+                    std::vector<std::vector<int32_t>> & leaf_seqs) {
     int32_t n_leaves = 0;
     leaf_seqs        = sx_tree_leaf_seqs(tree, &n_leaves);
-    const int32_t n  = tree.size();
+    const int32_t n  = (int32_t) unread.size() + tree.size();
     if (n > target.n_batch || n_leaves > target.n_seq_max || n > sx_side_free_cells(target)) {
         // the tree builder sizes trees to fit; reaching this is a bug, never a llama.cpp abort
         throw sx_error(SX_ERR_DECODE_FAILED, std::string(__func__) + ": tree of " + std::to_string(n) + " nodes and " +
                                                  std::to_string(n_leaves) + " leaves exceeds the target context");
     }
     sx_side_set_history_seqs(target, n_leaves);
-    const llama_pos root_pos = (llama_pos) target.cached.size();
+    const llama_pos history_end = (llama_pos) target.cached.size();
+    const llama_pos root_pos    = history_end + (llama_pos) unread.size();
     sx_batch        b(n, n_leaves);
-    for (int32_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < unread.size(); ++i) {
+        // the root's sequences are every leaf's
+        b.add(unread[i], history_end + (llama_pos) i, leaf_seqs[0].data(), (int32_t) leaf_seqs[0].size(), false);
+    }
+    for (int32_t i = 0; i < tree.size(); ++i) {
         b.add(tree.token[i], root_pos + tree.depth[i], leaf_seqs[i].data(), (int32_t) leaf_seqs[i].size(), true);
     }
     sx_side_decode_batch(target, b);
+    target.cached.insert(target.cached.end(), unread.begin(), unread.end());
 }
 
 void sx_verify_accept(sx_side &                                 target,

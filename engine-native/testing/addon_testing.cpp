@@ -144,7 +144,7 @@ static Napi::Value verify_tree_logits(const Napi::CallbackInfo & info) {
         sx_side_init(side, path, { 2048, 1024, SPECEXEC_MAX_SEQ, threads, 0 }, &signals);
         sx_side_sync_history(side, history);
         std::vector<std::vector<int32_t>> seqs;
-        sx_verify_tree(side, tree, seqs);
+        sx_verify_tree(side, {}, tree, seqs);
         const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(side.model));
         for (int32_t i = 0; i < tree.size(); ++i) {
             std::vector<llama_token> seq = history;

@@ -27,6 +27,9 @@ export class LatencyTracker {
   requests = 0;
   cancelled = 0;
   errors = 0;
+  /** Alternatives whose whole text the prompt's draft tree held (no generation), and those generated. */
+  alternativesFromTree = 0;
+  alternativesGenerated = 0;
   /** Distinct suggestions shown (typing into one does not count again). */
   offered = 0;
   /** Of those, accepted wholly or in part (accept word / line). */

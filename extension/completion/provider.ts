@@ -89,7 +89,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     private readonly onError: (e: EngineError) => void,
   ) {
     this.prefetcher = new Prefetcher(engine, this.cache);
-    this.alternatives = new Alternatives(engine);
+    this.alternatives = new Alternatives(engine, this.latency);
   }
 
   get paused(): boolean {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { CancellationTokenSource, type EngineClient } from '../../engine-native/host/engine-client';
 import { loadAddon } from '../../engine-native/host/native';
 import type { FimPrompt } from '../../engine-native/host/protocol';
+import { defaultDraftModel, defaultTargetModel } from '../../engine-native/host/bundled-models';
 import { startEngine } from '../helpers/engine';
 import { repoFimTestModel, testModelPair } from '../helpers/models';
 
@@ -34,22 +35,26 @@ describe('completion features of the engine', () => {
     const [a, b] = main.alternatives;
     assert.ok(a.p >= b.p && a.p > 0 && a.p < 1, `probabilities ${a.p}, ${b.p}`);
     assert.ok(!main.alternatives.some((c) => c.token === main.tokens[0]), 'the drawn token is not an alternative');
+    assert.ok(
+      main.alternatives.every((c) => c.tokens.length === 1 && c.continuation === c.text && !c.complete),
+      'autoregressive: the first token alone',
+    );
     // forcing the target's own first token changes nothing
-    const same = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', firstToken: main.tokens[0] });
+    const same = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', forcedTokens: [main.tokens[0]] });
     assert.deepEqual(same.tokens, main.tokens);
     for (const choice of main.alternatives) {
-      const reference = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', firstToken: choice.token });
+      const reference = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', forcedTokens: [choice.token] });
       assert.equal(reference.tokens[0], choice.token);
       assert.ok(reference.text.startsWith(choice.text), `${JSON.stringify(reference.text)} starts with ${JSON.stringify(choice.text)}`);
       for (const budget of [4, 'auto'] as const) {
-        const sx = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'specexec', budget, firstToken: choice.token });
+        const sx = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'specexec', budget, forcedTokens: [choice.token] });
         assert.deepEqual(sx.tokens, reference.tokens, `specexec (budget ${budget}) after token ${choice.token}`);
       }
     }
   });
 
-  test('a first token the vocabulary cannot start a text with is refused, naming it', async () => {
-    await assert.rejects(engine.complete({ prompt: PROMPT, maxTokens: 4, firstToken: 999_999 }), /firstToken 999999/);
+  test('forced tokens the vocabulary cannot hold in a text are refused, naming the token', async () => {
+    await assert.rejects(engine.complete({ prompt: PROMPT, maxTokens: 4, forcedTokens: [5, 999_999] }), /forcedTokens: 999999/);
   });
 
   test('warm-up reads the prompt without generating; a second one reuses all of it; the completion after it is unchanged', async () => {
@@ -134,6 +139,64 @@ describe('completion features of the engine', () => {
     // no `extra` at all: the plain PSM layout, unchanged
     const plain = await engine.renderPrompt({ prompt: FIM, maxTokens: 16 });
     assert.equal(plain.text, `<｜begin▁of▁sentence｜><｜fim▁begin｜>${FIM.prefix}<｜fim▁hole｜>${FIM.suffix}<｜fim▁end｜>`);
+  });
+});
+
+// On the bundled trained pair: its draft proposes the target's likely tokens, as a user's draft does.
+describe('alternatives from the tree, on the bundled pair', () => {
+  let engine: EngineClient;
+
+  before(async () => {
+    engine = startEngine();
+    await engine.initialize({ targetModelPath: defaultTargetModel(), draftModelPath: defaultDraftModel(), threads: 2, contextSize: 1024 });
+  });
+  after(async () => engine.shutdown());
+
+  test("alternatives from the tree: the prompt's pass verifies a draft tree, each alternative continues as far as it computed, exactly as the target would", async () => {
+    const prompts = [
+      PROMPT,
+      FIM,
+      { prefix: 'def fib(n):\n    if n < 2:\n        return n\n    return ', suffix: '\n' },
+      'import os\nimport sys\n\n\ndef main():\n    args = sys.argv[1:]\n    for a in args:\n        print(',
+    ];
+    let continued = 0;
+    let completeFree = 0;
+    for (const prompt of prompts) {
+      for (const [budget, maxTokens, stop] of [
+        [8, 24, []],
+        ['auto', 24, []],
+        [16, 6, ['\n']],
+      ] as const) {
+        await engine.warm({ prompt, maxTokens }); // the editor's warm-up: both caches hold all but the last token
+        const request = { prompt, maxTokens, stop: [...stop] };
+        const main = await engine.complete({ ...request, mode: 'specexec', budget, alternatives: 3 });
+        const plain = await engine.complete({ ...request, mode: 'autoregressive' });
+        assert.deepEqual(main.tokens, plain.tokens, `the main completion is the target's own (budget ${budget})`);
+        // (auto may choose to draft nothing: then the prompt's pass is the root alone)
+        if (budget !== 'auto')
+          assert.ok(main.stats.treeSizes[0] > 0, `the prompt's pass verified a tree (budget ${budget}): ${main.stats.treeSizes}`);
+        assert.ok(main.alternatives.length > 0);
+        for (const choice of main.alternatives) {
+          const reference = await engine.complete({ ...request, mode: 'autoregressive', forcedTokens: [choice.token] });
+          const where = `alternative ${choice.token} of ${JSON.stringify(prompt).slice(0, 40)} (budget ${budget}, maxTokens ${maxTokens})`;
+          assert.deepEqual(reference.tokens.slice(0, choice.tokens.length), choice.tokens, `${where}: the target's own continuation`);
+          assert.ok(
+            reference.text.startsWith(choice.continuation),
+            `${where}: ${JSON.stringify(reference.text)} vs ${JSON.stringify(choice.continuation)}`,
+          );
+          if (choice.complete) {
+            assert.deepEqual([reference.tokens, reference.text], [choice.tokens, choice.continuation], `${where}: complete`);
+            completeFree++;
+          }
+          if (choice.tokens.length > 1) continued++;
+          // finishing it from what the tree gave generates only the rest, and ends where the target does
+          const finished = await engine.complete({ ...request, mode: 'specexec', budget, forcedTokens: choice.tokens });
+          assert.deepEqual([finished.tokens, finished.text], [reference.tokens, reference.text], `${where}: finished`);
+        }
+      }
+    }
+    assert.ok(continued > 0, 'some alternative continues past its first token from the tree');
+    assert.ok(completeFree > 0, 'some alternative is complete from the tree alone (a short line)');
   });
 });
 

@@ -311,7 +311,7 @@ suite('SpecExec Code in a real VS Code', function () {
     assert.equal(texts[0], postAt(main.text, editor, pos));
     const want: string[] = [];
     for (const choice of main.alternatives) {
-      const r = await reference.complete({ ...rec.params, progressToken: undefined, firstToken: choice.token, alternatives: 0 });
+      const r = await reference.complete({ ...rec.params, progressToken: undefined, forcedTokens: [choice.token], alternatives: 0 });
       assert.equal(r.tokens[0], choice.token);
       const text = postAt(r.text, editor, pos);
       if (text.trim() && text !== texts[0] && !want.includes(text)) want.push(text);

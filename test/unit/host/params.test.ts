@@ -117,7 +117,7 @@ describe('parseSampling', () => {
       draftMax: 5,
       draftPMin: 0.5,
       alternatives: 2,
-      firstToken: 9,
+      forcedTokens: [9, 10],
     };
     assert.deepEqual(params.parseSampling({ ...given, progressToken: 't', extra: 1 }, 'specexec'), given);
   });
@@ -234,12 +234,14 @@ describe('parseCompleteParams', () => {
     }
   });
 
-  test('firstToken and alternatives', () => {
-    const r = params.parseCompleteParams({ prompt: 'x', firstToken: 7, alternatives: 2 }, 'specexec');
-    assert.deepEqual([r.firstToken, r.alternatives], [7, 2]);
-    assert.equal('firstToken' in params.parseCompleteParams({ prompt: 'x' }, 'specexec'), false);
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: -1 }, 'specexec'), 'firstToken');
-    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', firstToken: 1.5 }, 'specexec'), 'firstToken');
+  test('forcedTokens and alternatives', () => {
+    const r = params.parseCompleteParams({ prompt: 'x', forcedTokens: [7, 8], alternatives: 2 }, 'specexec');
+    assert.deepEqual([r.forcedTokens, r.alternatives], [[7, 8], 2]);
+    assert.equal('forcedTokens' in params.parseCompleteParams({ prompt: 'x' }, 'specexec'), false);
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', forcedTokens: [-1] }, 'specexec'), 'forcedTokens');
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', forcedTokens: [1.5] }, 'specexec'), 'forcedTokens');
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', forcedTokens: 7 }, 'specexec'), 'forcedTokens');
+    assertInvalid(() => params.parseCompleteParams({ prompt: 'x', forcedTokens: new Array(1025).fill(1) }, 'specexec'), 'forcedTokens');
     assertInvalid(() => params.parseCompleteParams({ prompt: 'x', alternatives: 9 }, 'specexec'), 'alternatives');
   });
 
