@@ -76,6 +76,7 @@ Napi::Object result_to_js(Napi::Env env, const sx_result & r) {
     s.Set("draftPasses", r.stats.draft_passes);
     s.Set("budget", r.stats.budget);
     s.Set("promptMs", r.stats.prompt_ms);
+    s.Set("promptPassTokens", r.stats.n_prompt_pass_tokens);
     s.Set("firstTokenMs", r.stats.first_token_ms);
     s.Set("elapsedMs", r.stats.elapsed_ms);
     s.Set("draftMs", r.stats.draft_ms);

@@ -337,8 +337,8 @@ function toCompleteResult(r: NativeResult): CompleteResult {
     stats: {
       ...r.stats,
       tokensPerTargetPass: r.stats.targetPasses > 0 ? r.stats.tokens / r.stats.targetPasses : 0,
-      // the first token comes from the prompt's pass: the rate is of the tokens after it (llama.cpp's way)
-      tokensPerSecond: r.stats.tokens > 1 ? ((r.stats.tokens - 1) * 1000) / decodeMs : 0,
+      // the first token (or, with a tree, the first few) comes from the prompt's pass: the rate is of the tokens after it (llama.cpp's way)
+      tokensPerSecond: r.stats.tokens > r.stats.promptPassTokens ? ((r.stats.tokens - r.stats.promptPassTokens) * 1000) / decodeMs : 0,
       overheadMs: Math.max(0, decodeMs - r.stats.draftMs - r.stats.targetMs),
     },
     ...(r.trimmed ? { trimmed: r.trimmed } : {}),

@@ -287,9 +287,12 @@ export interface CompletionStats {
   draftPasses: number;
   /** Generated tokens per target forward pass, the prompt's pass included (1 for autoregressive decoding). */
   tokensPerTargetPass: number;
-  /** Tokens per second after the first (which the prompt's pass yields; see firstTokenMs). */
+  /** Tokens per second after those the prompt's pass yields (see promptPassTokens, firstTokenMs). */
   tokensPerSecond: number;
+  /** Time to the end of the prompt's pass (with the first draft tree when it verified one). */
   promptMs: number;
+  /** Tokens the prompt's pass yielded: 1, more when it verified a draft tree (alternatives asked for), the forced ones included. */
+  promptPassTokens: number;
   firstTokenMs: number;
   elapsedMs: number;
   /** Draft tree size used in the last pass (0 without speculation). */

@@ -60,16 +60,17 @@ struct sx_request {
 };
 
 struct sx_stats {
-    int32_t              n_prompt_tokens = 0;
-    int32_t              n_tokens        = 0;  // generated tokens
-    int32_t              target_passes   = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
-    int32_t              draft_passes    = 0;
-    int32_t              budget          = 0;        // draft tree size used last (0 for autoregressive)
-    double               prompt_ms       = 0;        // time to process the prompt
-    double               first_token_ms  = 0;        // request start to the first generated token
-    double               elapsed_ms      = 0;        // request start to the end
-    double               draft_ms        = 0;        // time in draft passes and tree building
-    double               target_ms       = 0;        // time in target passes (prompt excluded)
+    int32_t              n_prompt_tokens      = 0;
+    int32_t              n_tokens             = 0;  // generated tokens
+    int32_t              n_prompt_pass_tokens = 0;  // of them, those the prompt's pass yielded (and forced ones)
+    int32_t              target_passes  = 0;  // target forward passes that yielded tokens (the prompt's counts as one)
+    int32_t              draft_passes   = 0;
+    int32_t              budget         = 0;         // draft tree size used last (0 for autoregressive)
+    double               prompt_ms      = 0;         // time to process the prompt
+    double               first_token_ms = 0;         // request start to the first generated token
+    double               elapsed_ms     = 0;         // request start to the end
+    double               draft_ms       = 0;         // time in draft passes and tree building
+    double               target_ms      = 0;         // time in target passes (prompt excluded)
     std::vector<int32_t> tokens_per_pass_histogram;  // [k] = passes that yielded k tokens
     std::vector<int32_t> tree_sizes;                 // nodes per verified tree (root excluded)
     std::vector<int32_t> tree_depths;

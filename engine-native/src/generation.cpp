@@ -121,7 +121,9 @@ llama_token sx_generation_prefill(sx_engine * e, const std::vector<llama_token> 
     gen.result.stats.target_passes = 1;
     const llama_vocab * vocab      = llama_model_get_vocab(e->target.model);
     if (!req.forced_tokens.empty()) {
-        return gen.emit_forced(vocab);
+        const llama_token last                = gen.emit_forced(vocab);
+        gen.result.stats.n_prompt_pass_tokens = (int32_t) gen.result.tokens.size();
+        return last;
     }
     const float *     logits = llama_get_logits_ith(e->target.ctx, -1);
     const llama_token first  = sx_sampler_sample(gen.sampler, logits, llama_vocab_n_tokens(vocab));
@@ -131,5 +133,7 @@ llama_token sx_generation_prefill(sx_engine * e, const std::vector<llama_token> 
             sx_alternative_settle(vocab, req, a, false);
         }
     }
-    return gen.emit(vocab, first);
+    const llama_token next                = gen.emit(vocab, first);
+    gen.result.stats.n_prompt_pass_tokens = (int32_t) gen.result.tokens.size();
+    return next;
 }

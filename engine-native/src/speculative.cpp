@@ -303,7 +303,8 @@ void sx_decode_speculative(sx_engine *                      e,
             verify_and_accept(e, req, s, tree, first && req.n_alternatives > 0, gen, bonus, target_ms);
         stats.target_passes++;
         if (first) {
-            stats.prompt_ms = ms_since(gen.t0);  // the prompt's pass, with its tree
+            stats.prompt_ms            = ms_since(gen.t0);  // the prompt's pass, with its tree
+            stats.n_prompt_pass_tokens = (int32_t) gen.result.tokens.size();
         } else {
             stats.target_ms += target_ms;
         }

@@ -56,6 +56,8 @@ function summarize(out: TypingOutput) {
     acceptsWithoutEngineWait: accepts.filter((e) => e.source !== 'engine' && e.ms !== null).length,
     acceptsServedByPrefetch: accepts.filter((e) => e.prefetched).length,
     cycle: stats(of('cycle')),
+    alternativesFromTree: out.alternativesFromTree,
+    alternativesGenerated: out.alternativesGenerated,
     acceptWord: stats(of('word')),
     /** Accept word with no new request at all: the editor kept the rest of the suggestion on screen. */
     acceptWordKeptByEditor: of('word').filter((e) => e.ms === null).length,

@@ -42,6 +42,7 @@ describe('completion features of the engine', () => {
     // forcing the target's own first token changes nothing
     const same = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', forcedTokens: [main.tokens[0]] });
     assert.deepEqual(same.tokens, main.tokens);
+    assert.deepEqual([main.stats.promptPassTokens, same.stats.promptPassTokens], [1, 1]);
     for (const choice of main.alternatives) {
       const reference = await engine.complete({ prompt: PROMPT, maxTokens: 24, mode: 'autoregressive', forcedTokens: [choice.token] });
       assert.equal(reference.tokens[0], choice.token);
@@ -176,6 +177,8 @@ describe('alternatives from the tree, on the bundled pair', () => {
         if (budget !== 'auto')
           assert.ok(main.stats.treeSizes[0] > 0, `the prompt's pass verified a tree (budget ${budget}): ${main.stats.treeSizes}`);
         assert.ok(main.alternatives.length > 0);
+        assert.ok(main.stats.promptPassTokens >= 1 && main.stats.promptPassTokens <= main.tokens.length, `prompt pass tokens ${main.stats.promptPassTokens}`);
+        );
         for (const choice of main.alternatives) {
           const reference = await engine.complete({ ...request, mode: 'autoregressive', forcedTokens: [choice.token] });
           const where = `alternative ${choice.token} of ${JSON.stringify(prompt).slice(0, 40)} (budget ${budget}, maxTokens ${maxTokens})`;

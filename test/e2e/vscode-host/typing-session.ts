@@ -48,6 +48,9 @@ export interface TypingOutput {
   engineCpuMs: number;
   sessionMs: number;
   warmUps: number;
+  /** Alternatives shown whole from the prompt's draft tree (no generation), and generated. */
+  alternativesFromTree: number;
+  alternativesGenerated: number;
 }
 
 const EXT: Record<string, string> = {
@@ -84,7 +87,16 @@ suite('typing session', function () {
     const api = (await vscode.extensions.getExtension('specexec.specexec-code')!.activate()) as SpecExecApi;
     await api.engine.start(); // the models load before the session: its cold start is a file's, not the engine's
     const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const out: TypingOutput = { events: [], warmUpMs: [], acceptedChars: 0, engineCpuMs: 0, sessionMs: 0, warmUps: 0 };
+    const out: TypingOutput = {
+      events: [],
+      warmUpMs: [],
+      acceptedChars: 0,
+      engineCpuMs: 0,
+      sessionMs: 0,
+      warmUps: 0,
+      alternativesFromTree: 0,
+      alternativesGenerated: 0,
+    };
     const cpu0 = cpuMs(api.engine.pid());
     const t0 = Date.now();
 
@@ -161,7 +173,10 @@ suite('typing session', function () {
     }
     out.sessionMs = Date.now() - t0;
     out.engineCpuMs = cpuMs(api.engine.pid()) - cpu0;
-    out.warmUps = api.completions.counters().warmUps;
+    const counters = api.completions.counters();
+    out.warmUps = counters.warmUps;
+    out.alternativesFromTree = counters.alternativesFromTree;
+    out.alternativesGenerated = counters.alternativesGenerated;
     fs.writeFileSync(process.env.SPECEXEC_TYPING_OUTPUT!, JSON.stringify(out, null, 1));
   });
 });
