@@ -177,7 +177,9 @@ describe('alternatives from the tree, on the bundled pair', () => {
         if (budget !== 'auto')
           assert.ok(main.stats.treeSizes[0] > 0, `the prompt's pass verified a tree (budget ${budget}): ${main.stats.treeSizes}`);
         assert.ok(main.alternatives.length > 0);
-        assert.ok(main.stats.promptPassTokens >= 1 && main.stats.promptPassTokens <= main.tokens.length, `prompt pass tokens ${main.stats.promptPassTokens}`);
+        assert.ok(
+          main.stats.promptPassTokens >= 1 && main.stats.promptPassTokens <= main.tokens.length,
+          `prompt pass tokens ${main.stats.promptPassTokens}`,
         );
         for (const choice of main.alternatives) {
           const reference = await engine.complete({ ...request, mode: 'autoregressive', forcedTokens: [choice.token] });
