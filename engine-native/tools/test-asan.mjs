@@ -26,6 +26,7 @@ const SUITES = [
   'tree',
   'sampling',
   'specexec',
+  'completion-features',
   'model-export',
 ];
 

@@ -148,6 +148,12 @@ async function main(): Promise<void> {
         throw new Error(`the typing session wrote no output (exit ${String(run.exitCode)}; kept ${profile.work})`);
       }
       const out = JSON.parse(fs.readFileSync(outputFile, 'utf8')) as TypingOutput;
+      // a missed ghost text is explained by the extension's and the engine's log
+      if (out.events.some((e) => e.ms === null)) {
+        const log = path.join(os.tmpdir(), `specexec-typing-${t.label}-${v.name.replace(/\W+/g, '-')}.log`);
+        fs.writeFileSync(log, run.logLines.join('\n') + '\n');
+        console.log(`some actions got no ghost text: the session's log is in ${log}`);
+      }
       runs.push({
         target: t.label,
         targetDescription: t.description,
@@ -168,7 +174,11 @@ async function main(): Promise<void> {
   }
   const outDir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  const base = path.join(outDir, `${new Date().toISOString().slice(0, 10)}-${os.hostname()}${quick ? '-quick' : ''}-typing`);
+  const tag = arg('--tag'); // keeps another run of the same day
+  const base = path.join(
+    outDir,
+    `${new Date().toISOString().slice(0, 10)}-${os.hostname()}${quick ? '-quick' : ''}-typing${tag ? `-${tag}` : ''}`,
+  );
   const machine = {
     hostname: os.hostname(),
     cpus: os.cpus().length,
